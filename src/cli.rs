@@ -1,0 +1,98 @@
+//! What each subcommand does; `main` only parses the arguments and calls these.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use crate::config::{Cli, Command, Config, CreateOrganizerArgs, DatabaseArgs, ServeArgs};
+use crate::domain::Lang;
+use crate::domain::account::{EmailAddress, NewPassword, PersonName};
+use crate::service::{self, accounts};
+use crate::store;
+use crate::web;
+
+/// Runs the command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Migrate(args)) => migrate(&args),
+        Some(Command::CreateOrganizer(args)) => create_organizer(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = Config::from_serve_args(&args)?;
+    tracing::info!(?config, "starting");
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let running = web::start(config).map_err(|e| e.to_string())?;
+        let base = running.state.config.base_url.clone();
+        let backend = store::DatabaseUrl::parse(&running.state.config.database_url)
+            .map(|u| u.backend_name())
+            .unwrap_or("?");
+        println!("capacity-survey is serving {base} ({backend} database)");
+        if let Some(token) = &running.setup_token {
+            println!();
+            println!("No organizer account exists yet. Open this one-time link to create it:");
+            println!("  {base}/setup?token={token}");
+            println!();
+        }
+        running.server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(args: &DatabaseArgs) -> Result<(), String> {
+    let url = store::DatabaseUrl::parse(&args.database).map_err(|e| e.to_string())?;
+    let options = store::PoolOptions {
+        max_size: 1,
+        run_migrations: false,
+        ..store::PoolOptions::default()
+    };
+    let pool = store::open(&args.database, &options).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let applied = store::run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("The {} database is up to date.", url.backend_name());
+    } else {
+        for version in &applied {
+            println!("applied {version}");
+        }
+        println!("{} migration(s) applied.", applied.len());
+    }
+    Ok(())
+}
+
+fn create_organizer(args: &CreateOrganizerArgs) -> Result<(), String> {
+    let describe = |e| crate::web::forms::field_message(Lang::En, e);
+    let email =
+        EmailAddress::parse(&args.email).map_err(|e| format!("--email: {}", describe(e)))?;
+    let name = PersonName::parse(&args.name).map_err(|e| format!("--name: {}", describe(e)))?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let raw = line.trim_end_matches(['\n', '\r']);
+    let password = NewPassword::parse(raw).map_err(|e| format!("password: {}", describe(e)))?;
+    let pool = store::open(&args.db.database, &store::PoolOptions::default())
+        .map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    match accounts::create_organizer(&mut conn, &email, &name, &password, false, service::now()) {
+        Ok(user) => {
+            println!("Organizer {} <{}> created.", user.name, user.email);
+            Ok(())
+        }
+        Err(accounts::CreateAccountError::EmailTaken) => Err(format!(
+            "an account with the email {email} already exists; nothing was changed"
+        )),
+        Err(accounts::CreateAccountError::AlreadySetUp) => Err("setup already done".to_owned()),
+        Err(accounts::CreateAccountError::Other(e)) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,326 @@
+//! The command line (every flag with an environment variable) and the configuration value built
+//! from it once and passed in; nothing here is global.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite://data/capacity-survey.db";
+pub const DEFAULT_DATA_DIR: &str = "data";
+/// Largest request body accepted by default (form posts); bigger ones get 413.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "capacity-survey",
+    version,
+    about = "Runs institutional capacity assessments for a migration statistics forum",
+    long_about = "Runs institutional capacity assessments for a migration statistics forum.\n\
+                  With no subcommand it serves the web application (same as `serve`).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The `serve` flags, also accepted without the subcommand.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve(ServeArgs),
+    /// Run the pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Create an organizer account; the password is read from standard input.
+    CreateOrganizer(CreateOrganizerArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://path/to/file.db (relative to the working directory) or
+    /// postgres://user:password@host/database.
+    #[arg(long, env = "CAPACITY_SURVEY_DATABASE", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "CAPACITY_SURVEY_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Public URL of the site, used in links (setup, invitations, emails); its scheme decides
+    /// whether cookies are marked Secure. Defaults to http://<bind>.
+    #[arg(long, env = "CAPACITY_SURVEY_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Folder for local state: the session key file (and, by default, the SQLite database).
+    #[arg(long, env = "CAPACITY_SURVEY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// Key that signs and encrypts session cookies: 128 hex characters (64 bytes). Give every
+    /// instance the same key; without it the key is kept in <data-dir>/session.key.
+    #[arg(long, env = "CAPACITY_SURVEY_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+
+    /// Number of HTTP worker threads (default: one per core).
+    #[arg(long, env = "CAPACITY_SURVEY_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CAPACITY_SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            bind: DEFAULT_BIND.to_owned(),
+            db: DatabaseArgs {
+                database: DEFAULT_DATABASE.to_owned(),
+            },
+            base_url: None,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            session_key: None,
+            workers: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateOrganizerArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Email address of the organizer (used to log in).
+    #[arg(long)]
+    pub email: String,
+    /// Full name of the organizer.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// The running configuration of the web application.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: String,
+    /// Without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// 64 bytes: signing and encryption key of the session cookie.
+    pub session_key: Vec<u8>,
+    pub workers: Option<usize>,
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("base_url", &self.base_url)
+            .field("session_key", &"..")
+            .field("workers", &self.workers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration for tests and embedding: the given database, a random session key.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            bind: "127.0.0.1:0".to_owned(),
+            database_url: database_url.to_owned(),
+            base_url: "http://127.0.0.1".to_owned(),
+            session_key: random_key(),
+            workers: Some(2),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Builds the configuration from the `serve` flags, reading or creating the session key file.
+    pub fn from_serve_args(args: &ServeArgs) -> Result<Config, String> {
+        let base_url = match &args.base_url {
+            Some(url) => normalize_base_url(url)?,
+            None => format!("http://{}", args.bind),
+        };
+        let session_key = match &args.session_key {
+            Some(hex) => parse_key(hex)?,
+            None => load_or_create_key(&args.data_dir.join("session.key"))?,
+        };
+        if args.max_body_bytes < 1024 {
+            return Err("--max-body-bytes must be at least 1024".to_owned());
+        }
+        Ok(Config {
+            bind: args.bind.clone(),
+            database_url: args.db.database.clone(),
+            base_url,
+            session_key,
+            workers: args.workers,
+            max_body_bytes: args.max_body_bytes,
+        })
+    }
+
+    /// Cookies are Secure exactly when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+fn normalize_base_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url.contains(char::is_whitespace)
+    {
+        return Err(format!(
+            "--base-url {url:?} must start with http:// or https://"
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+fn random_key() -> Vec<u8> {
+    let mut key = vec![0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+    key
+}
+
+fn parse_key(hex: &str) -> Result<Vec<u8>, String> {
+    let hex = hex.trim();
+    if hex.len() != 128 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("the session key must be 128 hexadecimal characters (64 bytes)".to_owned());
+    }
+    (0..64)
+        .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_key(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            let key = random_key();
+            write_private(path, &crate::domain::token::to_hex(&key))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// Hides the password of a database URL for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["capacity-survey"]).unwrap();
+        assert!(cli.command.is_none());
+        let defaults = ServeArgs::default();
+        assert_eq!(defaults.bind, "127.0.0.1:8080");
+        assert_eq!(defaults.db.database, "sqlite://data/capacity-survey.db");
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "capacity-survey",
+            "serve",
+            "--bind",
+            "0.0.0.0:9000",
+            "--database",
+            "postgres://u:p@h/db",
+            "--base-url",
+            "https://forum.example.org/",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        let dir = std::env::temp_dir().join(format!("cs-config-{}", crate::store::new_id()));
+        let args = ServeArgs {
+            data_dir: dir.clone(),
+            ..args
+        };
+        let config = Config::from_serve_args(&args).unwrap();
+        assert_eq!(config.bind, "0.0.0.0:9000");
+        assert_eq!(config.base_url, "https://forum.example.org");
+        assert!(config.secure_cookies());
+        assert_eq!(config.session_key.len(), 64);
+        // The key is kept, so a restart keeps sessions valid.
+        let again = Config::from_serve_args(&args).unwrap();
+        assert_eq!(config.session_key, again.session_key);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn bad_values_are_refused_clearly() {
+        let args = ServeArgs {
+            base_url: Some("forum.example.org".into()),
+            session_key: Some("00".repeat(64)),
+            ..ServeArgs::default()
+        };
+        assert!(
+            Config::from_serve_args(&args)
+                .unwrap_err()
+                .contains("--base-url")
+        );
+        let args = ServeArgs {
+            session_key: Some("zz".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::from_serve_args(&args).unwrap_err().contains("128"));
+    }
+
+    #[test]
+    fn database_password_is_redacted() {
+        assert_eq!(
+            redact_url("postgres://user:secret@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

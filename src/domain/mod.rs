@@ -1,0 +1,8 @@
+//! Pure types and rules of the forum: languages, account values, tokens; later the instrument,
+//! scoring and the reminder policy. Nothing here knows the web, the database or the clock.
+
+pub mod account;
+pub mod lang;
+pub mod token;
+
+pub use lang::Lang;

@@ -1,0 +1,1 @@
+//! Background work in the server process (reminder scan, outbox delivery), calling `service`.

@@ -1,0 +1,150 @@
+//! Accounts: creating organizers (first-run setup and the command line), logging in.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use chrono::NaiveDateTime;
+use diesel::Connection;
+
+use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
+use crate::error::AppError;
+use crate::store::users::{self, NewUser, User};
+use crate::store::{self, DbConnection};
+
+/// argon2id with m = 19456 KiB, t = 2, p = 1 (the OWASP baseline).
+fn hasher() -> Result<Argon2<'static>, AppError> {
+    let params = Params::new(19_456, 2, 1, None).map_err(AppError::internal)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password into a PHC string with a fresh salt. Slow on purpose: call it off the async
+/// workers.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    hasher()?
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+/// Whether `password` matches the stored PHC string; a malformed hash never matches.
+pub fn verify_password(stored: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(argon2) = hasher() else {
+        return false;
+    };
+    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+}
+
+/// A hash checked when the email is unknown, so that a wrong email and a wrong password take
+/// about the same time.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password, only for timing").unwrap_or_default());
+
+/// Why an account could not be created.
+#[derive(Debug)]
+pub enum CreateAccountError {
+    EmailTaken,
+    /// Setup was attempted while an organizer already exists.
+    AlreadySetUp,
+    Other(AppError),
+}
+
+impl From<diesel::result::Error> for CreateAccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        CreateAccountError::Other(e.into())
+    }
+}
+
+impl From<AppError> for CreateAccountError {
+    fn from(e: AppError) -> Self {
+        CreateAccountError::Other(e)
+    }
+}
+
+/// Creates an organizer account. With `only_if_first`, refuses when any organizer exists
+/// (the one-time setup page), checked in the same transaction as the insert.
+pub fn create_organizer(
+    conn: &mut DbConnection,
+    email: &EmailAddress,
+    name: &PersonName,
+    password: &NewPassword,
+    only_if_first: bool,
+    now: NaiveDateTime,
+) -> Result<User, CreateAccountError> {
+    let password_hash = hash_password(password.expose())?;
+    let id = store::new_id();
+    conn.transaction::<_, CreateAccountError, _>(|conn| {
+        if only_if_first && users::organizer_exists(conn)? {
+            return Err(CreateAccountError::AlreadySetUp);
+        }
+        if users::email_exists(conn, email.as_str())? {
+            return Err(CreateAccountError::EmailTaken);
+        }
+        users::insert(
+            conn,
+            &NewUser {
+                id: &id,
+                email: email.as_str(),
+                name: name.as_str(),
+                role: Role::Organizer.as_str(),
+                password_hash: &password_hash,
+                created_at: now,
+            },
+        )
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => CreateAccountError::EmailTaken,
+            other => other.into(),
+        })?;
+        Ok(users::find(conn, &id)?)
+    })
+}
+
+/// Checks an email and password. Unknown email and wrong password give the same `None` after
+/// the same work (one argon2 verification).
+pub fn authenticate(
+    conn: &mut DbConnection,
+    raw_email: &str,
+    password: &str,
+    now: NaiveDateTime,
+) -> Result<Option<User>, AppError> {
+    let user = match EmailAddress::parse(raw_email) {
+        Ok(email) => users::find_by_email(conn, email.as_str())?,
+        Err(_) => None,
+    };
+    match user {
+        Some(user) if verify_password(&user.password_hash, password) => {
+            users::record_login(conn, &user.id, now)?;
+            Ok(Some(user))
+        }
+        Some(_) => Ok(None),
+        None => {
+            // Same cost as a real check; the result is thrown away.
+            let _ = verify_password(&DUMMY_HASH, password);
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_the_chosen_cost() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "wrong horse battery"));
+        assert!(!verify_password("not a hash", "x"));
+        assert_ne!(hash, hash_password("correct horse battery").unwrap());
+    }
+}

@@ -1,0 +1,86 @@
+//! Refuses every state-changing request without the session's CSRF token, before any handler
+//! runs. The token comes from the `csrf_token` form field or the `X-CSRF-Token` header.
+
+use actix_session::SessionExt;
+use actix_web::HttpMessage;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web::{self, BytesMut};
+use futures_util::StreamExt;
+
+use super::AppState;
+use super::context::expected_csrf_token;
+use crate::domain::token;
+use crate::error::AppError;
+
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+
+pub async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.max_body_bytes)
+        .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(req.error_response(AppError::PayloadTooLarge));
+    }
+    // The body is read here (bounded) so the token can be checked before anything else, then
+    // handed on unchanged.
+    let mut body = BytesMut::new();
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(req.error_response(AppError::BadRequest(e.to_string()))),
+        };
+        if body.len() + chunk.len() > limit {
+            return Ok(req.error_response(AppError::PayloadTooLarge));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+
+    let provided = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
+        Some(header) => Some(header.to_owned()),
+        None if is_form(&req) => match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        {
+            Ok(pairs) => pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v),
+            Err(e) => return Ok(req.error_response(AppError::BadRequest(e.to_string()))),
+        },
+        None => None,
+    };
+    let expected = expected_csrf_token(&req.get_session());
+    let valid = match (&expected, &provided) {
+        (Some(expected), Some(provided)) => token::constant_time_eq(expected, provided),
+        _ => false,
+    };
+    if !valid {
+        tracing::info!(
+            path = req.path(),
+            "refused a request without a valid CSRF token"
+        );
+        return Ok(req.error_response(AppError::Csrf));
+    }
+    req.set_payload(Payload::from(body));
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn is_form(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}

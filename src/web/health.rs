@@ -1,0 +1,25 @@
+//! `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+
+use actix_web::{HttpResponse, web};
+
+use super::AppState;
+
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let result = super::db(&state, |conn| {
+        crate::store::health_check(conn).map_err(crate::error::AppError::from)
+    })
+    .await;
+    match result {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .body("ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .insert_header(("Cache-Control", "no-store"))
+                .body("database unavailable")
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The web layer: actix handlers, extractors, middleware and page structs. Handlers are thin:
+//! parse, call one service function, render or redirect.
+
+pub mod assets;
+pub mod auth;
+pub mod context;
+pub mod csrf;
+pub mod errors;
+pub mod forms;
+pub mod health;
+pub mod home;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{self, DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use askama::Template;
+
+use crate::config::Config;
+use crate::domain::token;
+use crate::error::AppError;
+use crate::store::{self, DbConnection, Pool};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "cs_session";
+
+/// What every handler can reach.
+pub struct AppState {
+    pub config: Config,
+    pub pool: Pool,
+    /// Hash of the one-time setup token, while no organizer exists.
+    pub setup_token_hash: Mutex<Option<String>>,
+}
+
+impl AppState {
+    /// Whether `token` is the current setup token.
+    pub fn setup_token_matches(&self, token: &str) -> bool {
+        let Ok(guard) = self.setup_token_hash.lock() else {
+            return false;
+        };
+        guard
+            .as_deref()
+            .is_some_and(|hash| token::constant_time_eq(hash, &token::hash(token)))
+    }
+
+    /// Forgets the setup token once the first organizer exists.
+    pub fn clear_setup_token(&self) {
+        if let Ok(mut guard) = self.setup_token_hash.lock() {
+            *guard = None;
+        }
+    }
+}
+
+/// Runs a synchronous database function on the blocking thread pool with a pooled connection.
+pub async fn db<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// Renders a page with the given status.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
+/// A 303 redirect (after a successful POST, or to the login page).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+/// The routes of the application.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::index))
+        .route("/organizer", web::get().to(home::organizer))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/static/{name}", web::get().to(assets::serve))
+        .route("/login", web::get().to(auth::login_page))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/setup", web::get().to(auth::setup_page))
+        .route("/setup", web::post().to(auth::setup));
+}
+
+/// A server bound and ready, not yet awaited.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: Server,
+    pub handle: ServerHandle,
+    pub state: Arc<AppState>,
+    /// The one-time setup token, when no organizer exists yet.
+    pub setup_token: Option<String>,
+}
+
+/// Errors of starting the server, reported on the console.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Opens the database (running migrations), binds the address and builds the server.
+pub fn start(config: Config) -> Result<Running, StartError> {
+    let pool = store::open(&config.database_url, &store::PoolOptions::default())
+        .map_err(|e| StartError(e.to_string()))?;
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.bind)))?;
+    start_on(config, pool, listener)
+}
+
+/// Builds the server on an open pool and a bound listener (tests bind port 0).
+pub fn start_on(config: Config, pool: Pool, listener: TcpListener) -> Result<Running, StartError> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError(e.to_string()))?;
+    let organizer_exists = {
+        let mut conn = pool.get().map_err(|e| StartError(e.to_string()))?;
+        store::users::organizer_exists(&mut conn).map_err(|e| StartError(e.to_string()))?
+    };
+    let setup_token = (!organizer_exists).then(token::new_secret);
+    let state = Arc::new(AppState {
+        setup_token_hash: Mutex::new(setup_token.as_deref().map(token::hash)),
+        config,
+        pool,
+    });
+    let workers = state.config.workers;
+    let app_state = web::Data::from(state.clone());
+    let mut server = HttpServer::new(move || {
+        let config = &app_state.config;
+        App::new()
+            .app_data(app_state.clone())
+            .app_data(
+                web::FormConfig::default()
+                    .limit(config.max_body_bytes)
+                    .error_handler(|e, _| errors::payload_error(e)),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
+            )
+            .app_data(web::PayloadConfig::default().limit(config.max_body_bytes))
+            .configure(routes)
+            .default_service(web::to(errors::not_found))
+            .wrap(middleware::from_fn(csrf::guard))
+            .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
+            .wrap(middleware::from_fn(context::language))
+            .wrap(session_middleware(config))
+            .wrap(security_headers(config))
+            .wrap(middleware::Compress::default())
+            .wrap(middleware::Logger::new("%s %r %Dms").exclude("/healthz"))
+    })
+    .listen(listener)
+    .map_err(|e| StartError(e.to_string()))?
+    .shutdown_timeout(10);
+    if let Some(workers) = workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server.run();
+    let handle = server.handle();
+    Ok(Running {
+        addr,
+        server,
+        handle,
+        state,
+        setup_token,
+    })
+}
+
+fn session_middleware(config: &Config) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(
+        CookieSessionStore::default(),
+        Key::from(&config.session_key),
+    )
+    .cookie_name(SESSION_COOKIE.to_owned())
+    .cookie_secure(config.secure_cookies())
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .cookie_content_security(CookieContentSecurity::Private)
+    .session_lifecycle(
+        PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(7)),
+    )
+    .build()
+}
+
+/// Headers on every response: a strict Content-Security-Policy (no inline script or style), no
+/// framing, no sniffing, no referrer leaks, HSTS behind https.
+fn security_headers(config: &Config) -> DefaultHeaders {
+    let mut headers = DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ));
+    if config.secure_cookies() {
+        headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+    }
+    headers
+}

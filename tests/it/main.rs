@@ -1,0 +1,9 @@
+//! Integration tests: the real app over HTTP, a fresh database per test. One binary for all, so
+//! it links once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod cli;
+mod pages;
+mod storage;
+mod support;
