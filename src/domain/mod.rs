@@ -2,6 +2,8 @@
 //! scoring and the reminder policy. Nothing here knows the web, the database or the clock.
 
 pub mod account;
+pub mod answers;
+pub mod instrument;
 pub mod lang;
 pub mod token;
 
