@@ -11,6 +11,11 @@ pub enum FieldError {
     TooShort { min: usize },
     InvalidEmail,
     InvalidCharacters,
+    InvalidDate,
+    ClosesBeforeOpens,
+    UnknownOption,
+    Duplicate,
+    DuplicateInFile,
 }
 
 impl FieldError {
@@ -22,6 +27,11 @@ impl FieldError {
             FieldError::TooShort { .. } => "errors.field.too_short",
             FieldError::InvalidEmail => "errors.field.invalid_email",
             FieldError::InvalidCharacters => "errors.field.invalid_characters",
+            FieldError::InvalidDate => "errors.field.invalid_date",
+            FieldError::ClosesBeforeOpens => "errors.field.closes_before_opens",
+            FieldError::UnknownOption => "errors.field.unknown_option",
+            FieldError::Duplicate => "errors.field.duplicate",
+            FieldError::DuplicateInFile => "errors.field.duplicate_in_file",
         }
     }
 
@@ -97,21 +107,35 @@ impl PersonName {
     pub const MAX_LEN: usize = 120;
 
     pub fn parse(raw: &str) -> Result<PersonName, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError::Required);
-        }
-        if value.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::TooLong { max: Self::MAX_LEN });
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::InvalidCharacters);
-        }
-        Ok(PersonName(value.to_owned()))
+        parse_line(raw, Self::MAX_LEN).map(PersonName)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A short single-line text: trimmed, 1 to `max` characters, no control characters.
+pub fn parse_line(raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::Required);
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::TooLong { max });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::InvalidCharacters);
+    }
+    Ok(value.to_owned())
+}
+
+/// Like [`parse_line`], but blank means `None`.
+pub fn parse_optional_line(raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_line(raw, max).map(Some)
     }
 }
 

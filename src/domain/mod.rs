@@ -3,8 +3,11 @@
 
 pub mod account;
 pub mod answers;
+pub mod assessment;
 pub mod instrument;
 pub mod lang;
+pub mod organization;
+pub mod section_form;
 pub mod token;
 
 pub use lang::Lang;

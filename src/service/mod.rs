@@ -2,8 +2,66 @@
 //! runs them off the async workers.
 
 pub mod accounts;
+pub mod assessments;
+pub mod instruments;
+pub mod invitations;
+pub mod organizations;
+pub mod responses;
+
+use std::sync::Mutex;
+
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// The current time in UTC, as stored in the database.
-pub fn now() -> chrono::NaiveDateTime {
+pub fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+/// Where the application reads the time, so tests can set it.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> NaiveDateTime;
+
+    /// Today's date in UTC (assessment periods are whole days).
+    fn today(&self) -> NaiveDate {
+        self.now().date()
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> NaiveDateTime {
+        now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<NaiveDateTime>);
+
+impl ManualClock {
+    pub fn new(at: NaiveDateTime) -> ManualClock {
+        ManualClock(Mutex::new(at))
+    }
+
+    pub fn set(&self, at: NaiveDateTime) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = at;
+        }
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> NaiveDateTime {
+        self.0.lock().map(|g| *g).unwrap_or_else(|_| now())
+    }
 }

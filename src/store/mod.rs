@@ -3,6 +3,12 @@
 //! Functions here are synchronous and take a connection; the web layer runs them off the async
 //! workers, and the service layer owns transactions.
 
+pub mod assessments;
+pub mod instruments;
+pub mod invitations;
+pub mod mechanisms;
+pub mod organizations;
+pub mod responses;
 pub mod schema;
 pub mod users;
 

@@ -11,3 +11,155 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    instruments (key, version) {
+        key -> Text,
+        version -> Text,
+        title_es -> Text,
+        title_en -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        title_es -> Text,
+        title_en -> Text,
+        instrument_key -> Text,
+        instrument_version -> Text,
+        opens_on -> Date,
+        closes_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        acronym -> Text,
+        name_key -> Text,
+        acronym_key -> Text,
+        sector -> Text,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        assessment_id -> Text,
+        organization_id -> Text,
+        status -> Text,
+        first_opened_at -> Nullable<Timestamp>,
+        last_activity_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    response_members (response_id, user_id) {
+        response_id -> Text,
+        user_id -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    response_sections (response_id, section_key) {
+        response_id -> Text,
+        section_key -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    answers (response_id, item_key) {
+        response_id -> Text,
+        item_key -> Text,
+        value -> Text,
+        evidence -> Nullable<Text>,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    mechanisms (id) {
+        id -> Text,
+        response_id -> Text,
+        version -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        partner_organization_id -> Nullable<Text>,
+        partner_name -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        domains -> Nullable<Text>,
+        level -> Nullable<Text>,
+        legal_basis -> Nullable<Text>,
+        legal_reference -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        format -> Nullable<Text>,
+        frequency -> Nullable<Text>,
+        delay_days -> Nullable<BigInt>,
+        disaggregations -> Nullable<Text>,
+        personal_data -> Nullable<Bool>,
+        protection -> Nullable<Text>,
+        status -> Nullable<Text>,
+        problems -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        response_id -> Text,
+        email -> Text,
+        name -> Text,
+        lang -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        used_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(responses -> assessments (assessment_id));
+diesel::joinable!(responses -> organizations (organization_id));
+diesel::joinable!(response_members -> responses (response_id));
+diesel::joinable!(response_members -> users (user_id));
+diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(mechanisms -> responses (response_id));
+diesel::joinable!(invitations -> responses (response_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    instruments,
+    assessments,
+    organizations,
+    responses,
+    response_members,
+    response_sections,
+    answers,
+    mechanisms,
+    invitations,
+);

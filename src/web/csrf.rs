@@ -60,6 +60,15 @@ pub async fn guard(
             Ok(pairs) => pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v),
             Err(e) => return Ok(req.error_response(AppError::BadRequest(e.to_string()))),
         },
+        None if super::multipart::is_multipart(req.headers()) => {
+            match super::multipart::parts(req.headers(), body.clone()).await {
+                Ok(parts) => parts
+                    .into_iter()
+                    .find(|p| p.name == FIELD)
+                    .and_then(|p| String::from_utf8(p.data).ok()),
+                Err(e) => return Ok(req.error_response(e)),
+            }
+        }
         None => None,
     };
     let expected = expected_csrf_token(&req.get_session());

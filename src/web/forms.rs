@@ -29,7 +29,8 @@ impl FormErrors {
         }
     }
 
-    pub fn get(&self, field: &str) -> Option<&str> {
+    pub fn get(&self, field: impl AsRef<str>) -> Option<&str> {
+        let field = field.as_ref();
         self.0
             .iter()
             .find(|(f, _)| f == field)

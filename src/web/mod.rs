@@ -1,6 +1,7 @@
 //! The web layer: actix handlers, extractors, middleware and page structs. Handlers are thin:
 //! parse, call one service function, render or redirect.
 
+pub mod assessments;
 pub mod assets;
 pub mod auth;
 pub mod context;
@@ -9,6 +10,10 @@ pub mod errors;
 pub mod forms;
 pub mod health;
 pub mod home;
+pub mod invitations;
+pub mod multipart;
+pub mod organizations;
+pub mod responses;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,8 @@ use askama::Template;
 use crate::config::Config;
 use crate::domain::token;
 use crate::error::AppError;
+use crate::service::instruments::{self, InstrumentRegistry};
+use crate::service::{Clock, SystemClock};
 use crate::store::{self, DbConnection, Pool};
 
 /// Name of the session cookie.
@@ -37,6 +44,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Hash of the one-time setup token, while no organizer exists.
     pub setup_token_hash: Mutex<Option<String>>,
+    pub instruments: InstrumentRegistry,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -92,7 +101,112 @@ pub fn see_other(location: &str) -> HttpResponse {
 /// The routes of the application.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
-        .route("/organizer", web::get().to(home::organizer))
+        .route("/organizer", web::get().to(assessments::dashboard))
+        .route(
+            "/organizer/assessments/new",
+            web::get().to(assessments::new_form),
+        )
+        .route(
+            "/organizer/assessments",
+            web::post().to(assessments::create),
+        )
+        .route(
+            "/organizer/assessments/{id}",
+            web::get().to(assessments::show),
+        )
+        .route(
+            "/organizer/assessments/{id}",
+            web::post().to(assessments::update),
+        )
+        .route(
+            "/organizer/assessments/{id}/edit",
+            web::get().to(assessments::edit_form),
+        )
+        .route(
+            "/organizer/assessments/{id}/invite",
+            web::get().to(invitations::invite_form),
+        )
+        .route(
+            "/organizer/assessments/{id}/invitations",
+            web::post().to(invitations::invite),
+        )
+        .route(
+            "/organizer/invitations/{id}/revoke",
+            web::post().to(invitations::revoke),
+        )
+        .route(
+            "/organizer/invitations/{id}/resend",
+            web::post().to(invitations::resend),
+        )
+        .route(
+            "/organizer/organizations",
+            web::get().to(organizations::list),
+        )
+        .route(
+            "/organizer/organizations",
+            web::post().to(organizations::create),
+        )
+        .route(
+            "/organizer/organizations/new",
+            web::get().to(organizations::new_form),
+        )
+        .route(
+            "/organizer/organizations/import",
+            web::get().to(organizations::import_form),
+        )
+        .route(
+            "/organizer/organizations/import",
+            web::post().to(organizations::import),
+        )
+        .route(
+            "/organizer/organizations/{id}",
+            web::post().to(organizations::update),
+        )
+        .route(
+            "/organizer/organizations/{id}/edit",
+            web::get().to(organizations::edit_form),
+        )
+        .route(
+            "/organizer/responses/{id}/reopen",
+            web::post().to(responses::reopen),
+        )
+        .route("/invite/{token}", web::get().to(invitations::accept_page))
+        .route("/invite/{token}", web::post().to(invitations::accept))
+        .route("/responses/{id}", web::get().to(responses::overview))
+        .route("/responses/{id}/review", web::get().to(responses::review))
+        .route("/responses/{id}/submit", web::post().to(responses::submit))
+        .route(
+            "/responses/{id}/sections/{section}",
+            web::get().to(responses::section),
+        )
+        .route(
+            "/responses/{id}/sections/{section}",
+            web::post().to(responses::save_section),
+        )
+        .route(
+            "/responses/{id}/mechanisms",
+            web::get().to(responses::mechanisms),
+        )
+        .route(
+            "/responses/{id}/mechanisms",
+            web::post().to(responses::create_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/new",
+            web::get().to(responses::new_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}",
+            web::get().to(responses::edit_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}",
+            web::post().to(responses::update_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}/delete",
+            web::post().to(responses::delete_mechanism),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{name}", web::get().to(assets::serve))
         .route("/login", web::get().to(auth::login_page))
@@ -135,11 +249,22 @@ pub fn start(config: Config) -> Result<Running, StartError> {
 
 /// Builds the server on an open pool and a bound listener (tests bind port 0).
 pub fn start_on(config: Config, pool: Pool, listener: TcpListener) -> Result<Running, StartError> {
+    start_with_clock(config, pool, listener, Arc::new(SystemClock))
+}
+
+/// Like [`start_on`], with a clock of the caller's (tests move time by hand).
+pub fn start_with_clock(
+    config: Config,
+    pool: Pool,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
     let organizer_exists = {
         let mut conn = pool.get().map_err(|e| StartError(e.to_string()))?;
+        instruments::install_bundled(&mut conn, clock.now()).map_err(StartError)?;
         store::users::organizer_exists(&mut conn).map_err(|e| StartError(e.to_string()))?
     };
     let setup_token = (!organizer_exists).then(token::new_secret);
@@ -147,6 +272,8 @@ pub fn start_on(config: Config, pool: Pool, listener: TcpListener) -> Result<Run
         setup_token_hash: Mutex::new(setup_token.as_deref().map(token::hash)),
         config,
         pool,
+        instruments: InstrumentRegistry::default(),
+        clock,
     });
     let workers = state.config.workers;
     let app_state = web::Data::from(state.clone());
@@ -172,7 +299,11 @@ pub fn start_on(config: Config, pool: Pool, listener: TcpListener) -> Result<Run
             .wrap(session_middleware(config))
             .wrap(security_headers(config))
             .wrap(middleware::Compress::default())
-            .wrap(middleware::Logger::new("%s %r %Dms").exclude("/healthz"))
+            .wrap(
+                middleware::Logger::new("%s %{path}xi %Dms")
+                    .custom_request_replace("path", loggable_path)
+                    .exclude("/healthz"),
+            )
     })
     .listen(listener)
     .map_err(|e| StartError(e.to_string()))?
@@ -189,6 +320,16 @@ pub fn start_on(config: Config, pool: Pool, listener: TcpListener) -> Result<Run
         state,
         setup_token,
     })
+}
+
+/// Method and path for the access log, without the query and with link tokens masked.
+fn loggable_path(req: &actix_web::dev::ServiceRequest) -> String {
+    let path = req.path();
+    let path = match path.strip_prefix("/invite/") {
+        Some(_) => "/invite/…",
+        None => path,
+    };
+    format!("{} {path}", req.method())
 }
 
 fn session_middleware(config: &Config) -> SessionMiddleware<CookieSessionStore> {

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod cli;
+mod forum;
 mod pages;
+mod questionnaire;
 mod storage;
 mod support;

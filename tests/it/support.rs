@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use capacity_survey::config::Config;
 use capacity_survey::domain::account::{EmailAddress, NewPassword, PersonName, Role};
-use capacity_survey::service::{self, accounts};
+use capacity_survey::service::{self, ManualClock, accounts};
 use capacity_survey::store::users::{self, NewUser};
 use capacity_survey::store::{self, DbConnection, Pool};
 use capacity_survey::web::{self, AppState};
@@ -75,6 +75,8 @@ pub fn on_postgres() -> bool {
 }
 
 pub struct TestApp {
+    /// The app's clock: starts at the real time and moves only when a test moves it.
+    pub clock: Arc<ManualClock>,
     pub base: String,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
@@ -110,10 +112,13 @@ impl TestApp {
         config.base_url = format!("http://{addr}");
         config.workers = Some(1);
         configure(&mut config);
-        let running = web::start_on(config, pool, listener).expect("start the app");
+        let clock = Arc::new(ManualClock::new(service::now()));
+        let running =
+            web::start_with_clock(config, pool, listener, clock.clone()).expect("start the app");
         let handle = running.handle.clone();
         actix_web::rt::spawn(running.server);
         TestApp {
+            clock,
             base: format!("http://{addr}"),
             client: client(),
             state: running.state,
@@ -189,6 +194,11 @@ pub fn client() -> reqwest::Client {
 
 pub async fn get(client: &reqwest::Client, url: &str) -> reqwest::Response {
     client.get(url).send().await.expect("GET")
+}
+
+/// The body of a page.
+pub async fn text(client: &reqwest::Client, url: &str) -> String {
+    get(client, url).await.text().await.expect("body")
 }
 
 pub async fn post_form(

@@ -1,0 +1,9 @@
+DROP TABLE invitations;
+DROP TABLE mechanisms;
+DROP TABLE answers;
+DROP TABLE response_sections;
+DROP TABLE response_members;
+DROP TABLE responses;
+DROP TABLE organizations;
+DROP TABLE assessments;
+DROP TABLE instruments;

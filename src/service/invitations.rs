@@ -1,0 +1,282 @@
+//! Invitations: an organizer invites representatives of an organization to its response; each
+//! person opens a personal, single-use link that expires, and joins the response.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::Connection;
+
+use crate::domain::Lang;
+use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
+use crate::domain::token;
+use crate::error::AppError;
+use crate::service::accounts;
+use crate::store::assessments::Assessment;
+use crate::store::invitations::{self as rows, Invitation, NewInvitation};
+use crate::store::organizations::Organization;
+use crate::store::responses::{self, NewResponse, Response};
+use crate::store::users::{self, NewUser, User};
+use crate::store::{self, DbConnection};
+
+/// How long a link works.
+pub const VALID_DAYS: i64 = 30;
+
+/// One person to invite.
+#[derive(Debug, Clone)]
+pub struct Invitee {
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub lang: Lang,
+}
+
+/// An invitation just made, with its token (shown once; only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct CreatedInvitation {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub token: String,
+}
+
+/// The response of an organization in an assessment, created on first need.
+pub fn ensure_response(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    organization_id: &str,
+    now: NaiveDateTime,
+) -> Result<Response, AppError> {
+    if let Some(found) = responses::find_for(conn, assessment_id, organization_id)? {
+        return Ok(found);
+    }
+    let id = store::new_id();
+    responses::insert(
+        conn,
+        &NewResponse {
+            id: &id,
+            assessment_id,
+            organization_id,
+            status: responses::STATUS_DRAFT,
+            created_at: now,
+        },
+    )?;
+    Ok(responses::find(conn, &id)?)
+}
+
+fn create_one(
+    conn: &mut DbConnection,
+    response_id: &str,
+    invitee: &Invitee,
+    organizer_id: &str,
+    now: NaiveDateTime,
+) -> Result<CreatedInvitation, AppError> {
+    let secret = token::new_secret();
+    let id = store::new_id();
+    rows::insert(
+        conn,
+        &NewInvitation {
+            id: &id,
+            response_id,
+            email: invitee.email.as_str(),
+            name: invitee.name.as_str(),
+            lang: invitee.lang.code(),
+            token_hash: &token::hash(&secret),
+            created_at: now,
+            created_by: Some(organizer_id),
+            expires_at: now + Duration::days(VALID_DAYS),
+        },
+    )?;
+    Ok(CreatedInvitation {
+        id,
+        email: invitee.email.as_str().to_owned(),
+        name: invitee.name.as_str().to_owned(),
+        token: secret,
+    })
+}
+
+/// Invites people for an organization in an assessment, creating its response if needed.
+pub fn invite(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    organization_id: &str,
+    invitees: &[Invitee],
+    organizer_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<CreatedInvitation>, AppError> {
+    conn.transaction(|conn| {
+        store::assessments::find(conn, assessment_id)?;
+        store::organizations::find(conn, organization_id)?;
+        let response = ensure_response(conn, assessment_id, organization_id, now)?;
+        invitees
+            .iter()
+            .map(|invitee| create_one(conn, &response.id, invitee, organizer_id, now))
+            .collect()
+    })
+}
+
+/// Revokes an unused invitation; false when it was already used or revoked.
+pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+    rows::find(conn, id)?;
+    Ok(rows::revoke(conn, id, now)?)
+}
+
+/// Replaces an invitation by a new one for the same person (the old link stops working).
+pub fn resend(
+    conn: &mut DbConnection,
+    id: &str,
+    organizer_id: &str,
+    now: NaiveDateTime,
+) -> Result<(Invitation, CreatedInvitation), AppError> {
+    conn.transaction(|conn| {
+        let old = rows::find(conn, id)?;
+        rows::revoke(conn, id, now)?;
+        let invitee = Invitee {
+            email: EmailAddress::parse(&old.email).map_err(|_| AppError::internal("bad email"))?,
+            name: PersonName::parse(&old.name).map_err(|_| AppError::internal("bad name"))?,
+            lang: Lang::parse(&old.lang).unwrap_or_default(),
+        };
+        let created = create_one(conn, &old.response_id, &invitee, organizer_id, now)?;
+        Ok((old, created))
+    })
+}
+
+/// Why a link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Expired,
+    Used,
+    Revoked,
+}
+
+impl LinkProblem {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            LinkProblem::Unknown => "invitation.problem.unknown",
+            LinkProblem::Expired => "invitation.problem.expired",
+            LinkProblem::Used => "invitation.problem.used",
+            LinkProblem::Revoked => "invitation.problem.revoked",
+        }
+    }
+}
+
+/// A working link, with what the page shows about it.
+#[derive(Debug, Clone)]
+pub struct OpenInvitation {
+    pub invitation: Invitation,
+    pub assessment: Assessment,
+    pub organization: Organization,
+    /// The account that already uses the invited email, if any.
+    pub account: Option<User>,
+}
+
+/// Looks a link up without using it.
+pub fn open(
+    conn: &mut DbConnection,
+    secret: &str,
+    now: NaiveDateTime,
+) -> Result<Result<OpenInvitation, LinkProblem>, AppError> {
+    let Some(invitation) = rows::find_by_token_hash(conn, &token::hash(secret))? else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    if invitation.revoked_at.is_some() {
+        return Ok(Err(LinkProblem::Revoked));
+    }
+    if invitation.used_at.is_some() {
+        return Ok(Err(LinkProblem::Used));
+    }
+    if now >= invitation.expires_at {
+        return Ok(Err(LinkProblem::Expired));
+    }
+    let response = responses::find(conn, &invitation.response_id)?;
+    let assessment = store::assessments::find(conn, &response.assessment_id)?;
+    let organization = store::organizations::find(conn, &response.organization_id)?;
+    let account = users::find_by_email(conn, &invitation.email)?;
+    Ok(Ok(OpenInvitation {
+        invitation,
+        assessment,
+        organization,
+        account,
+    }))
+}
+
+/// How the person proves who they are when accepting.
+pub enum Acceptance<'a> {
+    /// A new account: name and password.
+    NewAccount {
+        name: &'a PersonName,
+        password: &'a NewPassword,
+    },
+    /// The account that already has the invited email: its password.
+    ExistingAccount { password: &'a str },
+    /// Already logged in as the invited account.
+    LoggedIn { user_id: &'a str },
+}
+
+#[derive(Debug)]
+pub enum AcceptError {
+    Link(LinkProblem),
+    WrongPassword,
+    Other(AppError),
+}
+
+impl From<AppError> for AcceptError {
+    fn from(e: AppError) -> Self {
+        AcceptError::Other(e)
+    }
+}
+
+impl From<diesel::result::Error> for AcceptError {
+    fn from(e: diesel::result::Error) -> Self {
+        AcceptError::Other(e.into())
+    }
+}
+
+/// Uses a link: creates or checks the account, makes it a member of the response, marks the
+/// link used, all in one transaction. Returns the user and the response id.
+pub fn accept(
+    conn: &mut DbConnection,
+    secret: &str,
+    how: Acceptance<'_>,
+    now: NaiveDateTime,
+) -> Result<(User, String), AcceptError> {
+    // Hash before the transaction: it is slow and holds no lock.
+    let new_hash = match &how {
+        Acceptance::NewAccount { password, .. } => {
+            Some(accounts::hash_password(password.expose())?)
+        }
+        _ => None,
+    };
+    conn.transaction(|conn| {
+        let open = open(conn, secret, now)?.map_err(AcceptError::Link)?;
+        let user = match (how, open.account) {
+            (Acceptance::NewAccount { name, .. }, None) => {
+                let id = store::new_id();
+                users::insert(
+                    conn,
+                    &NewUser {
+                        id: &id,
+                        email: &open.invitation.email,
+                        name: name.as_str(),
+                        role: Role::Representative.as_str(),
+                        password_hash: new_hash.as_deref().unwrap_or_default(),
+                        created_at: now,
+                    },
+                )?;
+                users::find(conn, &id)?
+            }
+            (Acceptance::ExistingAccount { password }, Some(account)) => {
+                if !accounts::verify_password(&account.password_hash, password) {
+                    return Err(AcceptError::WrongPassword);
+                }
+                account
+            }
+            (Acceptance::LoggedIn { user_id }, Some(account)) if account.id == user_id => account,
+            // The account appeared or the session changed since the page was shown.
+            _ => return Err(AcceptError::Link(LinkProblem::Unknown)),
+        };
+        if !rows::mark_used(conn, &open.invitation.id, &user.id, now)? {
+            return Err(AcceptError::Link(LinkProblem::Used));
+        }
+        responses::add_member(conn, &open.invitation.response_id, &user.id, now)?;
+        users::record_login(conn, &user.id, now)?;
+        Ok((user, open.invitation.response_id))
+    })
+}

@@ -1,0 +1,99 @@
+//! Queries on assessments.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::assessments;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = assessments)]
+pub struct Assessment {
+    pub id: String,
+    pub title_es: String,
+    pub title_en: String,
+    pub instrument_key: String,
+    pub instrument_version: String,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Assessment {
+    pub fn title(&self, lang: impl std::borrow::Borrow<crate::domain::Lang>) -> &str {
+        match lang.borrow() {
+            crate::domain::Lang::Es => &self.title_es,
+            crate::domain::Lang::En => &self.title_en,
+        }
+    }
+
+    /// Whether answers are accepted on `today`: from the opening to the closing date, inclusive.
+    pub fn is_open_on(&self, today: impl std::borrow::Borrow<NaiveDate>) -> bool {
+        let today = *today.borrow();
+        self.opens_on <= today && today <= self.closes_on
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = assessments)]
+pub struct NewAssessment<'a> {
+    pub id: &'a str,
+    pub title_es: &'a str,
+    pub title_en: &'a str,
+    pub instrument_key: &'a str,
+    pub instrument_version: &'a str,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What an organizer may change. The instrument stays pinned once responses exist.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = assessments)]
+pub struct AssessmentChanges<'a> {
+    pub title_es: &'a str,
+    pub title_en: &'a str,
+    pub instrument_key: Option<&'a str>,
+    pub instrument_version: Option<&'a str>,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewAssessment<'_>) -> QueryResult<()> {
+    diesel::insert_into(assessments::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: &str,
+    changes: &AssessmentChanges<'_>,
+) -> QueryResult<()> {
+    let n = diesel::update(assessments::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    if n == 0 {
+        Err(diesel::result::Error::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Assessment> {
+    assessments::table
+        .find(id)
+        .select(Assessment::as_select())
+        .first(conn)
+}
+
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Assessment>> {
+    assessments::table
+        .order((assessments::opens_on.desc(), assessments::created_at.desc()))
+        .select(Assessment::as_select())
+        .load(conn)
+}

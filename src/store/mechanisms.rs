@@ -1,0 +1,86 @@
+//! Queries on mechanism entries (the exchange inventory), one row each.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::mechanisms;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
+#[diesel(table_name = mechanisms, treat_none_as_null = true)]
+pub struct Mechanism {
+    pub id: String,
+    pub response_id: String,
+    pub version: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub partner_organization_id: Option<String>,
+    pub partner_name: Option<String>,
+    pub direction: Option<String>,
+    pub domains: Option<String>,
+    pub level: Option<String>,
+    pub legal_basis: Option<String>,
+    pub legal_reference: Option<String>,
+    pub channel: Option<String>,
+    pub format: Option<String>,
+    pub frequency: Option<String>,
+    pub delay_days: Option<i64>,
+    pub disaggregations: Option<String>,
+    pub personal_data: Option<bool>,
+    pub protection: Option<String>,
+    pub status: Option<String>,
+    pub problems: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<String>,
+}
+
+pub fn list_for_response(
+    conn: &mut DbConnection,
+    response_id: &str,
+) -> QueryResult<Vec<Mechanism>> {
+    mechanisms::table
+        .filter(mechanisms::response_id.eq(response_id))
+        .order((mechanisms::created_at, mechanisms::id))
+        .select(Mechanism::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResult<Mechanism> {
+    mechanisms::table
+        .find(id)
+        .filter(mechanisms::response_id.eq(response_id))
+        .select(Mechanism::as_select())
+        .first(conn)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &Mechanism) -> QueryResult<()> {
+    diesel::insert_into(mechanisms::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces an entry if it is still at `row.version - 1`; false when someone else changed or
+/// removed it in between.
+pub fn update(conn: &mut DbConnection, row: &Mechanism) -> QueryResult<bool> {
+    diesel::update(
+        mechanisms::table
+            .find(&row.id)
+            .filter(mechanisms::response_id.eq(&row.response_id))
+            .filter(mechanisms::version.eq(row.version - 1)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn delete(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResult<bool> {
+    diesel::delete(
+        mechanisms::table
+            .find(id)
+            .filter(mechanisms::response_id.eq(response_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}

@@ -1,0 +1,378 @@
+//! Queries on responses, their members, section versions and answers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::organizations::Organization;
+use super::schema::{
+    answers, assessments, organizations, response_members, response_sections, responses, users,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = responses)]
+pub struct Response {
+    pub id: String,
+    pub assessment_id: String,
+    pub organization_id: String,
+    pub status: String,
+    pub first_opened_at: Option<NaiveDateTime>,
+    pub last_activity_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub submitted_by: Option<String>,
+    pub reopened_at: Option<NaiveDateTime>,
+    pub reopen_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Response {
+    pub fn is_submitted(&self) -> bool {
+        self.status == STATUS_SUBMITTED
+    }
+}
+
+pub const STATUS_DRAFT: &str = "draft";
+pub const STATUS_SUBMITTED: &str = "submitted";
+pub const STATUS_REOPENED: &str = "reopened";
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = responses)]
+pub struct NewResponse<'a> {
+    pub id: &'a str,
+    pub assessment_id: &'a str,
+    pub organization_id: &'a str,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewResponse<'_>) -> QueryResult<()> {
+    diesel::insert_into(responses::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Response> {
+    responses::table
+        .find(id)
+        .select(Response::as_select())
+        .first(conn)
+}
+
+pub fn find_for(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    organization_id: &str,
+) -> QueryResult<Option<Response>> {
+    responses::table
+        .filter(responses::assessment_id.eq(assessment_id))
+        .filter(responses::organization_id.eq(organization_id))
+        .select(Response::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every response of an assessment with its organization.
+pub fn list_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(Response, Organization)>> {
+    responses::table
+        .inner_join(organizations::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order(organizations::name_key)
+        .select((Response::as_select(), Organization::as_select()))
+        .load(conn)
+}
+
+/// The responses a user is a member of, with assessment and organization.
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> QueryResult<Vec<(Response, super::assessments::Assessment, Organization)>> {
+    responses::table
+        .inner_join(response_members::table)
+        .inner_join(assessments::table)
+        .inner_join(organizations::table)
+        .filter(response_members::user_id.eq(user_id))
+        .order(assessments::closes_on.desc())
+        .select((
+            Response::as_select(),
+            super::assessments::Assessment::as_select(),
+            Organization::as_select(),
+        ))
+        .load(conn)
+}
+
+pub fn is_member(conn: &mut DbConnection, response_id: &str, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        response_members::table.find((response_id, user_id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn add_member(
+    conn: &mut DbConnection,
+    response_id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if is_member(conn, response_id, user_id)? {
+        return Ok(());
+    }
+    diesel::insert_into(response_members::table)
+        .values((
+            response_members::response_id.eq(response_id),
+            response_members::user_id.eq(user_id),
+            response_members::joined_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (response id, user name, user email) of the members of an assessment's responses.
+pub fn members_of_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    response_members::table
+        .inner_join(responses::table)
+        .inner_join(users::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order(users::name)
+        .select((response_members::response_id, users::name, users::email))
+        .load(conn)
+}
+
+pub fn members(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<(String, String)>> {
+    response_members::table
+        .inner_join(users::table)
+        .filter(response_members::response_id.eq(response_id))
+        .order(users::name)
+        .select((users::name, users::email))
+        .load(conn)
+}
+
+pub fn touch_opened(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        responses::table
+            .find(id)
+            .filter(responses::first_opened_at.is_null()),
+    )
+    .set(responses::first_opened_at.eq(Some(now)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn touch_activity(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(responses::table.find(id))
+        .set(responses::last_activity_at.eq(Some(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a draft or reopened response submitted; false when it already was.
+pub fn submit(
+    conn: &mut DbConnection,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        responses::table
+            .find(id)
+            .filter(responses::status.ne(STATUS_SUBMITTED)),
+    )
+    .set((
+        responses::status.eq(STATUS_SUBMITTED),
+        responses::submitted_at.eq(Some(now)),
+        responses::submitted_by.eq(Some(user_id)),
+        responses::last_activity_at.eq(Some(now)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Reopens a submitted response; false when it was not submitted.
+pub fn reopen(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        responses::table
+            .find(id)
+            .filter(responses::status.eq(STATUS_SUBMITTED)),
+    )
+    .set((
+        responses::status.eq(STATUS_REOPENED),
+        responses::reopened_at.eq(Some(now)),
+        responses::reopen_reason.eq(Some(reason)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The version of a section of a response; 0 before its first save.
+pub fn section_version(
+    conn: &mut DbConnection,
+    response_id: &str,
+    section_key: &str,
+) -> QueryResult<i64> {
+    response_sections::table
+        .find((response_id, section_key))
+        .select(response_sections::version)
+        .first(conn)
+        .optional()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// Every section version of a response, with when and by whom it was last saved.
+pub fn section_versions(
+    conn: &mut DbConnection,
+    response_id: &str,
+) -> QueryResult<Vec<(String, i64, NaiveDateTime)>> {
+    response_sections::table
+        .filter(response_sections::response_id.eq(response_id))
+        .select((
+            response_sections::section_key,
+            response_sections::version,
+            response_sections::updated_at,
+        ))
+        .load(conn)
+}
+
+/// Moves a section from version `expected` to `expected + 1`; false when someone else saved it
+/// in between (the row changed, or a first save raced another).
+pub fn bump_section_version(
+    conn: &mut DbConnection,
+    response_id: &str,
+    section_key: &str,
+    expected: i64,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if expected == 0 {
+        if section_version(conn, response_id, section_key)? != 0 {
+            return Ok(false);
+        }
+        // A savepoint, so that losing a race for the first save leaves the transaction usable
+        // (PostgreSQL aborts a transaction on any error otherwise).
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(response_sections::table)
+                .values((
+                    response_sections::response_id.eq(response_id),
+                    response_sections::section_key.eq(section_key),
+                    response_sections::version.eq(1i64),
+                    response_sections::updated_at.eq(now),
+                    response_sections::updated_by.eq(Some(user_id)),
+                ))
+                .execute(conn)
+        });
+        return match inserted {
+            Ok(_) => Ok(true),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
+    diesel::update(
+        response_sections::table
+            .find((response_id, section_key))
+            .filter(response_sections::version.eq(expected)),
+    )
+    .set((
+        response_sections::version.eq(expected + 1),
+        response_sections::updated_at.eq(now),
+        response_sections::updated_by.eq(Some(user_id)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = answers)]
+pub struct AnswerRow {
+    pub item_key: String,
+    pub value: String,
+    pub evidence: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn answers(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<AnswerRow>> {
+    answers::table
+        .filter(answers::response_id.eq(response_id))
+        .select(AnswerRow::as_select())
+        .load(conn)
+}
+
+/// Writes one answer (insert or replace).
+pub fn put_answer(
+    conn: &mut DbConnection,
+    response_id: &str,
+    item_key: &str,
+    value: &str,
+    evidence: Option<&str>,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let updated = diesel::update(answers::table.find((response_id, item_key)))
+        .set((
+            answers::value.eq(value),
+            answers::evidence.eq(evidence),
+            answers::updated_at.eq(now),
+            answers::updated_by.eq(Some(user_id)),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(answers::table)
+            .values((
+                answers::response_id.eq(response_id),
+                answers::item_key.eq(item_key),
+                answers::value.eq(value),
+                answers::evidence.eq(evidence),
+                answers::updated_at.eq(now),
+                answers::updated_by.eq(Some(user_id)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn delete_answer(
+    conn: &mut DbConnection,
+    response_id: &str,
+    item_key: &str,
+) -> QueryResult<()> {
+    diesel::delete(answers::table.find((response_id, item_key)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (response id, number of answers) for the responses of an assessment.
+pub fn answer_counts(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(String, i64)>> {
+    answers::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .group_by(answers::response_id)
+        .select((answers::response_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// (response id, item key, value) of every answer in an assessment, for progress.
+pub fn assessment_answers(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    answers::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .select((answers::response_id, answers::item_key, answers::value))
+        .load(conn)
+}

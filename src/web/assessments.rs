@@ -1,0 +1,443 @@
+//! Organizer pages for assessments: the list (dashboard), create and edit, and the progress page
+//! with the invitations of each organization.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::context::{Ctx, Organizer};
+use super::forms::{FormErrors, field_message};
+use super::{AppState, db, render, see_other};
+use crate::domain::assessment::{AssessmentInput, parse_assessment};
+use crate::error::AppError;
+use crate::service::assessments::{self, InstrumentChoiceError, SaveError};
+use crate::service::responses::{self, ProgressRow, Stage};
+use crate::store;
+use crate::store::assessments::Assessment;
+use crate::store::instruments::InstrumentVersion;
+use crate::store::invitations::Invitation;
+
+#[derive(Template)]
+#[template(path = "organizer.html")]
+struct Dashboard {
+    ctx: Ctx,
+    assessments: Vec<Assessment>,
+    today: chrono::NaiveDate,
+}
+
+pub async fn dashboard(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let assessments = db(&state, |conn| Ok(store::assessments::list(conn)?)).await?;
+    let today = state.clock.today();
+    render(
+        StatusCode::OK,
+        &Dashboard {
+            ctx,
+            assessments,
+            today,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AssessmentForm {
+    #[serde(default)]
+    title_es: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    instrument: String,
+    #[serde(default)]
+    opens_on: String,
+    #[serde(default)]
+    closes_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessment_form.html")]
+struct FormPage {
+    ctx: Ctx,
+    id: Option<String>,
+    form: AssessmentForm,
+    instruments: Vec<InstrumentVersion>,
+    /// Responses exist, so the instrument can no longer change.
+    pinned: bool,
+    errors: FormErrors,
+}
+
+impl FormPage {
+    fn instrument_value(v: &InstrumentVersion) -> String {
+        format!("{}@{}", v.key, v.version)
+    }
+}
+
+fn split_instrument(value: &str) -> Option<(&str, &str)> {
+    value.split_once('@')
+}
+
+pub async fn new_form(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let instruments = db(&state, |conn| Ok(store::instruments::list(conn)?)).await?;
+    let today = state.clock.today();
+    let form = AssessmentForm {
+        instrument: instruments
+            .first()
+            .map(FormPage::instrument_value)
+            .unwrap_or_default(),
+        opens_on: today.to_string(),
+        closes_on: (today + chrono::Duration::days(30)).to_string(),
+        ..AssessmentForm::default()
+    };
+    render(
+        StatusCode::OK,
+        &FormPage {
+            ctx,
+            id: None,
+            form,
+            instruments,
+            pinned: false,
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+pub async fn edit_form(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let (assessment, instruments, pinned) = db(&state, move |conn| {
+        let assessment = store::assessments::find(conn, &lookup)?;
+        let pinned = !store::responses::list_for_assessment(conn, &lookup)?.is_empty();
+        Ok((assessment, store::instruments::list(conn)?, pinned))
+    })
+    .await?;
+    render(
+        StatusCode::OK,
+        &FormPage {
+            ctx,
+            id: Some(id),
+            form: AssessmentForm {
+                title_es: assessment.title_es,
+                title_en: assessment.title_en,
+                instrument: format!(
+                    "{}@{}",
+                    assessment.instrument_key, assessment.instrument_version
+                ),
+                opens_on: assessment.opens_on.to_string(),
+                closes_on: assessment.closes_on.to_string(),
+            },
+            instruments,
+            pinned,
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+pub async fn create(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<AssessmentForm>,
+) -> Result<HttpResponse, AppError> {
+    save(ctx, state, session, None, form.into_inner()).await
+}
+
+pub async fn update(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<AssessmentForm>,
+) -> Result<HttpResponse, AppError> {
+    save(
+        ctx,
+        state,
+        session,
+        Some(path.into_inner()),
+        form.into_inner(),
+    )
+    .await
+}
+
+async fn save(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    session: Session,
+    id: Option<String>,
+    form: AssessmentForm,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FormErrors::default();
+    let input = AssessmentInput {
+        title_es: form.title_es.clone(),
+        title_en: form.title_en.clone(),
+        opens_on: form.opens_on.clone(),
+        closes_on: form.closes_on.clone(),
+    };
+    let draft = match parse_assessment(&input) {
+        Ok(draft) => Some(draft),
+        Err(problems) => {
+            for (field, error) in problems {
+                errors.add(field, field_message(ctx.lang, error));
+            }
+            None
+        }
+    };
+    let instrument = split_instrument(&form.instrument).map(|(k, v)| (k.to_owned(), v.to_owned()));
+    if instrument.is_none() && id.is_none() {
+        errors.add(
+            "instrument",
+            ctx.t("errors.field.unknown_option").into_owned(),
+        );
+    }
+    if let (Some(draft), true) = (draft, errors.is_empty()) {
+        let now = state.clock.now();
+        let target = id.clone();
+        let result = db(&state, move |conn| {
+            let chosen = instrument.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
+            Ok(match (&target, chosen) {
+                (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
+                (Some(id), chosen) => {
+                    assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
+                }
+                (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
+            })
+        })
+        .await?;
+        match result {
+            Ok(saved) => {
+                super::context::flash(&session, "assessments.saved");
+                return Ok(see_other(&format!("/organizer/assessments/{saved}")));
+            }
+            Err(SaveError::Instrument(InstrumentChoiceError::Unknown)) => {
+                errors.add(
+                    "instrument",
+                    ctx.t("errors.field.unknown_option").into_owned(),
+                );
+            }
+            Err(SaveError::Instrument(InstrumentChoiceError::Pinned)) => {
+                errors.add(
+                    "instrument",
+                    ctx.t("assessments.instrument_pinned").into_owned(),
+                );
+            }
+            Err(SaveError::Other(e)) => return Err(e),
+        }
+    }
+    let lookup = id.clone();
+    let (instruments, pinned) = db(&state, move |conn| {
+        let pinned = match &lookup {
+            Some(id) => !store::responses::list_for_assessment(conn, id)?.is_empty(),
+            None => false,
+        };
+        Ok((store::instruments::list(conn)?, pinned))
+    })
+    .await?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &FormPage {
+            ctx,
+            id,
+            form,
+            instruments,
+            pinned,
+            errors,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProgressQuery {
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// A column of the progress table that can be sorted.
+pub struct SortLink {
+    pub key: &'static str,
+    pub label_key: &'static str,
+    pub url: String,
+    /// `ascending`, `descending` or `none`, for aria-sort.
+    pub aria: &'static str,
+}
+
+pub struct InvitationRow {
+    pub invitation: Invitation,
+    pub organization: String,
+    /// pending, used, revoked or expired.
+    pub state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "assessment.html")]
+struct AssessmentPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    rows: Vec<ProgressRow>,
+    total: usize,
+    sort_links: Vec<SortLink>,
+    status: String,
+    sort: String,
+    dir: String,
+    invitations: Vec<InvitationRow>,
+    instrument_title: String,
+    today: chrono::NaiveDate,
+}
+
+impl AssessmentPage {
+    fn stage_options(&self) -> [&'static str; 4] {
+        ["invited", "opened", "in_progress", "submitted"]
+    }
+}
+
+fn stage_of(row: &ProgressRow) -> Stage {
+    row.stage
+}
+
+pub async fn show(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ProgressQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let app = state.clone();
+    let lang = ctx.lang;
+    let (assessment, mut rows, invitations, instrument_title) = db(&state, move |conn| {
+        let assessment = store::assessments::find(conn, &id)?;
+        let rows = responses::progress_rows(conn, &app.instruments, &assessment, now)?;
+        let invitations = store::invitations::list_for_assessment(conn, &id)?;
+        let instrument = app.instruments.get(
+            conn,
+            &assessment.instrument_key,
+            &assessment.instrument_version,
+        )?;
+        let title = format!("{} · {}", instrument.title.get(lang), instrument.version);
+        Ok((assessment, rows, invitations, title))
+    })
+    .await?;
+    let total = rows.len();
+    let org_names: std::collections::BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| (r.response.id.clone(), r.organization.acronym.clone()))
+        .collect();
+    let query = query.into_inner();
+    if let Some(stage) = Stage::parse(&query.status) {
+        rows.retain(|r| stage_of(r) == stage);
+    }
+    let sort = match query.sort.as_str() {
+        "status" | "progress" | "activity" => query.sort.clone(),
+        _ => "organization".to_owned(),
+    };
+    let descending = query.dir == "desc";
+    rows.sort_by(|a, b| {
+        let order = match sort.as_str() {
+            "status" => a.stage.cmp(&b.stage),
+            "progress" => a.progress.percent().cmp(&b.progress.percent()),
+            "activity" => a
+                .response
+                .last_activity_at
+                .cmp(&b.response.last_activity_at),
+            _ => a
+                .organization
+                .acronym
+                .to_lowercase()
+                .cmp(&b.organization.acronym.to_lowercase()),
+        };
+        if descending { order.reverse() } else { order }
+    });
+    let base = format!("/organizer/assessments/{}", assessment.id);
+    let sort_links = [
+        ("organization", "assessments.col.organization"),
+        ("status", "assessments.col.status"),
+        ("progress", "assessments.col.progress"),
+        ("activity", "assessments.col.activity"),
+    ]
+    .into_iter()
+    .map(|(key, label_key)| {
+        let active = key == sort;
+        let next_dir = if active && !descending { "desc" } else { "asc" };
+        let mut params = vec![("sort", key), ("dir", next_dir)];
+        if !query.status.is_empty() {
+            params.push(("status", query.status.as_str()));
+        }
+        SortLink {
+            key,
+            label_key,
+            url: format!(
+                "{base}?{}",
+                serde_urlencoded::to_string(&params).unwrap_or_default()
+            ),
+            aria: match (active, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+        }
+    })
+    .collect();
+    let invitations = invitations
+        .into_iter()
+        .map(|invitation| InvitationRow {
+            organization: org_names
+                .get(&invitation.response_id)
+                .cloned()
+                .unwrap_or_default(),
+            state: invitation_state(&invitation, now),
+            invitation,
+        })
+        .collect();
+    let today = state.clock.today();
+    render(
+        StatusCode::OK,
+        &AssessmentPage {
+            ctx,
+            assessment,
+            rows,
+            total,
+            sort_links,
+            status: query.status,
+            sort,
+            dir: if descending {
+                "desc".into()
+            } else {
+                "asc".into()
+            },
+            invitations,
+            instrument_title,
+            today,
+        },
+    )
+}
+
+fn invitation_state(invitation: &Invitation, now: NaiveDateTime) -> &'static str {
+    if invitation.used_at.is_some() {
+        "used"
+    } else if invitation.revoked_at.is_some() {
+        "revoked"
+    } else if now >= invitation.expires_at {
+        "expired"
+    } else {
+        "pending"
+    }
+}

@@ -1,0 +1,401 @@
+//! Invitations: the organizer's invite form, revoke and resend; and the personal link a
+//! representative opens to join the organization's response.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::context::{self, Ctx, Organizer};
+use super::forms::{FormErrors, field_message};
+use super::{AppState, db, render, see_other};
+use crate::domain::Lang;
+use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
+use crate::error::AppError;
+use crate::service::invitations::{
+    self, AcceptError, Acceptance, CreatedInvitation, Invitee, LinkProblem,
+};
+use crate::store;
+use crate::store::assessments::Assessment;
+use crate::store::organizations::Organization;
+
+/// How many people the form takes at once.
+const ROWS: usize = 3;
+
+#[derive(Debug, Clone, Default)]
+pub struct InviteeRow {
+    pub name: String,
+    pub email: String,
+    pub lang: String,
+}
+
+#[derive(Template)]
+#[template(path = "invite_form.html")]
+struct InvitePage {
+    ctx: Ctx,
+    assessment: Assessment,
+    organizations: Vec<Organization>,
+    organization: String,
+    rows: Vec<InviteeRow>,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteQuery {
+    #[serde(default)]
+    organization: String,
+}
+
+async fn load_invite_page_data(
+    state: &AppState,
+    id: String,
+) -> Result<(Assessment, Vec<Organization>), AppError> {
+    db(state, move |conn| {
+        Ok((
+            store::assessments::find(conn, &id)?,
+            store::organizations::list(conn)?,
+        ))
+    })
+    .await
+}
+
+pub async fn invite_form(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<InviteQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (assessment, organizations) = load_invite_page_data(&state, path.into_inner()).await?;
+    let lang = ctx.lang.code().to_owned();
+    render(
+        StatusCode::OK,
+        &InvitePage {
+            ctx,
+            assessment,
+            organizations,
+            organization: query.into_inner().organization,
+            rows: (0..ROWS)
+                .map(|_| InviteeRow {
+                    lang: lang.clone(),
+                    ..InviteeRow::default()
+                })
+                .collect(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "invitations_created.html")]
+struct CreatedPage {
+    ctx: Ctx,
+    assessment_id: String,
+    organization: String,
+    links: Vec<(CreatedInvitation, String)>,
+}
+
+/// Reads the posted invite form: `organization`, and `name_N`, `email_N`, `lang_N` per row.
+pub async fn invite(
+    ctx: Ctx,
+    Organizer(organizer): Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let organization = value("organization");
+    let rows: Vec<InviteeRow> = (0..ROWS)
+        .map(|i| InviteeRow {
+            name: value(&format!("name_{i}")),
+            email: value(&format!("email_{i}")),
+            lang: value(&format!("lang_{i}")),
+        })
+        .collect();
+    let mut errors = FormErrors::default();
+    let mut invitees = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.name.trim().is_empty() && row.email.trim().is_empty() {
+            continue;
+        }
+        let name = errors.check(ctx.lang, &format!("name_{i}"), PersonName::parse(&row.name));
+        let email = errors.check(
+            ctx.lang,
+            &format!("email_{i}"),
+            EmailAddress::parse(&row.email),
+        );
+        let lang = Lang::ALL.into_iter().find(|l| l.code() == row.lang);
+        if lang.is_none() {
+            errors.add(
+                &format!("lang_{i}"),
+                field_message(ctx.lang, FieldError::UnknownOption),
+            );
+        }
+        if let (Some(name), Some(email), Some(lang)) = (name, email, lang) {
+            if invitees.iter().any(|i: &Invitee| i.email == email) {
+                errors.add(
+                    &format!("email_{i}"),
+                    field_message(ctx.lang, FieldError::DuplicateInFile),
+                );
+            } else {
+                invitees.push(Invitee { email, name, lang });
+            }
+        }
+    }
+    if invitees.is_empty() && errors.is_empty() {
+        errors.add("email_0", ctx.t("invitations.at_least_one").into_owned());
+    }
+    let (assessment, organizations) = load_invite_page_data(&state, id.clone()).await?;
+    let chosen = organizations.iter().find(|o| o.id == organization).cloned();
+    if chosen.is_none() {
+        errors.add(
+            "organization",
+            field_message(ctx.lang, FieldError::UnknownOption),
+        );
+    }
+    let Some(chosen) = chosen.filter(|_| errors.is_empty()) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &InvitePage {
+                ctx,
+                assessment,
+                organizations,
+                organization,
+                rows,
+                errors,
+            },
+        );
+    };
+    let now = state.clock.now();
+    let org_id = chosen.id.clone();
+    let created = db(&state, move |conn| {
+        invitations::invite(conn, &id, &org_id, &invitees, &organizer.id, now)
+    })
+    .await?;
+    tracing::info!(assessment = %assessment.id, organization = %chosen.id, count = created.len(), "invitations created");
+    let base = state.config.base_url.clone();
+    render(
+        StatusCode::OK,
+        &CreatedPage {
+            ctx,
+            assessment_id: assessment.id,
+            organization: chosen.name,
+            links: created
+                .into_iter()
+                .map(|c| {
+                    let link = format!("{base}/invite/{}", c.token);
+                    (c, link)
+                })
+                .collect(),
+        },
+    )
+}
+
+pub async fn revoke(
+    _: Organizer,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let lookup = id.clone();
+    let assessment_id = db(&state, move |conn| {
+        invitations::revoke(conn, &lookup, now)?;
+        let invitation = store::invitations::find(conn, &lookup)?;
+        Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
+    })
+    .await?;
+    context::flash(&session, "invitations.revoked");
+    Ok(see_other(&format!(
+        "/organizer/assessments/{assessment_id}#invitations"
+    )))
+}
+
+pub async fn resend(
+    ctx: Ctx,
+    Organizer(organizer): Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let (assessment_id, organization, created) = db(&state, move |conn| {
+        let (old, created) = invitations::resend(conn, &id, &organizer.id, now)?;
+        let response = store::responses::find(conn, &old.response_id)?;
+        let organization = store::organizations::find(conn, &response.organization_id)?;
+        Ok((response.assessment_id, organization.name, created))
+    })
+    .await?;
+    let link = format!("{}/invite/{}", state.config.base_url, created.token);
+    render(
+        StatusCode::OK,
+        &CreatedPage {
+            ctx,
+            assessment_id,
+            organization,
+            links: vec![(created, link)],
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct AcceptPage {
+    ctx: Ctx,
+    token: String,
+    assessment: Assessment,
+    organization: Organization,
+    email: String,
+    /// The invited email already has an account: ask for its password.
+    has_account: bool,
+    /// ... and that account is the one logged in: one click.
+    logged_in_as_invitee: bool,
+    name: String,
+    errors: FormErrors,
+}
+
+fn link_problem(problem: LinkProblem) -> AppError {
+    AppError::Denied {
+        status: match problem {
+            LinkProblem::Unknown => 404,
+            _ => 410,
+        },
+        message_key: problem.message_key(),
+    }
+}
+
+pub async fn accept_page(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let now = state.clock.now();
+    let lookup = token.clone();
+    let open = db(&state, move |conn| invitations::open(conn, &lookup, now))
+        .await?
+        .map_err(link_problem)?;
+    let logged_in_as_invitee = match (&ctx.user, &open.account) {
+        (Some(user), Some(account)) => user.id == account.id,
+        _ => false,
+    };
+    render(
+        StatusCode::OK,
+        &AcceptPage {
+            ctx,
+            token,
+            has_account: open.account.is_some(),
+            logged_in_as_invitee,
+            name: open.invitation.name.clone(),
+            email: open.invitation.email.clone(),
+            assessment: open.assessment,
+            organization: open.organization,
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn accept(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let form = form.into_inner();
+    let now = state.clock.now();
+    let lookup = token.clone();
+    let open = db(&state, move |conn| invitations::open(conn, &lookup, now))
+        .await?
+        .map_err(link_problem)?;
+    let logged_in_as_invitee = match (&ctx.user, &open.account) {
+        (Some(user), Some(account)) => user.id == account.id,
+        _ => false,
+    };
+    let mut errors = FormErrors::default();
+    let mut new_account = None;
+    if open.account.is_none() {
+        let name = errors.check(ctx.lang, "name", PersonName::parse(&form.name));
+        let password = errors.check(ctx.lang, "password", NewPassword::parse(&form.password));
+        if password.is_some() && form.password != form.password_confirm {
+            errors.add(
+                "password_confirm",
+                ctx.t("errors.field.password_mismatch").into_owned(),
+            );
+        }
+        if let (Some(name), Some(password), true) = (name, password, errors.is_empty()) {
+            new_account = Some((name, password));
+        }
+    } else if !logged_in_as_invitee && form.password.is_empty() {
+        errors.add("password", field_message(ctx.lang, FieldError::Required));
+    }
+    if errors.is_empty() {
+        let secret = token.clone();
+        let password = form.password.clone();
+        let user_id = ctx.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+        let result = db(&state, move |conn| {
+            let how = match &new_account {
+                Some((name, password)) => Acceptance::NewAccount { name, password },
+                None if logged_in_as_invitee => Acceptance::LoggedIn { user_id: &user_id },
+                None => Acceptance::ExistingAccount {
+                    password: &password,
+                },
+            };
+            Ok(invitations::accept(conn, &secret, how, now))
+        })
+        .await?;
+        match result {
+            Ok((user, response_id)) => {
+                context::log_in(&session, &user)?;
+                context::flash(&session, "invitations.welcome");
+                tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
+                return Ok(see_other(&format!("/responses/{response_id}")));
+            }
+            Err(AcceptError::Link(problem)) => return Err(link_problem(problem)),
+            Err(AcceptError::WrongPassword) => {
+                errors.add("password", ctx.t("login.failed").into_owned());
+            }
+            Err(AcceptError::Other(e)) => return Err(e),
+        }
+    }
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &AcceptPage {
+            ctx,
+            token,
+            has_account: open.account.is_some(),
+            logged_in_as_invitee,
+            name: if form.name.is_empty() {
+                open.invitation.name.clone()
+            } else {
+                form.name
+            },
+            email: open.invitation.email.clone(),
+            assessment: open.assessment,
+            organization: open.organization,
+            errors,
+        },
+    )
+}

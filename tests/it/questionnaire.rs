@@ -1,0 +1,834 @@
+//! Stories of the questionnaire: an organizer sets up an assessment, a representative fills it in
+//! over several visits and submits; conflicts, access and bad input.
+
+use capacity_survey::domain::instrument::SectionBody;
+
+use crate::forum::{self, Forum};
+use crate::support::{self, PASSWORD, TestApp};
+
+fn one(key: &str, value: &str) -> (String, Vec<String>) {
+    (key.to_owned(), vec![value.to_owned()])
+}
+
+#[actix_web::test]
+async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_and_submits() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep,
+        response,
+    } = forum::forum(&app).await;
+    let instrument = forum::instrument();
+
+    // The response page lists the sections with their progress.
+    let overview = support::get(&rep, &app.url(&format!("/responses/{response}"))).await;
+    assert_eq!(overview.status(), 200);
+    let overview = overview.text().await.unwrap();
+    assert!(overview.contains("Instituto Nacional de Estadística y Censo"));
+    for section in &instrument.sections {
+        assert!(overview.contains(&section.title.es), "{}", section.key);
+    }
+
+    // A partial save keeps what was filled and says when.
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "3")],
+        &[("legal.mandate", "Ley 3 de 2008, artículo 12")],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let page = support::text(
+        &rep,
+        &app.url(&format!("/responses/{response}/sections/legal")),
+    )
+    .await;
+    assert!(page.contains("id=\"q-legal-mandate-3\" name=\"v.legal.mandate\" value=\"3\" checked"));
+    assert!(page.contains("Ley 3 de 2008, artículo 12"));
+    assert!(page.contains("Cambios guardados."));
+    // The five level descriptions are the choices, with not applicable and don't know.
+    let mandate = instrument.item("legal.mandate").unwrap();
+    if let capacity_survey::domain::instrument::ItemKind::Maturity { levels } = &mandate.kind {
+        for level in levels {
+            assert!(page.contains(&level.es), "level text missing: {}", level.es);
+        }
+    }
+    assert!(page.contains("No aplica") && page.contains("No sabe"));
+
+    // The review page lists what is still missing, with links.
+    let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+    assert!(review.contains("respuesta(s) obligatoria(s)"));
+    assert!(review.contains(&format!(
+        "/responses/{response}/sections/legal#q-legal-sharing"
+    )));
+
+    // Log out, log in again (a new device): the saved answer is there.
+    let token = support::csrf_of(&rep, &app.url(&format!("/responses/{response}"))).await;
+    support::post_form(&rep, &app.url("/logout"), &[("csrf_token", &token)]).await;
+    assert_eq!(
+        support::get(&rep, &app.url(&format!("/responses/{response}")))
+            .await
+            .status(),
+        303
+    );
+    let other_device = app.new_client();
+    assert_eq!(
+        support::login(&other_device, &app.base, "ana@inec.gob.pa", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let home = support::text(&other_device, &app.url("/")).await;
+    assert!(home.contains(&format!("/responses/{response}")));
+    let page = support::text(
+        &other_device,
+        &app.url(&format!("/responses/{response}/sections/legal")),
+    )
+    .await;
+    assert!(page.contains("value=\"3\" checked"));
+    let rep = other_device;
+
+    // Submitting now is refused and lists the missing answers.
+    let token = support::csrf_of(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+    let early = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/submit")),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(early.status(), 422);
+
+    // Fill every section; the domain grid too.
+    for section in &instrument.sections {
+        if matches!(section.body, SectionBody::Mechanisms(_)) {
+            continue;
+        }
+        let answers = forum::complete_answers(&instrument, &section.key);
+        let saved = forum::save_section(&rep, &app, &response, &section.key, &answers, &[]).await;
+        assert_eq!(saved.status(), 303, "section {}", section.key);
+    }
+    // The evidence typed earlier survived the later save of the same section? It was not on
+    // that form, so it is cleared only if the item was; here the item was re-sent without it.
+    // Two mechanisms: one with a forum organization, one with an outside body.
+    let snm = forum::organization_id(&app, "SNM");
+    let link = forum::invite(
+        &app,
+        &assessment,
+        &snm,
+        "Luis Gómez",
+        "luis@migracion.gob.pa",
+    )
+    .await;
+    assert!(link.starts_with("/invite/"));
+    let added = forum::add_mechanism(
+        &rep,
+        &app,
+        &response,
+        "Entradas y salidas mensuales",
+        &snm,
+        "",
+    )
+    .await;
+    assert_eq!(added.status(), 303);
+    let added = forum::add_mechanism(
+        &rep,
+        &app,
+        &response,
+        "Informe a la OIM",
+        "",
+        "Organización Internacional para las Migraciones",
+    )
+    .await;
+    assert_eq!(added.status(), 303);
+    let list = support::text(&rep, &app.url(&format!("/responses/{response}/mechanisms"))).await;
+    assert!(list.contains("Entradas y salidas mensuales"));
+    assert!(list.contains("SNM · Servicio Nacional de Migración"));
+    assert!(list.contains("Organización Internacional para las Migraciones"));
+
+    // Nothing is missing now: submit.
+    let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+    assert!(
+        !review.contains("respuesta(s) obligatoria(s)"),
+        "still missing: {review}"
+    );
+    let token = support::csrf_in(&review).unwrap();
+    let submitted = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/submit")),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(submitted.status(), 303);
+    let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+    assert!(review.contains("Enviada el"));
+    assert!(review.contains("Ana Pérez"), "who submitted");
+
+    // After submission the response is read-only.
+    let page = support::text(
+        &rep,
+        &app.url(&format!("/responses/{response}/sections/legal")),
+    )
+    .await;
+    assert!(page.contains("disabled"));
+    assert!(!page.contains("Guardar y continuar"));
+    let late = forum::post_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &token,
+        "2",
+        &[one("legal.mandate", "0")],
+        &[],
+    )
+    .await;
+    assert_eq!(late.status(), 409);
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    let mandate = stored
+        .iter()
+        .find(|a| a.item_key == "legal.mandate")
+        .unwrap();
+    assert_eq!(mandate.value, "2");
+
+    // The organizer sees it submitted, and reopens it with a reason.
+    let progress = app
+        .get(&format!("/organizer/assessments/{assessment}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(progress.contains("stage-submitted"));
+    let token = app.csrf(&format!("/responses/{response}/review")).await;
+    let refused = app
+        .post_form(
+            &format!("/organizer/responses/{response}/reopen"),
+            &[("csrf_token", &token), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let reopened = app
+        .post_form(
+            &format!("/organizer/responses/{response}/reopen"),
+            &[
+                ("csrf_token", &token),
+                ("reason", "Corregir la sección legal"),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status(), 303);
+    let again = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "4")],
+        &[],
+    )
+    .await;
+    assert_eq!(again.status(), 303);
+    let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+    assert!(review.contains("Reabierta"));
+    assert!(review.contains("Corregir la sección legal"));
+}
+
+#[actix_web::test]
+async fn a_csv_with_errors_imports_nothing_and_duplicates_are_not_doubled() {
+    let app = TestApp::spawn().await;
+    forum::organizer(&app).await;
+    let bad = "nombre;sigla;sector;correo de contacto\n\
+               Instituto Nacional de Estadística y Censo;INEC;statistics;ana@inec.gob.pa\n\
+               ;SNM;immigration_borders;\n\
+               Ministerio de Salud;MINSA;farming;x@minsa.gob.pa\n\
+               Ministerio de Trabajo;MITRADEL;labour;not-an-email\n";
+    let response = forum::import_csv(&app, bad).await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("No se importó ninguna fila"));
+    for line in ["<td>3</td>", "<td>4</td>", "<td>5</td>"] {
+        assert!(html.contains(line), "row {line} reported");
+    }
+    assert!(
+        capacity_survey::store::organizations::list(&mut app.conn())
+            .unwrap()
+            .is_empty()
+    );
+
+    let ok = forum::import_csv(&app, forum::ORGANIZATIONS_CSV).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        capacity_survey::store::organizations::list(&mut app.conn())
+            .unwrap()
+            .len(),
+        3
+    );
+    // The same file again (with a BOM and one new row): known ones are skipped, not doubled.
+    let again = format!(
+        "\u{feff}{}Ministerio de Salud,MINSA,health,,\n",
+        forum::ORGANIZATIONS_CSV
+    );
+    let response = forum::import_csv(&app, &again).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("1 organización(es) nueva(s)"), "{html}");
+    assert!(html.contains("Ya registradas"));
+    assert_eq!(
+        capacity_survey::store::organizations::list(&mut app.conn())
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // By hand: a duplicate acronym is refused next to the field, typed values kept.
+    let token = app.csrf("/organizer/organizations/new").await;
+    let dup = app
+        .post_form(
+            "/organizer/organizations",
+            &[
+                ("csrf_token", &token),
+                ("name", "Otro nombre"),
+                ("acronym", "inec"),
+                ("sector", "statistics"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status(), 422);
+    let html = dup.text().await.unwrap();
+    assert!(html.contains("id=\"acronym-error\""));
+    assert!(html.contains("value=\"Otro nombre\""));
+}
+
+#[actix_web::test]
+async fn two_representatives_saving_from_stale_pages_see_the_conflict_and_lose_nothing() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep: first,
+        response,
+    } = forum::forum(&app).await;
+    let inec = forum::organization_id(&app, "INEC");
+    let link = forum::invite(&app, &assessment, &inec, "Beto Ruiz", "beto@inec.gob.pa").await;
+    let (second, same_response) = forum::accept(&app, &link, "Beto Ruiz").await;
+    assert_eq!(
+        same_response, response,
+        "both work on the organization's one response"
+    );
+
+    // Both open the legal section at the same version.
+    let (first_token, first_version) = forum::section_state(&first, &app, &response, "legal").await;
+    let (second_token, second_version) =
+        forum::section_state(&second, &app, &response, "legal").await;
+    assert_eq!(first_version, second_version);
+
+    let saved = forum::post_section(
+        &first,
+        &app,
+        &response,
+        "legal",
+        &first_token,
+        &first_version,
+        &[one("legal.mandate", "3"), one("legal.sharing", "1")],
+        &[("legal.mandate", "Decreto 40")],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+
+    let stale = forum::post_section(
+        &second,
+        &app,
+        &response,
+        "legal",
+        &second_token,
+        &second_version,
+        &[one("legal.mandate", "1"), one("legal.sharing", "1")],
+        &[("legal.mandate", "Según la ley orgánica")],
+    )
+    .await;
+    assert_eq!(stale.status(), 409);
+    let html = stale.text().await.unwrap();
+    assert!(html.contains("Otra persona guardó esta sección"));
+    // Their value for the differing item, and the user's own typed values kept.
+    assert!(html.contains("Guardado por su colega:"));
+    assert!(html.contains("Decreto 40"));
+    assert!(html.contains("id=\"q-legal-mandate-1\" name=\"v.legal.mandate\" value=\"1\" checked"));
+    assert!(html.contains("Según la ley orgánica"));
+    // The first save is intact.
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    let mandate = stored
+        .iter()
+        .find(|a| a.item_key == "legal.mandate")
+        .unwrap();
+    assert_eq!(mandate.value, "3");
+    assert_eq!(mandate.evidence.as_deref(), Some("Decreto 40"));
+
+    // Saving again from the conflict page (it carries the new version) applies the user's choice.
+    let token = support::csrf_in(&html).unwrap();
+    let marker = "name=\"version\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let version = &html[start..start + html[start..].find('"').unwrap()];
+    let resolved = forum::post_section(
+        &second,
+        &app,
+        &response,
+        "legal",
+        &token,
+        version,
+        &[one("legal.mandate", "1")],
+        &[("legal.mandate", "Según la ley orgánica")],
+    )
+    .await;
+    assert_eq!(resolved.status(), 303);
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .find(|a| a.item_key == "legal.mandate")
+            .unwrap()
+            .value,
+        "1"
+    );
+    // legal.sharing was not on the last form: untouched.
+    assert_eq!(
+        stored
+            .iter()
+            .find(|a| a.item_key == "legal.sharing")
+            .unwrap()
+            .value,
+        "1"
+    );
+}
+
+#[actix_web::test]
+async fn a_representative_cannot_read_or_write_another_organizations_response() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep: inec_rep,
+        response: inec,
+    } = forum::forum(&app).await;
+    let snm_id = forum::organization_id(&app, "SNM");
+    let link = forum::invite(
+        &app,
+        &assessment,
+        &snm_id,
+        "Luis Gómez",
+        "luis@migracion.gob.pa",
+    )
+    .await;
+    let (snm_rep, snm) = forum::accept(&app, &link, "Luis Gómez").await;
+    let saved = forum::save_section(
+        &snm_rep,
+        &app,
+        &snm,
+        "legal",
+        &[one("legal.mandate", "4")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let added = forum::add_mechanism(&snm_rep, &app, &snm, "Secreto de SNM", "", "Otra").await;
+    assert_eq!(added.status(), 303);
+    let mechanism_id = capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &snm)
+        .unwrap()[0]
+        .id
+        .clone();
+
+    let token = support::csrf_of(&inec_rep, &app.url(&format!("/responses/{inec}"))).await;
+    for path in [
+        format!("/responses/{snm}"),
+        format!("/responses/{snm}/review"),
+        format!("/responses/{snm}/sections/legal"),
+        format!("/responses/{snm}/mechanisms"),
+        format!("/responses/{snm}/mechanisms/new"),
+        format!("/responses/{snm}/mechanisms/{mechanism_id}"),
+        format!("/responses/{inec}/mechanisms/{mechanism_id}"),
+        "/responses/does-not-exist".to_owned(),
+        format!("/organizer/assessments/{assessment}"),
+        "/organizer/organizations".to_owned(),
+    ] {
+        let response = support::get(&inec_rep, &app.url(&path)).await;
+        let status = response.status().as_u16();
+        assert!(status == 403 || status == 404, "GET {path} gave {status}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("Secreto de SNM"), "GET {path} leaked");
+    }
+    for (path, fields) in [
+        (
+            format!("/responses/{snm}/sections/legal"),
+            vec![
+                ("version", "1"),
+                ("_items", "legal.mandate"),
+                ("v.legal.mandate", "0"),
+            ],
+        ),
+        (format!("/responses/{snm}/submit"), vec![]),
+        (
+            format!("/responses/{snm}/mechanisms"),
+            vec![("version", "0"), ("v.name", "Intruso")],
+        ),
+        (
+            format!("/responses/{snm}/mechanisms/{mechanism_id}"),
+            vec![("version", "1"), ("v.name", "Intruso")],
+        ),
+        (
+            format!("/responses/{snm}/mechanisms/{mechanism_id}/delete"),
+            vec![],
+        ),
+        (
+            format!("/responses/{inec}/mechanisms/{mechanism_id}/delete"),
+            vec![],
+        ),
+        (
+            format!("/organizer/responses/{snm}/reopen"),
+            vec![("reason", "x")],
+        ),
+    ] {
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend(fields);
+        let response = support::post_form(&inec_rep, &app.url(&path), &form).await;
+        let status = response.status().as_u16();
+        assert!(status == 403 || status == 404, "POST {path} gave {status}");
+    }
+    // Nothing of SNM's changed.
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &snm).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].value, "4");
+    let mechanisms =
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &snm).unwrap();
+    assert_eq!(mechanisms.len(), 1);
+    assert_eq!(mechanisms[0].name, "Secreto de SNM");
+}
+
+#[actix_web::test]
+async fn bad_answers_come_back_with_messages_and_nothing_saved_is_lost() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[
+            one("about.focal_point_name", "Ana Pérez"),
+            one("about.staff", "12"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+
+    // Out of range, too long, not a number: 422, each message next to its item, typed values kept.
+    let long = "x".repeat(5000);
+    let bad = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[
+            one("about.focal_point_name", "Ana María Pérez"),
+            one("about.staff", "-3"),
+            one("about.focal_point_position", &long),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("id=\"q-about-staff-error\""));
+    assert!(html.contains("id=\"q-about-focal_point_position-error\""));
+    assert!(html.contains("value=\"-3\""));
+    assert!(html.contains("value=\"Ana María Pérez\""));
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    let value = |key: &str| {
+        stored
+            .iter()
+            .find(|a| a.item_key == key)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(
+        value("about.focal_point_name").as_deref(),
+        Some("Ana Pérez")
+    );
+    assert_eq!(value("about.staff").as_deref(), Some("12"));
+
+    // A level that does not exist, in English this time.
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    let bad_level = rep
+        .post(app.url(&format!("/responses/{response}/sections/legal?lang=en")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+            ("_items", "legal.mandate"),
+            ("v.legal.mandate", "7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_level.status(), 422);
+    assert!(
+        bad_level
+            .text()
+            .await
+            .unwrap()
+            .contains("<html lang=\"en\"")
+    );
+
+    // An unknown item, or an item of another section: refused, nothing saved.
+    for key in ["legal.nope", "quality.revisions"] {
+        let refused =
+            forum::save_section(&rep, &app, &response, "about", &[one(key, "2")], &[]).await;
+        assert_eq!(refused.status(), 422, "{key}");
+    }
+    // A missing version is a bad request, not a crash.
+    let token = support::csrf_of(&rep, &app.url(&format!("/responses/{response}"))).await;
+    let no_version = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/sections/legal")),
+        &[("csrf_token", &token), ("_items", "legal.mandate")],
+    )
+    .await;
+    assert_eq!(no_version.status(), 400);
+    assert_eq!(
+        support::get(
+            &rep,
+            &app.url(&format!("/responses/{response}/sections/nope"))
+        )
+        .await
+        .status(),
+        404
+    );
+
+    // A save that lists one item never wipes the others.
+    let partial = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[one("about.staff", "15")],
+        &[],
+    )
+    .await;
+    assert_eq!(partial.status(), 303);
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    let value = |key: &str| {
+        stored
+            .iter()
+            .find(|a| a.item_key == key)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(
+        value("about.focal_point_name").as_deref(),
+        Some("Ana Pérez")
+    );
+    assert_eq!(value("about.staff").as_deref(), Some("15"));
+}
+
+#[actix_web::test]
+async fn answers_are_refused_outside_the_assessment_period() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    app.clock.advance(chrono::Duration::days(40));
+    let closed = forum::post_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &token,
+        &version,
+        &[one("legal.mandate", "2")],
+        &[],
+    )
+    .await;
+    assert_eq!(closed.status(), 409);
+    assert!(
+        closed
+            .text()
+            .await
+            .unwrap()
+            .contains("La evaluación está cerrada")
+    );
+    let page = support::text(
+        &rep,
+        &app.url(&format!("/responses/{response}/sections/legal")),
+    )
+    .await;
+    assert!(page.contains("La evaluación está cerrada"));
+    assert!(
+        capacity_survey::store::responses::answers(&mut app.conn(), &response)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn invitation_links_are_single_use_expire_and_can_be_revoked_and_resent() {
+    let app = TestApp::spawn().await;
+    forum::organizer(&app).await;
+    assert_eq!(
+        forum::import_csv(&app, forum::ORGANIZATIONS_CSV)
+            .await
+            .status(),
+        200
+    );
+    let assessment = forum::create_assessment(&app).await;
+    let onpar = forum::organization_id(&app, "ONPAR");
+
+    // Used once, then dead.
+    let link = forum::invite(
+        &app,
+        &assessment,
+        &onpar,
+        "Carla Díaz",
+        "carla@onpar.gob.pa",
+    )
+    .await;
+    let (_, _) = forum::accept(&app, &link, "Carla Díaz").await;
+    let used = support::get(&app.new_client(), &app.url(&link)).await;
+    assert_eq!(used.status(), 410);
+    assert!(used.text().await.unwrap().contains("ya se utilizó"));
+    assert_eq!(
+        support::get(&app.new_client(), &app.url("/invite/0123456789abcdef"))
+            .await
+            .status(),
+        404
+    );
+
+    // Revoked, then resent: the old link is dead, the new one works.
+    let link = forum::invite(
+        &app,
+        &assessment,
+        &onpar,
+        "Dario Vega",
+        "dario@onpar.gob.pa",
+    )
+    .await;
+    let invitation =
+        capacity_survey::store::invitations::list_for_assessment(&mut app.conn(), &assessment)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.email == "dario@onpar.gob.pa")
+            .unwrap();
+    let token = app
+        .csrf(&format!("/organizer/assessments/{assessment}"))
+        .await;
+    let revoked = app
+        .post_form(
+            &format!("/organizer/invitations/{}/revoke", invitation.id),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(
+        support::get(&app.new_client(), &app.url(&link))
+            .await
+            .status(),
+        410
+    );
+    let resent = app
+        .post_form(
+            &format!("/organizer/invitations/{}/resend", invitation.id),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(resent.status(), 200);
+    let new_link = forum::link_in(&resent.text().await.unwrap(), &app.base);
+    assert_ne!(new_link, link);
+    assert_eq!(
+        support::get(&app.new_client(), &app.url(&new_link))
+            .await
+            .status(),
+        200
+    );
+
+    // Expired after 30 days.
+    app.clock.advance(chrono::Duration::days(31));
+    let expired = support::get(&app.new_client(), &app.url(&new_link)).await;
+    assert_eq!(expired.status(), 410);
+    assert!(expired.text().await.unwrap().contains("venció"));
+}
+
+#[actix_web::test]
+async fn an_existing_account_logs_in_to_accept_and_the_progress_page_follows_each_organization() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep,
+        response,
+    } = forum::forum(&app).await;
+    // Ana is invited again, for SNM: she proves she owns the account with her password.
+    let snm = forum::organization_id(&app, "SNM");
+    let onpar = forum::organization_id(&app, "ONPAR");
+    let link = forum::invite(&app, &assessment, &snm, "Ana Pérez", "ana@inec.gob.pa").await;
+    let page = support::text(&rep, &app.url(&link)).await;
+    assert!(page.contains("Ha iniciado sesión con la cuenta invitada"));
+    let stranger = app.new_client();
+    let token = support::csrf_of(&stranger, &app.url(&link)).await;
+    let wrong = support::post_form(
+        &stranger,
+        &app.url(&link),
+        &[("csrf_token", &token), ("password", "not her password")],
+    )
+    .await;
+    assert_eq!(wrong.status(), 422);
+    let right = support::post_form(
+        &stranger,
+        &app.url(&link),
+        &[("csrf_token", &token), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(right.status(), 303);
+    let home = support::text(&stranger, &app.url("/")).await;
+    assert_eq!(
+        home.matches("/responses/").count(),
+        2,
+        "one account, two organizations"
+    );
+
+    // ONPAR is invited but nobody opened the link yet; INEC is in progress.
+    let _ = forum::invite(
+        &app,
+        &assessment,
+        &onpar,
+        "Carla Díaz",
+        "carla@onpar.gob.pa",
+    )
+    .await;
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "2")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let progress = app
+        .get(&format!(
+            "/organizer/assessments/{assessment}?sort=progress&dir=desc"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let inec_at = progress.find(">INEC<").unwrap();
+    let onpar_at = progress.find(">ONPAR<").unwrap();
+    assert!(inec_at < onpar_at, "sorted by progress, highest first");
+    assert!(progress.contains("stage-in_progress"));
+    assert!(progress.contains("stage-invited"));
+    assert!(progress.contains("aria-sort=\"descending\""));
+    let filtered = app
+        .get(&format!(
+            "/organizer/assessments/{assessment}?status=invited"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let start = filtered.find("progress-table").unwrap();
+    let table = &filtered[start..start + filtered[start..].find("</table>").unwrap()];
+    assert!(table.contains(">ONPAR<"));
+    assert!(!table.contains(">INEC<"));
+}
