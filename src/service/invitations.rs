@@ -276,6 +276,7 @@ pub fn accept(
             return Err(AcceptError::Link(LinkProblem::Used));
         }
         responses::add_member(conn, &open.invitation.response_id, &user.id, now)?;
+        responses::touch_opened(conn, &open.invitation.response_id, now)?;
         users::record_login(conn, &user.id, now)?;
         Ok((user, open.invitation.response_id))
     })
