@@ -215,6 +215,32 @@ async fn healthz_reports_the_database() {
     let down = app.get("/healthz").await;
     assert_eq!(down.status(), 503);
     assert_eq!(down.text().await.unwrap(), "database unavailable");
+
+    // A page that needs the damaged database answers 500 with a request id and no internals.
+    let token = app.csrf("/login").await;
+    let failed = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", "a@b.pa"),
+                ("password", "whatever it is"),
+            ],
+        )
+        .await;
+    assert_eq!(failed.status(), 500);
+    let html = failed.text().await.unwrap();
+    assert!(html.contains("Error interno"));
+    assert!(html.contains("<code>"), "the request id is shown");
+    for internal in [
+        "database",
+        "sqlite",
+        "malformed",
+        "diesel",
+        "not a database",
+    ] {
+        assert!(!html.to_lowercase().contains(internal), "{internal} leaked");
+    }
 }
 
 #[actix_web::test]

@@ -832,3 +832,124 @@ async fn an_existing_account_logs_in_to_accept_and_the_progress_page_follows_eac
     assert!(table.contains(">ONPAR<"));
     assert!(!table.contains(">INEC<"));
 }
+
+#[actix_web::test]
+async fn save_and_continue_moves_on_and_mechanism_entries_are_edited_removed_and_guarded() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+
+    // "Save and continue" goes to the next section of the instrument.
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    let next = rep
+        .post(app.url(&format!("/responses/{response}/sections/legal")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+            ("action", "continue"),
+            ("_items", "legal.mandate"),
+            ("v.legal.mandate", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 303);
+    assert_eq!(
+        support::location(&next),
+        format!("/responses/{response}/sections/collection")
+    );
+
+    // A mechanism without a name is refused; with one, it is added.
+    let token = support::csrf_of(
+        &rep,
+        &app.url(&format!("/responses/{response}/mechanisms/new")),
+    )
+    .await;
+    let nameless = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/mechanisms")),
+        &[
+            ("csrf_token", &token),
+            ("version", "0"),
+            ("partner_name", "OIM"),
+            ("v.delay_days", "abc"),
+        ],
+    )
+    .await;
+    assert_eq!(nameless.status(), 422);
+    let html = nameless.text().await.unwrap();
+    assert!(html.contains("id=\"m-name-error\""));
+    assert!(html.contains("id=\"m-delay_days-error\""));
+    assert!(html.contains("value=\"OIM\""), "typed values kept");
+    let added = forum::add_mechanism(&rep, &app, &response, "Registro de asilo", "", "OIM").await;
+    assert_eq!(added.status(), 303);
+    let rows =
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response).unwrap();
+    assert_eq!(rows.len(), 1);
+    let id = rows[0].id.clone();
+    assert_eq!(rows[0].domains.as_deref(), Some("border_flows|asylum"));
+    assert_eq!(rows[0].delay_days, Some(15));
+
+    // Two edits from the same loaded version: the second is a conflict that changes nothing.
+    let edit_url = app.url(&format!("/responses/{response}/mechanisms/{id}"));
+    let page = support::text(&rep, &edit_url).await;
+    let token = support::csrf_in(&page).unwrap();
+    let edit = |name: &'static str| {
+        let rep = rep.clone();
+        let url = edit_url.clone();
+        let token = token.clone();
+        async move {
+            rep.post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("version", "1"),
+                    ("v.name", name),
+                    ("partner_name", "OIM"),
+                    ("v.status", "planned"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(edit("Registro de asilo (revisado)").await.status(), 303);
+    let stale = edit("Otro nombre").await;
+    assert_eq!(stale.status(), 409);
+    let html = stale.text().await.unwrap();
+    assert!(
+        html.contains("Registro de asilo (revisado)"),
+        "the colleague's version is shown"
+    );
+    assert!(
+        html.contains("value=\"Otro nombre\""),
+        "the user's typing is kept"
+    );
+    let rows =
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response).unwrap();
+    assert_eq!(rows[0].name, "Registro de asilo (revisado)");
+    assert_eq!(rows[0].status.as_deref(), Some("planned"));
+    assert_eq!(
+        rows[0].domains, None,
+        "fields left empty on the form are cleared"
+    );
+
+    // Removal.
+    let removed = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/mechanisms/{id}/delete")),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(removed.status(), 303);
+    assert!(
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response)
+            .unwrap()
+            .is_empty()
+    );
+    let again = support::post_form(
+        &rep,
+        &app.url(&format!("/responses/{response}/mechanisms/{id}/delete")),
+        &[("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(again.status(), 404);
+}
