@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Migrate(args)) => migrate(&args),
         Some(Command::CreateOrganizer(args)) => create_organizer(&args),
+        Some(Command::Demo(args)) => demo(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,4 +96,36 @@ fn create_organizer(args: &CreateOrganizerArgs) -> Result<(), String> {
         Err(accounts::CreateAccountError::AlreadySetUp) => Err("setup already done".to_owned()),
         Err(accounts::CreateAccountError::Other(e)) => Err(e.to_string()),
     }
+}
+
+fn demo(args: &DatabaseArgs) -> Result<(), String> {
+    let pool =
+        store::open(&args.database, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let summary = crate::demo::load(&mut conn, service::now()).map_err(|e| e.to_string())?;
+    let counts = format!(
+        "{} organizations, {} responses, {} mechanisms",
+        summary.organizations, summary.responses, summary.mechanisms
+    );
+    if summary.created {
+        println!(
+            "Loaded the Panama demo forum \"{}\": {counts}.",
+            crate::demo::ASSESSMENT_TITLE_ES
+        );
+    } else {
+        println!("The Panama demo forum is already loaded ({counts}); nothing was changed.");
+    }
+    println!();
+    println!("Start the server (capacity-survey serve) and log in at http://127.0.0.1:8080/login");
+    println!(
+        "  organizer:        {} / {}",
+        crate::demo::ORGANIZER_EMAIL,
+        crate::demo::PASSWORD
+    );
+    if let Some((acronym, email)) = crate::demo::representatives().next() {
+        println!(
+            "  representatives:  one per institution, e.g. {email} ({acronym}), same password"
+        );
+    }
+    Ok(())
 }

@@ -37,6 +37,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Create an organizer account; the password is read from standard input.
     CreateOrganizer(CreateOrganizerArgs),
+    /// Load the Panama demo forum (idempotent) and print how to log in.
+    Demo(DatabaseArgs),
 }
 
 #[derive(Debug, Clone, Args)]

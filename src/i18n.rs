@@ -104,7 +104,9 @@ mod tests {
                             if !key.contains(' ')
                                 && !key.contains('{')
                                 && !key.ends_with('.')
-                                && !key.ends_with(".html")
+                                && ![".html", ".csv", ".xlsx", ".json"]
+                                    .iter()
+                                    .any(|ext| key.ends_with(ext))
                             {
                                 used.insert(key);
                             }

@@ -6,6 +6,7 @@ rust_i18n::i18n!("src/locales", fallback = "es");
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod i18n;

@@ -12,6 +12,7 @@ pub struct AssessmentInput {
     pub title_en: String,
     pub opens_on: String,
     pub closes_on: String,
+    pub show_national_averages: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,7 @@ pub struct AssessmentDraft {
     pub title_en: String,
     pub opens_on: NaiveDate,
     pub closes_on: NaiveDate,
+    pub show_national_averages: bool,
 }
 
 /// Checks every field; on failure, (field name, problem) for each.
@@ -53,6 +55,7 @@ pub fn parse_assessment(
                 title_en,
                 opens_on,
                 closes_on,
+                show_national_averages: input.show_national_averages,
             })
         }
         _ => Err(problems),
@@ -81,6 +84,7 @@ mod tests {
             title_en: en.into(),
             opens_on: opens.into(),
             closes_on: closes.into(),
+            show_national_averages: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! scoring and the reminder policy. Nothing here knows the web, the database or the clock.
 
 pub mod account;
+pub mod analysis;
 pub mod answers;
 pub mod assessment;
 pub mod instrument;

@@ -51,6 +51,7 @@ pub fn create(
                 closes_on: draft.closes_on,
                 created_at: now,
                 updated_at: now,
+                show_national_averages: draft.show_national_averages,
             },
         )?;
         Ok(id)
@@ -88,6 +89,7 @@ pub fn update(
                 opens_on: draft.opens_on,
                 closes_on: draft.closes_on,
                 updated_at: now,
+                show_national_averages: draft.show_national_averages,
             },
         )?;
         Ok(())

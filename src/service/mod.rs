@@ -2,6 +2,7 @@
 //! runs them off the async workers.
 
 pub mod accounts;
+pub mod analysis;
 pub mod assessments;
 pub mod instruments;
 pub mod invitations;

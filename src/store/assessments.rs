@@ -18,6 +18,8 @@ pub struct Assessment {
     pub closes_on: NaiveDate,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Representatives may compare their scores with the anonymous national averages.
+    pub show_national_averages: bool,
 }
 
 impl Assessment {
@@ -47,6 +49,7 @@ pub struct NewAssessment<'a> {
     pub closes_on: NaiveDate,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub show_national_averages: bool,
 }
 
 /// What an organizer may change. The instrument stays pinned once responses exist.
@@ -60,6 +63,7 @@ pub struct AssessmentChanges<'a> {
     pub opens_on: NaiveDate,
     pub closes_on: NaiveDate,
     pub updated_at: NaiveDateTime,
+    pub show_national_averages: bool,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &NewAssessment<'_>) -> QueryResult<()> {

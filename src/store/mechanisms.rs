@@ -84,3 +84,21 @@ pub fn delete(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResu
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// Every mechanism of an assessment, by reporting response.
+pub fn list_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<Mechanism>> {
+    use super::schema::responses;
+    mechanisms::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order((
+            mechanisms::response_id,
+            mechanisms::created_at,
+            mechanisms::id,
+        ))
+        .select(Mechanism::as_select())
+        .load(conn)
+}

@@ -376,3 +376,58 @@ pub fn assessment_answers(
         .select((answers::response_id, answers::item_key, answers::value))
         .load(conn)
 }
+
+/// One stored answer of an assessment, with its response.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = answers)]
+pub struct AssessmentAnswer {
+    pub response_id: String,
+    pub item_key: String,
+    pub value: String,
+    pub evidence: Option<String>,
+}
+
+/// The answers of an assessment's responses for the given item keys (all keys when `keys` is
+/// None), ordered by response and item.
+pub fn answers_of_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    keys: Option<&[String]>,
+) -> QueryResult<Vec<AssessmentAnswer>> {
+    let mut query = answers::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order((answers::response_id, answers::item_key))
+        .select(AssessmentAnswer::as_select())
+        .into_boxed();
+    if let Some(keys) = keys {
+        query = query.filter(answers::item_key.eq_any(keys.to_vec()));
+    }
+    query.load(conn)
+}
+
+/// One page of an assessment's answers after (response id, item key), for streaming exports.
+pub fn answers_page(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> QueryResult<Vec<AssessmentAnswer>> {
+    let mut query = answers::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order((answers::response_id, answers::item_key))
+        .select(AssessmentAnswer::as_select())
+        .limit(limit)
+        .into_boxed();
+    if let Some((response, item)) = after {
+        query = query.filter(
+            answers::response_id
+                .gt(response.to_owned())
+                .or(answers::response_id
+                    .eq(response.to_owned())
+                    .and(answers::item_key.gt(item.to_owned()))),
+        );
+    }
+    query.load(conn)
+}

@@ -34,6 +34,7 @@ diesel::table! {
         closes_on -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        show_national_averages -> Bool,
     }
 }
 

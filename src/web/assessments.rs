@@ -57,6 +57,9 @@ pub struct AssessmentForm {
     opens_on: String,
     #[serde(default)]
     closes_on: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    show_national_averages: Option<String>,
 }
 
 #[derive(Template)]
@@ -138,6 +141,7 @@ pub async fn edit_form(
                 ),
                 opens_on: assessment.opens_on.to_string(),
                 closes_on: assessment.closes_on.to_string(),
+                show_national_averages: assessment.show_national_averages.then(|| "on".into()),
             },
             instruments,
             pinned,
@@ -187,6 +191,7 @@ async fn save(
         title_en: form.title_en.clone(),
         opens_on: form.opens_on.clone(),
         closes_on: form.closes_on.clone(),
+        show_national_averages: form.show_national_averages.is_some(),
     };
     let draft = match parse_assessment(&input) {
         Ok(draft) => Some(draft),

@@ -1,12 +1,15 @@
 //! The web layer: actix handlers, extractors, middleware and page structs. Handlers are thin:
 //! parse, call one service function, render or redirect.
 
+pub mod analysis;
 pub mod assessments;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod context;
 pub mod csrf;
 pub mod errors;
+pub mod exports;
 pub mod forms;
 pub mod health;
 pub mod home;
@@ -169,6 +172,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/organizer/responses/{id}/reopen",
             web::post().to(responses::reopen),
+        )
+        .route(
+            "/organizer/assessments/{id}/matrix",
+            web::get().to(analysis::matrix),
+        )
+        .route(
+            "/organizer/assessments/{id}/dimensions/{dimension}",
+            web::get().to(analysis::dimension),
+        )
+        .route(
+            "/organizer/assessments/{id}/mechanisms",
+            web::get().to(analysis::inventory),
+        )
+        .route(
+            "/organizer/assessments/{id}/network",
+            web::get().to(analysis::network),
+        )
+        .route(
+            "/organizer/assessments/{id}/domains",
+            web::get().to(analysis::domains),
+        )
+        .route(
+            "/organizer/assessments/{id}/annex",
+            web::get().to(analysis::annex),
+        )
+        .route(
+            "/organizer/assessments/{id}/exports",
+            web::get().to(exports::page),
+        )
+        .route(
+            "/organizer/assessments/{id}/export/{file}",
+            web::get().to(exports::export),
+        )
+        .route("/responses/{id}/scores", web::get().to(analysis::scores))
+        .route(
+            "/responses/{id}/scores/{dimension}",
+            web::get().to(analysis::cell),
         )
         .route("/invite/{token}", web::get().to(invitations::accept_page))
         .route("/invite/{token}", web::post().to(invitations::accept))

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod cli;
+mod demo;
 mod forum;
 mod pages;
 mod questionnaire;

@@ -1,0 +1,1 @@
+ALTER TABLE assessments ADD COLUMN show_national_averages BOOLEAN NOT NULL DEFAULT FALSE;

@@ -1,0 +1,1217 @@
+//! Organizer pages that read an assessment: the capacity matrix, a cell's answers, a dimension,
+//! the mechanism inventory, the exchange network with reconciliation, domains and gaps, the
+//! report annex; and a representative's own scores.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::charts::{self, Node};
+use super::context::{Ctx, CurrentUser, Organizer};
+use super::{AppState, db, render};
+use crate::domain::Lang;
+use crate::domain::analysis::{self, Cell, ColumnStats, Confirmation, DomainSummary, Gaps};
+use crate::domain::answers::AnswerValue;
+use crate::domain::instrument::{Instrument, ItemKind, Section};
+use crate::error::AppError;
+use crate::service::analysis::{
+    self as service, AssessmentData, MatrixRow, Participant, Scope, Selection, split_list,
+};
+use crate::service::responses::Actor;
+use crate::store::assessments::Assessment;
+
+/// Query parameters shared by the analysis pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct ViewQuery {
+    #[serde(default)]
+    pub sector: String,
+    /// "1" to include responses not submitted yet.
+    #[serde(default)]
+    pub drafts: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub dir: String,
+}
+
+impl ViewQuery {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            sector: Some(self.sector.clone()).filter(|s| !s.is_empty()),
+            include_drafts: self.drafts == "1",
+        }
+    }
+
+    /// The selection as query parameters for links.
+    fn selection_query(&self) -> String {
+        let mut pairs = Vec::new();
+        if !self.sector.is_empty() {
+            pairs.push(("sector", self.sector.as_str()));
+        }
+        if self.drafts == "1" {
+            pairs.push(("drafts", "1"));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+}
+
+pub async fn load_data(
+    state: &web::Data<AppState>,
+    assessment_id: String,
+    scope: Scope,
+) -> Result<AssessmentData, AppError> {
+    let app = state.clone();
+    db(state, move |conn| {
+        service::load(conn, &app.instruments, &assessment_id, scope)
+    })
+    .await
+}
+
+/// A number with one decimal, or a dash.
+pub fn fmt1(value: Option<f64>) -> String {
+    match value {
+        Some(v) => format!("{:.1}", analysis::round1(v)),
+        None => "–".to_owned(),
+    }
+}
+
+pub struct SectorChoice {
+    pub key: String,
+    pub label: String,
+}
+
+fn sector_choices(instrument: &Instrument, lang: Lang) -> Vec<SectorChoice> {
+    instrument
+        .code_list("sectors")
+        .map(|l| {
+            l.options
+                .iter()
+                .map(|o| SectorChoice {
+                    key: o.key.clone(),
+                    label: o.label.get(lang).to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The view of one matrix cell.
+pub struct CellView {
+    pub text: String,
+    pub class: &'static str,
+    /// e.g. "75 %" of the items answered.
+    pub share: String,
+    pub url: String,
+    pub label: String,
+}
+
+pub struct RowView {
+    pub acronym: String,
+    pub name: String,
+    pub response_id: String,
+    pub submitted: bool,
+    pub cells: Vec<CellView>,
+    pub overall: CellView,
+}
+
+pub struct ColumnView {
+    pub key: String,
+    pub title: String,
+    pub sort_url: String,
+    pub aria_sort: &'static str,
+    pub url: Option<String>,
+}
+
+pub struct StatsView {
+    pub label_key: &'static str,
+    pub values: Vec<String>,
+}
+
+fn cell_view(cell: &Cell, url: String, label: String) -> CellView {
+    CellView {
+        text: fmt1(cell.mean),
+        class: charts::heat_class(cell.mean),
+        share: format!("{:.0} %", cell.share_answered() * 100.0),
+        url,
+        label,
+    }
+}
+
+fn stats_views(stats: &[ColumnStats]) -> Vec<StatsView> {
+    let pick = |f: fn(&ColumnStats) -> Option<f64>| stats.iter().map(|s| fmt1(f(s))).collect();
+    vec![
+        StatsView {
+            label_key: "matrix.stats.mean",
+            values: pick(|s| s.mean),
+        },
+        StatsView {
+            label_key: "matrix.stats.median",
+            values: pick(|s| s.median),
+        },
+        StatsView {
+            label_key: "matrix.stats.min",
+            values: pick(|s| s.min),
+        },
+        StatsView {
+            label_key: "matrix.stats.max",
+            values: pick(|s| s.max),
+        },
+        StatsView {
+            label_key: "matrix.stats.n",
+            values: stats.iter().map(|s| s.n.to_string()).collect(),
+        },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "matrix.html")]
+struct MatrixPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    columns: Vec<ColumnView>,
+    overall_column: ColumnView,
+    name_column: ColumnView,
+    rows: Vec<RowView>,
+    stats: Vec<StatsView>,
+    sectors: Vec<SectorChoice>,
+    query: ViewQuery,
+    total: usize,
+}
+
+/// Sorts matrix rows by a column key: `organization`, `overall` or a dimension key.
+fn sort_rows(rows: &mut [MatrixRow<'_>], instrument: &Instrument, sort: &str, descending: bool) {
+    let index = instrument.dimensions().position(|d| d.key == sort);
+    rows.sort_by(|a, b| {
+        let order = match (sort, index) {
+            ("overall", _) => cmp_mean(a.overall.mean, b.overall.mean),
+            (_, Some(i)) => cmp_mean(
+                a.cells.get(i).and_then(|c| c.mean),
+                b.cells.get(i).and_then(|c| c.mean),
+            ),
+            _ => a
+                .participant
+                .organization
+                .acronym
+                .to_lowercase()
+                .cmp(&b.participant.organization.acronym.to_lowercase()),
+        };
+        if descending { order.reverse() } else { order }
+    });
+}
+
+/// Means compare numerically; a missing mean sorts before any number.
+fn cmp_mean(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    }
+}
+
+pub async fn matrix(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, path.into_inner(), Scope::Maturity).await?;
+    let query = query.into_inner();
+    let selection = query.selection();
+    let lang = ctx.lang;
+    let mut rows = data.matrix(&selection);
+    let dimensions: Vec<&Section> = data.instrument.dimensions().collect();
+    let stats = service::matrix_stats(&rows, dimensions.len());
+    let sort = if query.sort == "overall" || dimensions.iter().any(|d| d.key == query.sort) {
+        query.sort.clone()
+    } else {
+        "organization".to_owned()
+    };
+    let descending = query.dir == "desc";
+    sort_rows(&mut rows, &data.instrument, &sort, descending);
+    let base = format!("/organizer/assessments/{}/matrix", data.assessment.id);
+    let selection_query = query.selection_query();
+    let column = |key: &str, title: String, url: Option<String>| {
+        let active = key == sort;
+        let dir = if active && !descending { "desc" } else { "asc" };
+        let extra = if selection_query.is_empty() {
+            String::new()
+        } else {
+            format!("&{selection_query}")
+        };
+        ColumnView {
+            key: key.to_owned(),
+            title,
+            sort_url: format!("{base}?sort={key}&dir={dir}{extra}"),
+            aria_sort: match (active, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+            url,
+        }
+    };
+    let columns = dimensions
+        .iter()
+        .map(|d| {
+            column(
+                &d.key,
+                d.title.get(lang).to_owned(),
+                Some(format!(
+                    "/organizer/assessments/{}/dimensions/{}?{selection_query}",
+                    data.assessment.id, d.key
+                )),
+            )
+        })
+        .collect();
+    let overall_column = column("overall", ctx.t("matrix.overall").into_owned(), None);
+    let name_column = column(
+        "organization",
+        ctx.t("assessments.col.organization").into_owned(),
+        None,
+    );
+    let row_views = rows
+        .iter()
+        .map(|row| {
+            let org = &row.participant.organization;
+            let response_id = row.participant.response.id.clone();
+            RowView {
+                acronym: org.acronym.clone(),
+                name: org.name.clone(),
+                submitted: row.participant.is_submitted(),
+                cells: row
+                    .cells
+                    .iter()
+                    .zip(&dimensions)
+                    .map(|(cell, d)| {
+                        cell_view(
+                            cell,
+                            format!("/responses/{response_id}/scores/{}", d.key),
+                            format!("{} · {}", org.acronym, d.title.get(lang)),
+                        )
+                    })
+                    .collect(),
+                overall: cell_view(
+                    &row.overall,
+                    format!("/responses/{response_id}/review"),
+                    org.acronym.clone(),
+                ),
+                response_id,
+            }
+        })
+        .collect();
+    let sectors = sector_choices(&data.instrument, lang);
+    let total = data.participants.len();
+    render(
+        StatusCode::OK,
+        &MatrixPage {
+            ctx,
+            columns,
+            overall_column,
+            name_column,
+            rows: row_views,
+            stats: stats_views(&stats),
+            sectors,
+            query,
+            total,
+            assessment: data.assessment,
+        },
+    )
+}
+
+/// One item's answer in a cell's detail.
+pub struct ItemAnswer {
+    pub label: String,
+    pub value: String,
+    pub level: Option<u8>,
+    pub evidence: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cell.html")]
+struct CellPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    organization: String,
+    response_id: String,
+    dimension: String,
+    mean: String,
+    share: String,
+    items: Vec<ItemAnswer>,
+    /// National averages of the dimension, when shown to a representative.
+    national: Option<String>,
+    is_organizer: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CellPath {
+    id: String,
+    dimension: String,
+}
+
+/// The item-level answers of one organization for one dimension, with evidence. Open to
+/// organizers and to the response's own representatives.
+pub async fn cell(
+    ctx: Ctx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<CellPath>,
+) -> Result<HttpResponse, AppError> {
+    let path = path.into_inner();
+    let app = state.clone();
+    let actor = Actor {
+        user_id: user.id.clone(),
+        role: user.role,
+    };
+    let response_id = path.id.clone();
+    let context = db(&state, move |conn| {
+        crate::service::responses::open(conn, &app.instruments, &response_id, &actor)
+    })
+    .await?;
+    let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
+    let lang = ctx.lang;
+    let dimension = data
+        .instrument
+        .dimensions()
+        .find(|d| d.key == path.dimension)
+        .ok_or(AppError::NotFound)?;
+    let answers = data.answers_of(&path.id);
+    let evidence = data.evidence.get(&path.id);
+    let items = dimension
+        .items()
+        .iter()
+        .filter(|i| matches!(i.kind, ItemKind::Maturity { .. }))
+        .map(|item| {
+            let value = answers.get(&item.key);
+            ItemAnswer {
+                label: item.label.get(lang).to_owned(),
+                value: match value {
+                    Some(v) => {
+                        super::responses::display_value(&data.instrument, item, v, lang, &[])
+                    }
+                    None => ctx.t("review.missing").into_owned(),
+                },
+                level: value.and_then(AnswerValue::level),
+                evidence: evidence.and_then(|e| e.get(&item.key)).cloned(),
+            }
+        })
+        .collect();
+    let cell = analysis::cell(dimension, answers);
+    let national = (context.assessment.show_national_averages || user.is_organizer()).then(|| {
+        let index = data
+            .instrument
+            .dimensions()
+            .position(|d| d.key == dimension.key)
+            .unwrap_or_default();
+        let rows = data.matrix(&Selection::default());
+        fmt1(
+            analysis::column_stats(rows.iter().map(|r| r.cells.get(index).and_then(|c| c.mean)))
+                .mean,
+        )
+    });
+    render(
+        StatusCode::OK,
+        &CellPage {
+            organization: context.organization.name.clone(),
+            response_id: path.id.clone(),
+            dimension: dimension.title.get(lang).to_owned(),
+            mean: fmt1(cell.mean),
+            share: format!("{:.0} %", cell.share_answered() * 100.0),
+            items,
+            national,
+            is_organizer: user.is_organizer(),
+            assessment: context.assessment,
+            ctx,
+        },
+    )
+}
+
+/// A representative's (or organizer's) view of one response's scores, with the national
+/// averages when the assessment shows them.
+#[derive(Template)]
+#[template(path = "scores.html")]
+struct ScoresPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    organization: String,
+    response_id: String,
+    rows: Vec<(String, String, CellView, Option<String>)>,
+    overall: CellView,
+    national_overall: Option<String>,
+}
+
+pub async fn scores(
+    ctx: Ctx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let response_id = path.into_inner();
+    let app = state.clone();
+    let actor = Actor {
+        user_id: user.id.clone(),
+        role: user.role,
+    };
+    let lookup = response_id.clone();
+    let context = db(&state, move |conn| {
+        crate::service::responses::open(conn, &app.instruments, &lookup, &actor)
+    })
+    .await?;
+    let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
+    let lang = ctx.lang;
+    let (cells, overall) = analysis::row(&data.instrument, data.answers_of(&response_id));
+    let show_national = context.assessment.show_national_averages || user.is_organizer();
+    let national_rows = if show_national {
+        data.matrix(&Selection::default())
+    } else {
+        Vec::new()
+    };
+    let stats = service::matrix_stats(&national_rows, cells.len());
+    let rows = data
+        .instrument
+        .dimensions()
+        .zip(&cells)
+        .enumerate()
+        .map(|(i, (d, cell))| {
+            (
+                d.key.clone(),
+                d.title.get(lang).to_owned(),
+                cell_view(
+                    cell,
+                    format!("/responses/{response_id}/scores/{}", d.key),
+                    d.title.get(lang).to_owned(),
+                ),
+                show_national.then(|| fmt1(stats.get(i).and_then(|s| s.mean))),
+            )
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ScoresPage {
+            organization: context.organization.name.clone(),
+            overall: cell_view(&overall, String::new(), String::new()),
+            national_overall: show_national.then(|| fmt1(stats.last().and_then(|s| s.mean))),
+            rows,
+            response_id,
+            assessment: context.assessment,
+            ctx,
+        },
+    )
+}
+
+pub struct ItemDistribution {
+    pub label: String,
+    pub bar: String,
+    pub counts: Vec<(String, usize)>,
+    /// Organizations at level 0 or 1 (acronyms).
+    pub low: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dimension.html")]
+struct DimensionPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    title: String,
+    items: Vec<ItemDistribution>,
+    stats: Vec<StatsView>,
+    query: ViewQuery,
+    included: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DimensionPath {
+    id: String,
+    dimension: String,
+}
+
+pub async fn dimension(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<DimensionPath>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let path = path.into_inner();
+    let data = load_data(&state, path.id, Scope::Maturity).await?;
+    let query = query.into_inner();
+    let selection = query.selection();
+    let lang = ctx.lang;
+    let section = data
+        .instrument
+        .dimensions()
+        .find(|d| d.key == path.dimension)
+        .ok_or(AppError::NotFound)?;
+    let selected: Vec<&Participant> = data.selected(&selection).collect();
+    let level_names: Vec<String> = (0..=4)
+        .map(|l| format!("{} {l}", ctx.t("matrix.level")))
+        .chain([
+            ctx.t("section.not_applicable").into_owned(),
+            ctx.t("section.dont_know").into_owned(),
+            ctx.t("matrix.unanswered").into_owned(),
+        ])
+        .collect();
+    let items = section
+        .items()
+        .iter()
+        .filter(|i| matches!(i.kind, ItemKind::Maturity { .. }))
+        .map(|item| {
+            let d = analysis::distribution(
+                &item.key,
+                selected.iter().map(|p| data.answers_of(&p.response.id)),
+            );
+            let label = item.label.get(lang).to_owned();
+            let counts = d
+                .levels
+                .iter()
+                .copied()
+                .chain([d.not_applicable, d.dont_know, d.unanswered])
+                .zip(&level_names)
+                .map(|(n, name)| (name.clone(), n))
+                .collect();
+            let low = selected
+                .iter()
+                .filter(|p| {
+                    data.answers_of(&p.response.id)
+                        .get(&item.key)
+                        .and_then(AnswerValue::level)
+                        .is_some_and(|l| l <= 1)
+                })
+                .map(|p| p.organization.acronym.clone())
+                .collect();
+            ItemDistribution {
+                bar: charts::stacked_bar(&d, &label),
+                label,
+                counts,
+                low,
+            }
+        })
+        .collect();
+    let position = data
+        .instrument
+        .dimensions()
+        .position(|d| d.key == section.key)
+        .unwrap_or_default();
+    let rows = data.matrix(&selection);
+    let stat = analysis::column_stats(
+        rows.iter()
+            .map(|r| r.cells.get(position).and_then(|c| c.mean)),
+    );
+    render(
+        StatusCode::OK,
+        &DimensionPage {
+            title: section.title.get(lang).to_owned(),
+            items,
+            stats: stats_views(&[stat]),
+            included: selected.len(),
+            query,
+            assessment: data.assessment,
+            ctx,
+        },
+    )
+}
+
+/// A mechanism as a row of the inventory.
+pub struct InventoryRow {
+    pub reporter: String,
+    pub response_id: String,
+    pub mechanism_id: String,
+    pub name: String,
+    pub partner: String,
+    pub direction: String,
+    pub domains: String,
+    pub channel: String,
+    pub legal_basis: String,
+    pub status: String,
+    pub personal_data: String,
+    pub frequency: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InventoryQuery {
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    legal_basis: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    personal_data: String,
+    #[serde(default)]
+    drafts: String,
+}
+
+pub struct FilterSelect {
+    pub name: &'static str,
+    pub label_key: &'static str,
+    pub options: Vec<(String, String)>,
+    pub chosen: String,
+}
+
+#[derive(Template)]
+#[template(path = "inventory.html")]
+struct InventoryPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    rows: Vec<InventoryRow>,
+    filters: Vec<FilterSelect>,
+    drafts: bool,
+    total: usize,
+}
+
+/// The label of an option of the list a mechanism field uses.
+pub fn mechanism_label(instrument: &Instrument, field: &str, key: &str, lang: Lang) -> String {
+    instrument
+        .mechanisms()
+        .and_then(|(_, g)| g.field(field))
+        .and_then(|f| instrument.list_of(f))
+        .and_then(|l| l.option(key))
+        .map(|o| o.label.get(lang).to_owned())
+        .unwrap_or_else(|| key.to_owned())
+}
+
+fn field_options(instrument: &Instrument, field: &str, lang: Lang) -> Vec<(String, String)> {
+    instrument
+        .mechanisms()
+        .and_then(|(_, g)| g.field(field))
+        .and_then(|f| instrument.list_of(f))
+        .map(|l| {
+            l.options
+                .iter()
+                .map(|o| (o.key.clone(), o.label.get(lang).to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every mechanism of the selected responses as inventory rows (labels in `lang`).
+pub fn inventory_rows(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Vec<InventoryRow> {
+    let organizations = data.organizations();
+    let reporters: BTreeMap<&str, &Participant> = data
+        .selected(selection)
+        .map(|p| (p.response.id.as_str(), p))
+        .collect();
+    let label = |field: &str, value: Option<&str>| {
+        value
+            .map(|v| mechanism_label(&data.instrument, field, v, lang))
+            .unwrap_or_default()
+    };
+    let labels = |field: &str, value: Option<&str>| {
+        split_list(value)
+            .iter()
+            .map(|k| mechanism_label(&data.instrument, field, k, lang))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    data.mechanisms
+        .iter()
+        .filter_map(|m| {
+            let reporter = reporters.get(m.response_id.as_str())?;
+            let partner = match (&m.partner_organization_id, &m.partner_name) {
+                (Some(id), _) => organizations
+                    .get(id.as_str())
+                    .map(|o| o.acronym.clone())
+                    .unwrap_or_else(|| id.clone()),
+                (None, Some(name)) => name.clone(),
+                _ => String::new(),
+            };
+            Some(InventoryRow {
+                reporter: reporter.organization.acronym.clone(),
+                response_id: m.response_id.clone(),
+                mechanism_id: m.id.clone(),
+                name: m.name.clone(),
+                partner,
+                direction: label("direction", m.direction.as_deref()),
+                domains: labels("domains", m.domains.as_deref()),
+                channel: label("channel", m.channel.as_deref()),
+                legal_basis: label("legal_basis", m.legal_basis.as_deref()),
+                status: label("status", m.status.as_deref()),
+                personal_data: match m.personal_data {
+                    Some(true) => crate::i18n::tr(lang, "section.yes").into_owned(),
+                    Some(false) => crate::i18n::tr(lang, "section.no").into_owned(),
+                    None => String::new(),
+                },
+                frequency: label("frequency", m.frequency.as_deref()),
+            })
+        })
+        .collect()
+}
+
+pub async fn inventory(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<InventoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, path.into_inner(), Scope::Mechanisms).await?;
+    let q = query.into_inner();
+    let lang = ctx.lang;
+    let selection = Selection {
+        sector: None,
+        include_drafts: q.drafts == "1",
+    };
+    let all = inventory_rows(&data, &selection, lang);
+    let total = all.len();
+    let by_id: BTreeMap<&str, &crate::store::mechanisms::Mechanism> =
+        data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect();
+    let rows = all
+        .into_iter()
+        .filter(|row| {
+            let Some(m) = by_id.get(row.mechanism_id.as_str()) else {
+                return false;
+            };
+            let matches =
+                |wanted: &str, value: Option<&str>| wanted.is_empty() || value == Some(wanted);
+            (q.domain.is_empty() || split_list(m.domains.as_deref()).contains(&q.domain))
+                && (q.partner.is_empty()
+                    || m.partner_organization_id.as_deref() == Some(q.partner.as_str())
+                    || (q.partner == "outside" && m.partner_organization_id.is_none()))
+                && matches(&q.channel, m.channel.as_deref())
+                && matches(&q.legal_basis, m.legal_basis.as_deref())
+                && matches(&q.status, m.status.as_deref())
+                && (q.personal_data.is_empty() || m.personal_data == Some(q.personal_data == "yes"))
+        })
+        .collect();
+    let mut partners: Vec<(String, String)> = data
+        .participants
+        .iter()
+        .map(|p| (p.organization.id.clone(), p.organization.acronym.clone()))
+        .collect();
+    partners.push(("outside".into(), ctx.t("inventory.outside").into_owned()));
+    let filters = vec![
+        FilterSelect {
+            name: "domain",
+            label_key: "inventory.domain",
+            options: field_options(&data.instrument, "domains", lang),
+            chosen: q.domain.clone(),
+        },
+        FilterSelect {
+            name: "partner",
+            label_key: "mechanisms.partner",
+            options: partners,
+            chosen: q.partner.clone(),
+        },
+        FilterSelect {
+            name: "channel",
+            label_key: "inventory.channel",
+            options: field_options(&data.instrument, "channel", lang),
+            chosen: q.channel.clone(),
+        },
+        FilterSelect {
+            name: "legal_basis",
+            label_key: "inventory.legal_basis",
+            options: field_options(&data.instrument, "legal_basis", lang),
+            chosen: q.legal_basis.clone(),
+        },
+        FilterSelect {
+            name: "status",
+            label_key: "mechanisms.status",
+            options: field_options(&data.instrument, "status", lang),
+            chosen: q.status.clone(),
+        },
+        FilterSelect {
+            name: "personal_data",
+            label_key: "inventory.personal_data",
+            options: vec![
+                ("yes".into(), ctx.t("section.yes").into_owned()),
+                ("no".into(), ctx.t("section.no").into_owned()),
+            ],
+            chosen: q.personal_data.clone(),
+        },
+    ];
+    render(
+        StatusCode::OK,
+        &InventoryPage {
+            ctx,
+            rows,
+            filters,
+            drafts: q.drafts == "1",
+            total,
+            assessment: data.assessment,
+        },
+    )
+}
+
+/// A flow as a row of the edge table and of the reconciliation list.
+#[derive(Debug, Clone)]
+pub struct FlowRow {
+    pub provider: String,
+    pub receiver: String,
+    pub mechanism: String,
+    pub response_id: String,
+    pub mechanism_id: String,
+    pub reporter: String,
+    pub domains: String,
+    pub status: String,
+    pub confirmed: bool,
+}
+
+/// Every flow between forum organizations, with labels, confirmed or not.
+pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<FlowRow> {
+    let organizations = data.organizations();
+    let acronym = |id: &str| {
+        organizations
+            .get(id)
+            .map(|o| o.acronym.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let mechanisms: BTreeMap<&str, &crate::store::mechanisms::Mechanism> =
+        data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect();
+    data.reconciled(selection)
+        .into_iter()
+        .map(|r| {
+            let m = mechanisms.get(r.flow.mechanism_id.as_str());
+            FlowRow {
+                provider: acronym(&r.flow.provider),
+                receiver: acronym(&r.flow.receiver),
+                mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
+                response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
+                mechanism_id: r.flow.mechanism_id.clone(),
+                reporter: acronym(&r.flow.reporter),
+                domains: r
+                    .flow
+                    .domains
+                    .iter()
+                    .map(|d| mechanism_label(&data.instrument, "domains", d, lang))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                status: r
+                    .flow
+                    .status
+                    .as_deref()
+                    .map(|s| mechanism_label(&data.instrument, "status", s, lang))
+                    .unwrap_or_default(),
+                confirmed: matches!(r.confirmation, Confirmation::Confirmed { .. }),
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "network.html")]
+struct NetworkPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    svg: String,
+    left_out: usize,
+    flows: Vec<FlowRow>,
+    one_sided: Vec<FlowRow>,
+    confirmed: usize,
+    drafts: bool,
+}
+
+pub async fn network(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, path.into_inner(), Scope::Mechanisms).await?;
+    let query = query.into_inner();
+    let selection = query.selection();
+    let lang = ctx.lang;
+    let reconciled = data.reconciled(&selection);
+    let nodes: Vec<Node> = data
+        .selected(&selection)
+        .map(|p| Node {
+            id: p.organization.id.clone(),
+            label: p.organization.acronym.clone(),
+        })
+        .collect();
+    let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
+    let flows = flow_rows(&data, &selection, lang);
+    let confirmed = flows.iter().filter(|f| f.confirmed).count();
+    let one_sided = flows.iter().filter(|f| !f.confirmed).cloned().collect();
+    render(
+        StatusCode::OK,
+        &NetworkPage {
+            ctx,
+            svg,
+            left_out,
+            flows,
+            one_sided,
+            confirmed,
+            drafts: selection.include_drafts,
+            assessment: data.assessment,
+        },
+    )
+}
+
+/// One organization's answers for one domain, as shown in the domain table.
+pub struct DomainCell {
+    pub collects: String,
+    pub class: &'static str,
+    pub detail: String,
+}
+
+pub struct DomainRowView {
+    pub label: String,
+    pub summary: DomainSummary,
+    pub cells: Vec<DomainCell>,
+    pub sex: usize,
+    pub age: usize,
+}
+
+#[derive(Template)]
+#[template(path = "domains.html")]
+struct DomainsPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    organizations: Vec<String>,
+    rows: Vec<DomainRowView>,
+    gaps: GapsView,
+    drafts: bool,
+}
+
+/// The gap list with labels.
+pub struct GapsView {
+    pub needed_not_produced: Vec<String>,
+    pub without_sex_or_age: Vec<(String, String)>,
+    pub weak_dimensions: Vec<(String, usize, usize)>,
+}
+
+pub fn gaps_view(data: &AssessmentData, gaps: &Gaps, lang: Lang) -> GapsView {
+    let domain_label = |d: &str| mechanism_label(&data.instrument, "domains", d, lang);
+    let disaggregation_label = |d: &str| {
+        data.instrument
+            .option_label("disaggregations", d, lang)
+            .unwrap_or(d)
+            .to_owned()
+    };
+    GapsView {
+        needed_not_produced: gaps
+            .needed_not_produced
+            .iter()
+            .map(|d| domain_label(d))
+            .collect(),
+        without_sex_or_age: gaps
+            .produced_without_sex_or_age
+            .iter()
+            .map(|(d, missing)| {
+                (
+                    domain_label(d),
+                    missing
+                        .iter()
+                        .map(|m| disaggregation_label(m))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        weak_dimensions: gaps
+            .weak_dimensions
+            .iter()
+            .map(|(key, low, n)| {
+                (
+                    data.instrument
+                        .section(key)
+                        .map(|s| s.title.get(lang).to_owned())
+                        .unwrap_or_else(|| key.clone()),
+                    *low,
+                    *n,
+                )
+            })
+            .collect(),
+    }
+}
+
+pub async fn domains(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let query = query.into_inner();
+    let selection = query.selection();
+    let lang = ctx.lang;
+    let summaries = data.domain_summaries(&selection);
+    let grid_section = data.grid_section().unwrap_or("domains").to_owned();
+    let selected: Vec<&Participant> = data.selected(&selection).collect();
+    let option = |list: &str, key: &str| {
+        data.instrument
+            .option_label(list, key, lang)
+            .unwrap_or(key)
+            .to_owned()
+    };
+    let rows = summaries
+        .into_iter()
+        .map(|summary| {
+            let cells = selected
+                .iter()
+                .map(|p| {
+                    let a = analysis::domain_answer(
+                        &grid_section,
+                        &summary.domain,
+                        data.answers_of(&p.response.id),
+                    );
+                    let mut detail = Vec::new();
+                    if !a.disaggregations.is_empty() {
+                        detail.push(
+                            a.disaggregations
+                                .iter()
+                                .map(|d| option("disaggregations", d))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                    }
+                    if let Some(f) = &a.frequency {
+                        detail.push(option("grid_frequency", f));
+                    }
+                    if a.published == Some(true) {
+                        detail.push(ctx.t("domain_view.published").into_owned());
+                    }
+                    if a.needed == Some(true) {
+                        detail.push(ctx.t("domain_view.needs").into_owned());
+                    }
+                    DomainCell {
+                        class: match a.collects.as_deref() {
+                            Some("yes") => "collects-yes",
+                            Some("partly") => "collects-partly",
+                            Some("no") => "collects-no",
+                            _ => "collects-none",
+                        },
+                        collects: a
+                            .collects
+                            .as_deref()
+                            .map(|c| option("collects", c))
+                            .unwrap_or_else(|| "–".to_owned()),
+                        detail: detail.join(" · "),
+                    }
+                })
+                .collect();
+            DomainRowView {
+                label: option(
+                    data.instrument
+                        .grid()
+                        .map(|(_, g)| g.list.as_str())
+                        .unwrap_or("domains"),
+                    &summary.domain,
+                ),
+                sex: summary
+                    .disaggregations
+                    .get("sex")
+                    .copied()
+                    .unwrap_or_default(),
+                age: summary
+                    .disaggregations
+                    .get("age")
+                    .copied()
+                    .unwrap_or_default(),
+                summary,
+                cells,
+            }
+        })
+        .collect();
+    let gaps = gaps_view(&data, &data.gaps(&selection), lang);
+    render(
+        StatusCode::OK,
+        &DomainsPage {
+            ctx,
+            organizations: selected
+                .iter()
+                .map(|p| p.organization.acronym.clone())
+                .collect(),
+            rows,
+            gaps,
+            drafts: selection.include_drafts,
+            assessment: data.assessment,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "annex.html")]
+struct AnnexPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    instrument_title: String,
+    invited: usize,
+    submitted: usize,
+    drafts: usize,
+    columns: Vec<String>,
+    rows: Vec<RowView>,
+    stats: Vec<StatsView>,
+    gaps: GapsView,
+    inventory: Vec<InventoryRow>,
+    one_sided: Vec<FlowRow>,
+    confirmed: usize,
+    flows: usize,
+}
+
+/// One printable page with everything for the national report (submitted responses only).
+pub async fn annex(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let lang = ctx.lang;
+    let selection = Selection::default();
+    let dimensions: Vec<&Section> = data.instrument.dimensions().collect();
+    let mut matrix = data.matrix(&selection);
+    sort_rows(&mut matrix, &data.instrument, "organization", false);
+    let stats = service::matrix_stats(&matrix, dimensions.len());
+    let rows = matrix
+        .iter()
+        .map(|row| RowView {
+            acronym: row.participant.organization.acronym.clone(),
+            name: row.participant.organization.name.clone(),
+            response_id: row.participant.response.id.clone(),
+            submitted: true,
+            cells: row
+                .cells
+                .iter()
+                .map(|c| cell_view(c, String::new(), String::new()))
+                .collect(),
+            overall: cell_view(&row.overall, String::new(), String::new()),
+        })
+        .collect();
+    let flows = flow_rows(&data, &selection, lang);
+    let confirmed = flows.iter().filter(|f| f.confirmed).count();
+    let submitted = data
+        .participants
+        .iter()
+        .filter(|p| p.is_submitted())
+        .count();
+    render(
+        StatusCode::OK,
+        &AnnexPage {
+            instrument_title: format!(
+                "{} · {}",
+                data.instrument.title.get(lang),
+                data.instrument.version
+            ),
+            invited: data.participants.len(),
+            submitted,
+            drafts: data.participants.len() - submitted,
+            columns: dimensions
+                .iter()
+                .map(|d| d.title.get(lang).to_owned())
+                .collect(),
+            rows,
+            stats: stats_views(&stats),
+            gaps: gaps_view(&data, &data.gaps(&selection), lang),
+            inventory: inventory_rows(&data, &selection, lang),
+            one_sided: flows.iter().filter(|f| !f.confirmed).cloned().collect(),
+            confirmed,
+            flows: flows.len(),
+            assessment: data.assessment,
+            ctx,
+        },
+    )
+}

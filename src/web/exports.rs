@@ -1,0 +1,808 @@
+//! Exports of an assessment in the chosen language: CSV per view (the long answers file is
+//! streamed page by page), one XLSX workbook with a sheet per view, and JSON
+//! (docs/export-json.md). Text that a spreadsheet would run as a formula is neutralised.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::analysis::{ViewQuery, flow_rows, load_data, mechanism_label};
+use super::context::{Ctx, Organizer};
+use super::{AppState, render};
+use crate::domain::Lang;
+use crate::domain::analysis::{self, Cell, ColumnStats};
+use crate::domain::instrument::{Instrument, SectionBody};
+use crate::error::AppError;
+use crate::i18n::tr;
+use crate::service::analysis::{AssessmentData, Scope, Selection, matrix_stats, split_list};
+use crate::service::responses::slot_kind;
+use crate::store::assessments::Assessment;
+
+/// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
+/// with an apostrophe, so it stays text.
+pub fn neutralize(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "exports.html")]
+struct ExportsPage {
+    ctx: Ctx,
+    assessment: Assessment,
+}
+
+pub async fn page(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let assessment = super::db(&state, move |conn| {
+        Ok(crate::store::assessments::find(conn, &id)?)
+    })
+    .await?;
+    render(StatusCode::OK, &ExportsPage { ctx, assessment })
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().from_writer(Vec::new())
+}
+
+fn csv_bytes(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, AppError> {
+    writer.into_inner().map_err(AppError::internal)
+}
+
+fn write_row(writer: &mut csv::Writer<Vec<u8>>, row: &[String]) -> Result<(), AppError> {
+    writer
+        .write_record(row.iter().map(|v| neutralize(v)))
+        .map_err(AppError::internal)
+}
+
+fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
+
+fn status_label(lang: Lang, status: &str) -> String {
+    tr(lang, &format!("response.status.{status}")).into_owned()
+}
+
+fn mean_text(value: Option<f64>) -> String {
+    value
+        .map(|v| format!("{:.1}", analysis::round1(v)))
+        .unwrap_or_default()
+}
+
+/// The capacity matrix as rows of text, with a header (shared by CSV and XLSX).
+fn matrix_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let dimensions: Vec<_> = data.instrument.dimensions().collect();
+    let mut header = vec![
+        tr(lang, "organizations.field.acronym").into_owned(),
+        tr(lang, "organizations.field.name").into_owned(),
+        tr(lang, "organizations.field.sector").into_owned(),
+        tr(lang, "response.status_label").into_owned(),
+    ];
+    header.extend(dimensions.iter().map(|d| d.title.get(lang).to_owned()));
+    header.push(tr(lang, "matrix.overall").into_owned());
+    header.push(tr(lang, "matrix.answered_share").into_owned());
+    let rows = data.matrix(selection);
+    let mut table = vec![header];
+    for row in &rows {
+        let org = &row.participant.organization;
+        let mut line = vec![
+            org.acronym.clone(),
+            org.name.clone(),
+            data.instrument
+                .option_label("sectors", &org.sector, lang)
+                .unwrap_or(&org.sector)
+                .to_owned(),
+            status_label(lang, &row.participant.response.status),
+        ];
+        line.extend(row.cells.iter().map(|c| mean_text(c.mean)));
+        line.push(mean_text(row.overall.mean));
+        line.push(format!("{:.0}", row.overall.share_answered() * 100.0));
+        table.push(line);
+    }
+    let stats = matrix_stats(&rows, dimensions.len());
+    for (key, pick) in [
+        (
+            "matrix.stats.mean",
+            (|s: &ColumnStats| mean_text(s.mean)) as fn(&ColumnStats) -> String,
+        ),
+        ("matrix.stats.median", |s| mean_text(s.median)),
+        ("matrix.stats.min", |s| mean_text(s.min)),
+        ("matrix.stats.max", |s| mean_text(s.max)),
+        ("matrix.stats.n", |s| s.n.to_string()),
+    ] {
+        let mut line = vec![
+            tr(lang, key).into_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        line.extend(stats.iter().map(pick));
+        table.push(line);
+    }
+    table
+}
+
+fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let Some((_, group)) = data.instrument.mechanisms() else {
+        return Vec::new();
+    };
+    let organizations = data.organizations();
+    let reporters: HashMap<&str, &str> = data
+        .selected(selection)
+        .map(|p| (p.response.id.as_str(), p.organization.acronym.as_str()))
+        .collect();
+    let mut header = vec![tr(lang, "inventory.reporter").into_owned()];
+    header.extend(group.fields.iter().map(|f| f.label.get(lang).to_owned()));
+    let mut table = vec![header];
+    for m in &data.mechanisms {
+        let Some(reporter) = reporters.get(m.response_id.as_str()) else {
+            continue;
+        };
+        let values = crate::service::responses::mechanism_values(m);
+        let mut line = vec![(*reporter).to_owned()];
+        for field in &group.fields {
+            line.push(match values.get(&field.key) {
+                Some(crate::domain::answers::AnswerValue::Partner(
+                    crate::domain::answers::PartnerRef::Organization(id),
+                )) => organizations
+                    .get(id.as_str())
+                    .map(|o| o.acronym.clone())
+                    .unwrap_or_else(|| id.clone()),
+                Some(value) => {
+                    super::responses::display_value(&data.instrument, field, value, lang, &[])
+                }
+                None => String::new(),
+            });
+        }
+        table.push(line);
+    }
+    table
+}
+
+fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let Some((section, grid)) = data.instrument.grid() else {
+        return Vec::new();
+    };
+    let Some(list) = data.instrument.code_list(&grid.list) else {
+        return Vec::new();
+    };
+    let label = |list: &str, key: &str| {
+        data.instrument
+            .option_label(list, key, lang)
+            .unwrap_or(key)
+            .to_owned()
+    };
+    let column_list = |column: &str| match grid.column(column).map(|c| &c.kind) {
+        Some(
+            crate::domain::instrument::ItemKind::SingleChoice { list }
+            | crate::domain::instrument::ItemKind::MultipleChoice { list },
+        ) => list.clone(),
+        _ => String::new(),
+    };
+    let yes_no = |value: Option<bool>| match value {
+        Some(true) => tr(lang, "section.yes").into_owned(),
+        Some(false) => tr(lang, "section.no").into_owned(),
+        None => String::new(),
+    };
+    let mut header = vec![
+        tr(lang, "organizations.field.acronym").into_owned(),
+        tr(lang, "inventory.domain").into_owned(),
+    ];
+    header.extend(grid.columns.iter().map(|c| c.label.get(lang).to_owned()));
+    let mut table = vec![header];
+    for p in data.selected(selection) {
+        let answers = data.answers_of(&p.response.id);
+        for domain in &list.options {
+            let a = analysis::domain_answer(&section.key, &domain.key, answers);
+            if a == analysis::DomainAnswer::default() {
+                continue;
+            }
+            let many = |column: &str, keys: &[String]| {
+                keys.iter()
+                    .map(|k| label(&column_list(column), k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            table.push(vec![
+                p.organization.acronym.clone(),
+                domain.label.get(lang).to_owned(),
+                a.collects
+                    .as_deref()
+                    .map(|c| label(&column_list("collects"), c))
+                    .unwrap_or_default(),
+                many("source", &a.sources),
+                many("disaggregations", &a.disaggregations),
+                a.frequency
+                    .as_deref()
+                    .map(|f| label(&column_list("frequency"), f))
+                    .unwrap_or_default(),
+                yes_no(a.published),
+                yes_no(a.needed),
+            ]);
+        }
+    }
+    table
+}
+
+fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let mut table = vec![vec![
+        tr(lang, "network.provider").into_owned(),
+        tr(lang, "network.receiver").into_owned(),
+        tr(lang, "mechanisms.name").into_owned(),
+        tr(lang, "inventory.reporter").into_owned(),
+        tr(lang, "inventory.domain").into_owned(),
+        tr(lang, "mechanisms.status").into_owned(),
+        tr(lang, "network.reconciliation").into_owned(),
+    ]];
+    for f in flow_rows(data, selection, lang) {
+        let state = if f.confirmed {
+            tr(lang, "network.confirmed").into_owned()
+        } else {
+            crate::i18n::tr_args(lang, "network.only_by", &[("org", &f.reporter)])
+        };
+        table.push(vec![
+            f.provider,
+            f.receiver,
+            f.mechanism,
+            f.reporter,
+            f.domains,
+            f.status,
+            state,
+        ]);
+    }
+    table
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportPath {
+    id: String,
+    file: String,
+}
+
+/// `matrix.csv`, `mechanisms.csv`, `domains.csv`, `flows.csv`, `answers.csv` (streamed),
+/// `workbook.xlsx`, `assessment.json`.
+pub async fn export(
+    ctx: Ctx,
+    Organizer(user): Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<ExportPath>,
+    query: web::Query<ViewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let path = path.into_inner();
+    let selection = query.into_inner().selection();
+    let lang = ctx.lang;
+    tracing::info!(user = %user.id, assessment = %path.id, file = %path.file, "export");
+    let table_csv = |table: Vec<Vec<String>>, name: &str| -> Result<HttpResponse, AppError> {
+        let mut writer = csv_writer();
+        for row in &table {
+            write_row(&mut writer, row)?;
+        }
+        Ok(attachment(
+            "text/csv; charset=utf-8",
+            name,
+            csv_bytes(writer)?,
+        ))
+    };
+    match path.file.as_str() {
+        "matrix.csv" => {
+            let data = load_data(&state, path.id, Scope::Maturity).await?;
+            table_csv(matrix_table(&data, &selection, lang), "matrix.csv")
+        }
+        "mechanisms.csv" => {
+            let data = load_data(&state, path.id, Scope::Mechanisms).await?;
+            table_csv(mechanisms_table(&data, &selection, lang), "mechanisms.csv")
+        }
+        "flows.csv" => {
+            let data = load_data(&state, path.id, Scope::Mechanisms).await?;
+            table_csv(flows_table(&data, &selection, lang), "flows.csv")
+        }
+        "domains.csv" => {
+            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
+            table_csv(domains_table(&data, &selection, lang), "domains.csv")
+        }
+        "answers.csv" => answers_csv(state, path.id, selection, lang).await,
+        "workbook.xlsx" => {
+            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
+            let bytes = web::block(move || workbook(&data, &selection, lang))
+                .await
+                .map_err(AppError::internal)??;
+            Ok(attachment(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "assessment.xlsx",
+                bytes,
+            ))
+        }
+        "assessment.json" => {
+            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
+            let value = json_export(&data, &selection, lang);
+            let body = serde_json::to_vec_pretty(&value).map_err(AppError::internal)?;
+            Ok(attachment("application/json", "assessment.json", body))
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// How many answers each page of the streamed export reads.
+const ANSWERS_PAGE: i64 = 5000;
+
+/// The answers in long format (organization, section, item, value, label, evidence), read page by
+/// page and sent as it is written, so memory stays flat whatever the size.
+async fn answers_csv(
+    state: web::Data<AppState>,
+    assessment_id: String,
+    selection: Selection,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let data = load_data(&state, assessment_id.clone(), Scope::Mechanisms).await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
+    let pool = state.pool.clone();
+    std::thread::spawn(move || {
+        let result = (|| -> Result<(), AppError> {
+            let mut conn = pool.get()?;
+            let responses: HashMap<&str, (&str, &str)> = data
+                .selected(&selection)
+                .map(|p| {
+                    (
+                        p.response.id.as_str(),
+                        (
+                            p.organization.acronym.as_str(),
+                            p.organization.name.as_str(),
+                        ),
+                    )
+                })
+                .collect();
+            let sections = section_titles(&data.instrument, lang);
+            let mut writer = csv_writer();
+            write_row(
+                &mut writer,
+                &[
+                    tr(lang, "organizations.field.acronym").into_owned(),
+                    tr(lang, "organizations.field.name").into_owned(),
+                    tr(lang, "exports.col.section").into_owned(),
+                    tr(lang, "exports.col.item").into_owned(),
+                    tr(lang, "exports.col.value").into_owned(),
+                    tr(lang, "exports.col.label").into_owned(),
+                    tr(lang, "exports.col.evidence").into_owned(),
+                ],
+            )?;
+            let mut after: Option<(String, String)> = None;
+            loop {
+                let page = crate::store::responses::answers_page(
+                    &mut conn,
+                    &assessment_id,
+                    after.as_ref().map(|(r, i)| (r.as_str(), i.as_str())),
+                    ANSWERS_PAGE,
+                )?;
+                let Some(last) = page.last() else {
+                    break;
+                };
+                after = Some((last.response_id.clone(), last.item_key.clone()));
+                for answer in &page {
+                    let Some((acronym, name)) = responses.get(answer.response_id.as_str()) else {
+                        continue;
+                    };
+                    let (section, item_label, label) = describe_answer(
+                        &data.instrument,
+                        &sections,
+                        &answer.item_key,
+                        &answer.value,
+                        lang,
+                    );
+                    write_row(
+                        &mut writer,
+                        &[
+                            (*acronym).to_owned(),
+                            (*name).to_owned(),
+                            section,
+                            item_label,
+                            answer.value.clone(),
+                            label,
+                            answer.evidence.clone().unwrap_or_default(),
+                        ],
+                    )?;
+                }
+                let chunk = csv_bytes(std::mem::replace(&mut writer, csv_writer()))?;
+                if sender.blocking_send(Ok(web::Bytes::from(chunk))).is_err() {
+                    return Ok(()); // The client went away.
+                }
+            }
+            let rest = csv_bytes(writer)?;
+            let _ = sender.blocking_send(Ok(web::Bytes::from(rest)));
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::error!(error = %e, "answers export failed");
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver
+            .recv()
+            .await
+            .map(|item| (item.map_err(actix_web::Error::from), receiver))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"answers.csv\"",
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .streaming(stream))
+}
+
+/// Section titles by section key.
+fn section_titles(instrument: &Instrument, lang: Lang) -> BTreeMap<String, String> {
+    instrument
+        .sections
+        .iter()
+        .map(|s| (s.key.clone(), s.title.get(lang).to_owned()))
+        .collect()
+}
+
+/// (section title, item label, value label) of a stored answer.
+fn describe_answer(
+    instrument: &Instrument,
+    sections: &BTreeMap<String, String>,
+    key: &str,
+    value: &str,
+    lang: Lang,
+) -> (String, String, String) {
+    if let Some(item) = instrument.item(key) {
+        let section = instrument
+            .sections
+            .iter()
+            .find(|s| s.items().iter().any(|i| i.key == key))
+            .map(|s| sections.get(&s.key).cloned().unwrap_or_default())
+            .unwrap_or_default();
+        let label = crate::domain::answers::AnswerValue::decode(&item.kind, value)
+            .map(|v| super::responses::display_value(instrument, item, &v, lang, &[]))
+            .unwrap_or_default();
+        return (section, item.label.get(lang).to_owned(), label);
+    }
+    if let Some((section, grid)) = instrument.grid()
+        && let Some(rest) = key.strip_prefix(&format!("{}.", section.key))
+        && let Some((domain, column)) = rest.split_once('.')
+        && let Some(item) = grid.column(column)
+    {
+        let label = slot_kind(instrument, key)
+            .and_then(|k| crate::domain::answers::AnswerValue::decode(k, value))
+            .map(|v| super::responses::display_value(instrument, item, &v, lang, &[]))
+            .unwrap_or_default();
+        return (
+            sections.get(&section.key).cloned().unwrap_or_default(),
+            format!(
+                "{} · {}",
+                instrument
+                    .option_label(&grid.list, domain, lang)
+                    .unwrap_or(domain),
+                item.label.get(lang)
+            ),
+            label,
+        );
+    }
+    (String::new(), key.to_owned(), String::new())
+}
+
+/// One workbook with a sheet per view, written in constant-memory mode.
+fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheets: Vec<(String, Vec<Vec<String>>, usize)> = vec![
+        (
+            tr(lang, "exports.sheet.matrix").into_owned(),
+            matrix_table(data, selection, lang),
+            4,
+        ),
+        (
+            tr(lang, "exports.sheet.answers").into_owned(),
+            answers_wide(data, selection, lang),
+            2,
+        ),
+        (
+            tr(lang, "exports.sheet.mechanisms").into_owned(),
+            mechanisms_table(data, selection, lang),
+            usize::MAX,
+        ),
+        (
+            tr(lang, "exports.sheet.flows").into_owned(),
+            flows_table(data, selection, lang),
+            usize::MAX,
+        ),
+        (
+            tr(lang, "exports.sheet.domains").into_owned(),
+            domains_table(data, selection, lang),
+            usize::MAX,
+        ),
+        (
+            tr(lang, "exports.sheet.gaps").into_owned(),
+            gaps_table(data, selection, lang),
+            usize::MAX,
+        ),
+    ];
+    for (name, table, numbers_from) in sheets {
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(xlsx)?;
+        sheet.set_name(&name).map_err(xlsx)?;
+        for (r, row) in table.iter().enumerate() {
+            let r = u32::try_from(r).map_err(AppError::internal)?;
+            for (c, value) in row.iter().enumerate() {
+                let c = u16::try_from(c).map_err(AppError::internal)?;
+                // Scores are numbers in the sheet, everything else text.
+                match value.parse::<f64>() {
+                    Ok(number) if r > 0 && c as usize >= numbers_from => {
+                        sheet.write_number(r, c, number).map_err(xlsx)?;
+                    }
+                    _ if r == 0 => {
+                        sheet
+                            .write_string_with_format(r, c, neutralize(value), &bold)
+                            .map_err(xlsx)?;
+                    }
+                    _ => {
+                        sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
+                    }
+                }
+            }
+        }
+    }
+    workbook.save_to_buffer().map_err(xlsx)
+}
+
+/// Answers one row per organization, one column per item (Excel's row limit rules out the long
+/// format at scale).
+fn answers_wide(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for section in &data.instrument.sections {
+        match &section.body {
+            SectionBody::Items(items) => {
+                keys.extend(
+                    items
+                        .iter()
+                        .filter(|i| i.is_maturity())
+                        .map(|i| (i.key.clone(), i.label.get(lang).to_owned())),
+                );
+            }
+            SectionBody::DomainGrid(_) | SectionBody::Mechanisms(_) => {}
+        }
+    }
+    let mut header = vec![
+        tr(lang, "organizations.field.acronym").into_owned(),
+        tr(lang, "organizations.field.name").into_owned(),
+    ];
+    header.extend(keys.iter().map(|(_, label)| label.clone()));
+    let mut table = vec![header];
+    for p in data.selected(selection) {
+        let answers = data.answers_of(&p.response.id);
+        let mut line = vec![p.organization.acronym.clone(), p.organization.name.clone()];
+        line.extend(keys.iter().map(|(key, _)| {
+            answers
+                .get(key)
+                .map(|v| match v.level() {
+                    Some(level) => level.to_string(),
+                    None => v.encode(),
+                })
+                .unwrap_or_default()
+        }));
+        table.push(line);
+    }
+    table
+}
+
+fn gaps_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let gaps = super::analysis::gaps_view(data, &data.gaps(selection), lang);
+    let mut table = vec![vec![
+        tr(lang, "exports.col.gap").into_owned(),
+        tr(lang, "exports.col.subject").into_owned(),
+        tr(lang, "exports.col.detail").into_owned(),
+    ]];
+    for d in gaps.needed_not_produced {
+        table.push(vec![
+            tr(lang, "gaps.needed_not_produced").into_owned(),
+            d,
+            String::new(),
+        ]);
+    }
+    for (d, missing) in gaps.without_sex_or_age {
+        table.push(vec![
+            tr(lang, "gaps.without_sex_or_age").into_owned(),
+            d,
+            missing,
+        ]);
+    }
+    for (d, low, n) in gaps.weak_dimensions {
+        table.push(vec![
+            tr(lang, "gaps.weak_dimensions").into_owned(),
+            d,
+            format!("{low} / {n}"),
+        ]);
+    }
+    table
+}
+
+fn cell_json(cell: &Cell) -> Value {
+    json!({
+        "mean": cell.mean_rounded(),
+        "scored": cell.scored,
+        "excluded": cell.excluded,
+        "items": cell.items,
+    })
+}
+
+fn stats_json(stats: &ColumnStats) -> Value {
+    json!({
+        "mean": stats.mean.map(analysis::round1),
+        "median": stats.median.map(analysis::round1),
+        "min": stats.min.map(analysis::round1),
+        "max": stats.max.map(analysis::round1),
+        "n": stats.n,
+    })
+}
+
+/// The whole assessment as one JSON document (shape in docs/export-json.md).
+pub fn json_export(data: &AssessmentData, selection: &Selection, lang: Lang) -> Value {
+    let dimensions: Vec<_> = data.instrument.dimensions().collect();
+    let rows = data.matrix(selection);
+    let stats = matrix_stats(&rows, dimensions.len());
+    let organizations: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let p = row.participant;
+            let scores: serde_json::Map<String, Value> = dimensions
+                .iter()
+                .zip(&row.cells)
+                .map(|(d, c)| (d.key.clone(), cell_json(c)))
+                .collect();
+            json!({
+                "id": p.organization.id,
+                "name": p.organization.name,
+                "acronym": p.organization.acronym,
+                "sector": p.organization.sector,
+                "response": {
+                    "id": p.response.id,
+                    "status": p.response.status,
+                    "submitted_at": p.response.submitted_at.map(|t| t.and_utc().to_rfc3339()),
+                },
+                "scores": scores,
+                "overall": cell_json(&row.overall),
+            })
+        })
+        .collect();
+    let mut statistics: serde_json::Map<String, Value> = dimensions
+        .iter()
+        .zip(&stats)
+        .map(|(d, s)| (d.key.clone(), stats_json(s)))
+        .collect();
+    if let Some(overall) = stats.last() {
+        statistics.insert("overall".into(), stats_json(overall));
+    }
+    let org_ids = data.organizations();
+    let reporters: HashMap<&str, &str> = data
+        .selected(selection)
+        .map(|p| (p.response.id.as_str(), p.organization.id.as_str()))
+        .collect();
+    let mechanisms: Vec<Value> = data
+        .mechanisms
+        .iter()
+        .filter_map(|m| reporters.get(m.response_id.as_str()).map(|r| (m, *r)))
+        .map(|(m, reporter)| {
+            json!({
+                "id": m.id,
+                "reporter": reporter,
+                "name": m.name,
+                "description": m.description,
+                "partner": match (&m.partner_organization_id, &m.partner_name) {
+                    (Some(id), _) => json!({ "organization_id": id, "acronym": org_ids.get(id.as_str()).map(|o| o.acronym.clone()) }),
+                    (None, Some(name)) => json!({ "name": name }),
+                    _ => Value::Null,
+                },
+                "direction": m.direction,
+                "domains": split_list(m.domains.as_deref()),
+                "level": m.level,
+                "legal_basis": m.legal_basis,
+                "legal_reference": m.legal_reference,
+                "channel": m.channel,
+                "format": m.format,
+                "frequency": m.frequency,
+                "delay_days": m.delay_days,
+                "disaggregations": split_list(m.disaggregations.as_deref()),
+                "personal_data": m.personal_data,
+                "protection": split_list(m.protection.as_deref()),
+                "status": m.status,
+                "problems": m.problems,
+            })
+        })
+        .collect();
+    let flows: Vec<Value> = data
+        .reconciled(selection)
+        .into_iter()
+        .map(|r| {
+            let (confirmed, by) = match &r.confirmation {
+                analysis::Confirmation::Confirmed { by } => (true, by.clone()),
+                analysis::Confirmation::ReportedOnlyBy { .. } => (false, Vec::new()),
+            };
+            json!({
+                "provider": r.flow.provider,
+                "receiver": r.flow.receiver,
+                "mechanism_id": r.flow.mechanism_id,
+                "reporter": r.flow.reporter,
+                "domains": r.flow.domains,
+                "status": r.flow.status,
+                "confirmed": confirmed,
+                "confirmed_by": by,
+            })
+        })
+        .collect();
+    let domains: Vec<Value> = data
+        .domain_summaries(selection)
+        .into_iter()
+        .map(|s| {
+            json!({
+                "domain": s.domain,
+                "label": mechanism_label(&data.instrument, "domains", &s.domain, lang),
+                "producers": s.producers,
+                "needers": s.needers,
+                "disaggregations": s.disaggregations,
+                "published_by": s.published_by,
+            })
+        })
+        .collect();
+    let gaps = data.gaps(selection);
+    json!({
+        "format": "capacity-survey/assessment",
+        "format_version": 1,
+        "language": lang.code(),
+        "included": if selection.include_drafts { "all" } else { "submitted" },
+        "assessment": {
+            "id": data.assessment.id,
+            "title": { "es": data.assessment.title_es, "en": data.assessment.title_en },
+            "instrument": { "key": data.instrument.key, "version": data.instrument.version },
+            "opens_on": data.assessment.opens_on.to_string(),
+            "closes_on": data.assessment.closes_on.to_string(),
+        },
+        "dimensions": dimensions.iter().map(|d| json!({ "key": d.key, "title": d.title.get(lang) })).collect::<Vec<_>>(),
+        "organizations": organizations,
+        "statistics": statistics,
+        "mechanisms": mechanisms,
+        "flows": flows,
+        "domains": domains,
+        "gaps": {
+            "needed_not_produced": gaps.needed_not_produced,
+            "produced_without_sex_or_age": gaps.produced_without_sex_or_age.iter().map(|(d, missing)| json!({ "domain": d, "missing": missing })).collect::<Vec<_>>(),
+            "weak_dimensions": gaps.weak_dimensions.iter().map(|(d, low, n)| json!({ "dimension": d, "at_or_below_1": low, "with_score": n })).collect::<Vec<_>>(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for risky in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x"] {
+            assert!(neutralize(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(neutralize("Ley 3 de 2008"), "Ley 3 de 2008");
+        assert_eq!(neutralize(""), "");
+    }
+}
