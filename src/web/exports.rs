@@ -135,6 +135,7 @@ fn matrix_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
             String::new(),
         ];
         line.extend(stats.iter().map(pick));
+        line.push(String::new());
         table.push(line);
     }
     table
