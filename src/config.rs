@@ -39,6 +39,25 @@ pub enum Command {
     CreateOrganizer(CreateOrganizerArgs),
     /// Load the Panama demo forum (idempotent) and print how to log in.
     Demo(DatabaseArgs),
+    /// Seed a synthetic assessment into a fresh database and time the main pages and exports.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Number of organizations in the synthetic assessment.
+    #[arg(long, default_value_t = 1000)]
+    pub organizations: usize,
+    /// Timed runs of each measurement (the median and the maximum are reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// A PostgreSQL server URL to bench on instead of a fresh SQLite file; a fresh database is
+    /// created next to the one named and dropped afterwards.
+    #[arg(long, env = "CAPACITY_SURVEY_BENCH_POSTGRES")]
+    pub postgres: Option<String>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
