@@ -1,7 +1,727 @@
-//! `capacity-survey bench`: seeds a synthetic assessment and times the main pages and exports.
+//! `capacity-survey bench`: seeds a synthetic assessment of a chosen size into a fresh database
+//! (SQLite file, or a fresh PostgreSQL database), starts the real server in this process, and
+//! times the main pages, a section save and the exports over loopback HTTP, with the median and
+//! the maximum of several runs, and the peak memory of the process during the exports.
 
-use crate::config::BenchArgs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-pub fn run(_args: &BenchArgs) -> Result<(), String> {
-    Err("not yet".to_owned())
+use chrono::NaiveDateTime;
+use diesel::{Connection, RunQueryDsl};
+
+use crate::config::{BenchArgs, Config};
+use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
+use crate::domain::answers::AnswerValue;
+use crate::domain::instrument::{self, Instrument, ItemKind, SectionBody, grid_cell_key};
+use crate::service::{self, SystemClock, accounts, instruments};
+use crate::store::bulk::{self, AnswerRow, MemberRow, OrganizationRow, ResponseRow};
+use crate::store::mechanisms::Mechanism;
+use crate::store::{self, DbConnection};
+
+const PASSWORD: &str = "bench password 2023";
+const ORGANIZER: &str = "bench-organizer@forum.example";
+const REPRESENTATIVE: &str = "bench-rep@forum.example";
+
+/// One measured operation.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    pub name: &'static str,
+    pub median_ms: f64,
+    pub max_ms: f64,
+    pub bytes: usize,
+}
+
+pub fn run(args: &BenchArgs) -> Result<(), String> {
+    if args.organizations == 0 || args.runs == 0 {
+        return Err("--organizations and --runs must be at least 1".into());
+    }
+    let (url, cleanup) = fresh_database(args)?;
+    let result = bench(args, &url);
+    cleanup();
+    let (seed_secs, measures, peak) = result?;
+    let backend = if args.postgres.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!(
+        "capacity-survey bench: {} organizations, {backend}, {} runs each (seeded in {seed_secs:.1} s)",
+        args.organizations, args.runs
+    );
+    println!(
+        "{:<34} {:>12} {:>12} {:>12}",
+        "measure", "median ms", "max ms", "bytes"
+    );
+    for m in &measures {
+        println!(
+            "{:<34} {:>12.2} {:>12.2} {:>12}",
+            m.name, m.median_ms, m.max_ms, m.bytes
+        );
+    }
+    if let Some((before, during)) = peak {
+        println!("peak RSS during exports: {during:.1} MB (before exports: {before:.1} MB)");
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::json!({
+            "organizations": args.organizations,
+            "backend": backend,
+            "runs": args.runs,
+            "seed_seconds": seed_secs,
+            "measures": measures.iter().map(|m| serde_json::json!({
+                "name": m.name, "median_ms": m.median_ms, "max_ms": m.max_ms, "bytes": m.bytes,
+            })).collect::<Vec<_>>(),
+            "peak_rss_mb_before_exports": peak.map(|p| p.0),
+            "peak_rss_mb_during_exports": peak.map(|p| p.1),
+        });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+type Cleanup = Box<dyn FnOnce()>;
+
+/// A fresh SQLite file in a temporary folder, or a fresh database on the PostgreSQL server.
+fn fresh_database(args: &BenchArgs) -> Result<(String, Cleanup), String> {
+    let suffix = &store::new_id()[..12];
+    match &args.postgres {
+        Some(server) => {
+            let (base, _) = server
+                .trim()
+                .rsplit_once('/')
+                .ok_or("--postgres must be a URL ending with /database")?;
+            let admin_url = format!("{base}/postgres");
+            let name = format!("cs_bench_{suffix}");
+            let mut admin =
+                diesel::PgConnection::establish(&admin_url).map_err(|e| e.to_string())?;
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())?;
+            let url = format!("{base}/{name}");
+            Ok((
+                url,
+                Box::new(move || {
+                    if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
+                        let _ = diesel::sql_query(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        ))
+                        .execute(&mut admin);
+                    }
+                }),
+            ))
+        }
+        None => {
+            let dir = std::env::temp_dir().join(format!("capacity-survey-bench-{suffix}"));
+            let url = format!("sqlite://{}/bench.db", dir.display());
+            Ok((
+                url,
+                Box::new(move || {
+                    let _ = std::fs::remove_dir_all(dir);
+                }),
+            ))
+        }
+    }
+}
+
+type BenchResult = (f64, Vec<Measure>, Option<(f64, f64)>);
+
+fn bench(args: &BenchArgs, url: &str) -> Result<BenchResult, String> {
+    let pool = store::open(url, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let seeded = {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        seed(&mut conn, args.organizations, service::now())?
+    };
+    let seed_secs = started.elapsed().as_secs_f64();
+
+    // The real server, in this process, on its own thread and runtime.
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut config = Config::for_database(url);
+    config.base_url = format!("http://{addr}");
+    config.workers = Some(2);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server_thread = std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            match crate::web::start_with_clock(config, pool, listener, Arc::new(SystemClock)) {
+                Ok(running) => {
+                    let _ = ready_tx.send(Ok(running.handle.clone()));
+                    let _ = running.server.await;
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                }
+            }
+        });
+    });
+    let handle = ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|e| e.to_string())??;
+
+    let measured = measure_all(addr, args.runs, &seeded);
+    let system = actix_web::rt::System::new();
+    system.block_on(handle.stop(true));
+    let _ = server_thread.join();
+    let (measures, peak) = measured?;
+    Ok((seed_secs, measures, peak))
+}
+
+/// What the seed made that the measurements need.
+struct Seeded {
+    assessment: String,
+    response: String,
+}
+
+/// A number from two indexes, spread enough to vary answers without a random generator.
+fn mix(a: usize, b: usize) -> usize {
+    let mut x = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 32;
+    (x % 1_000_003) as usize
+}
+
+/// A valid answer for an item, varied by organization.
+fn synthetic_answer(
+    instrument: &Instrument,
+    item: &crate::domain::instrument::Item,
+    org: usize,
+    j: usize,
+) -> Option<AnswerValue> {
+    let r = mix(org, j);
+    let options = |list: &str| {
+        instrument
+            .code_list(list)
+            .map(|l| l.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    Some(match &item.kind {
+        ItemKind::Maturity { .. } => match r % 100 {
+            0..=2 => AnswerValue::NotApplicable,
+            3..=4 => AnswerValue::DontKnow,
+            _ => AnswerValue::Level(((r / 7 + org % 3) % 5) as u8),
+        },
+        ItemKind::SingleChoice { list } => {
+            let o = options(list);
+            AnswerValue::Choice(o.get(r % o.len().max(1))?.clone())
+        }
+        ItemKind::MultipleChoice { list } => {
+            let o = options(list);
+            let mut chosen: Vec<String> = o
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mix(r, *k) % 3 == 0)
+                .map(|(_, v)| v.clone())
+                .collect();
+            if chosen.is_empty() {
+                chosen.push(o.first()?.clone());
+            }
+            AnswerValue::Choices(chosen)
+        }
+        ItemKind::YesNo => AnswerValue::Bool(r % 2 == 0),
+        ItemKind::Number { min, max, .. } => {
+            let lo = min.unwrap_or(0.0);
+            let hi = max.unwrap_or(lo + 100.0).min(lo + 100.0);
+            AnswerValue::Number((lo + (r % 100) as f64 * (hi - lo) / 100.0).round())
+        }
+        ItemKind::Text { .. } => AnswerValue::Text(format!("Texto de prueba {org}-{j}")),
+        ItemKind::Partner => return None,
+    })
+}
+
+/// Seeds the organizer, a representative, `n` organizations with full responses (20 % drafts),
+/// and 5 mechanisms each, in a few transactions of bulk inserts.
+fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded, String> {
+    instruments::install_bundled(conn, now)?;
+    let forum = instrument::forum_instrument().map_err(|_| "the forum instrument does not load")?;
+    let err = |e: diesel::result::Error| e.to_string();
+    let password = NewPassword::parse(PASSWORD).map_err(|e| format!("{e:?}"))?;
+    for (email, role) in [
+        (ORGANIZER, Role::Organizer),
+        (REPRESENTATIVE, Role::Representative),
+    ] {
+        let email = EmailAddress::parse(email).map_err(|e| format!("{e:?}"))?;
+        let name = PersonName::parse("Bench").map_err(|e| format!("{e:?}"))?;
+        match role {
+            Role::Organizer => {
+                accounts::create_organizer(conn, &email, &name, &password, false, now)
+                    .map_err(|e| format!("{e:?}"))?;
+            }
+            Role::Representative => {
+                let hash = accounts::hash_password(PASSWORD).map_err(|e| e.to_string())?;
+                store::users::insert(
+                    conn,
+                    &store::users::NewUser {
+                        id: &store::new_id(),
+                        email: email.as_str(),
+                        name: name.as_str(),
+                        role: role.as_str(),
+                        password_hash: &hash,
+                        created_at: now,
+                    },
+                )
+                .map_err(err)?;
+            }
+        }
+    }
+    let today = now.date();
+    let assessment_id = store::new_id();
+    store::assessments::insert(
+        conn,
+        &store::assessments::NewAssessment {
+            id: &assessment_id,
+            title_es: "Evaluación sintética",
+            title_en: "Synthetic assessment",
+            instrument_key: &forum.key,
+            instrument_version: &forum.version,
+            opens_on: today - chrono::Duration::days(10),
+            closes_on: today + chrono::Duration::days(30),
+            created_at: now,
+            updated_at: now,
+            show_national_averages: true,
+        },
+    )
+    .map_err(err)?;
+    let sectors: Vec<String> = forum
+        .code_list("sectors")
+        .map(|l| l.options.iter().map(|o| o.key.clone()).collect())
+        .unwrap_or_default();
+    let org_ids: Vec<String> = (0..n).map(|_| store::new_id()).collect();
+    let response_ids: Vec<String> = (0..n).map(|_| store::new_id()).collect();
+    let orgs: Vec<OrganizationRow> = (0..n)
+        .map(|i| OrganizationRow {
+            id: org_ids[i].clone(),
+            name: format!("Institución sintética {i:05}"),
+            acronym: format!("ORG{i:05}"),
+            name_key: format!("institución sintética {i:05}"),
+            acronym_key: format!("org{i:05}"),
+            sector: sectors
+                .get(i % sectors.len().max(1))
+                .cloned()
+                .unwrap_or_default(),
+            contact_name: Some(format!("Enlace {i}")),
+            contact_email: Some(format!("enlace{i}@example.org")),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let responses: Vec<ResponseRow> = (0..n)
+        .map(|i| {
+            let submitted = i % 5 != 0;
+            ResponseRow {
+                id: response_ids[i].clone(),
+                assessment_id: assessment_id.clone(),
+                organization_id: org_ids[i].clone(),
+                status: if submitted { "submitted" } else { "draft" }.to_owned(),
+                first_opened_at: Some(now),
+                last_activity_at: Some(now),
+                submitted_at: submitted.then_some(now),
+                created_at: now,
+            }
+        })
+        .collect();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        bulk::organizations(conn, &orgs)?;
+        bulk::responses(conn, &responses)
+    })
+    .map_err(err)?;
+    let rep = store::users::find_by_email(conn, REPRESENTATIVE)
+        .map_err(err)?
+        .ok_or("the representative was not created")?;
+    bulk::members(
+        conn,
+        &[MemberRow {
+            response_id: response_ids[0].clone(),
+            user_id: rep.id,
+            joined_at: now,
+        }],
+    )
+    .map_err(err)?;
+
+    // Answers, a few thousand organizations per transaction.
+    let mut slots: Vec<(String, &crate::domain::instrument::Item, Option<&str>)> = Vec::new();
+    for section in &forum.sections {
+        match &section.body {
+            SectionBody::Items(items) => {
+                slots.extend(
+                    items
+                        .iter()
+                        .filter(|i| i.relevant_when.is_none())
+                        .map(|i| (i.key.clone(), i, None)),
+                );
+            }
+            SectionBody::DomainGrid(grid) => {
+                if let Some(list) = forum.code_list(&grid.list) {
+                    for d in &list.options {
+                        for c in &grid.columns {
+                            slots.push((
+                                grid_cell_key(&section.key, &d.key, &c.key),
+                                c,
+                                Some(d.key.as_str()),
+                            ));
+                        }
+                    }
+                }
+            }
+            SectionBody::Mechanisms(_) => {}
+        }
+    }
+    for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
+        let mut rows = Vec::with_capacity(chunk.len() * slots.len());
+        for &i in chunk {
+            for (j, (key, item, _)) in slots.iter().enumerate() {
+                // In the grid, only "collects" and "needed" are always answered; the rest follow.
+                if let Some(value) = synthetic_answer(&forum, item, i, j) {
+                    rows.push(AnswerRow {
+                        response_id: response_ids[i].clone(),
+                        item_key: key.clone(),
+                        value: value.encode(),
+                        evidence: (item.is_maturity() && mix(i, j) % 10 == 0)
+                            .then(|| format!("Documento {i}-{j}")),
+                        updated_at: now,
+                    });
+                }
+            }
+        }
+        conn.transaction(|conn| bulk::answers(conn, &rows))
+            .map_err(err)?;
+    }
+
+    // Five mechanisms per organization; partners chosen so that many flows are reported by both.
+    let directions = ["provide", "receive", "both"];
+    let statuses = ["active", "active", "planned", "feasible", "suspended"];
+    let domains: Vec<String> = forum
+        .code_list("domains")
+        .map(|l| l.options.iter().map(|o| o.key.clone()).collect())
+        .unwrap_or_default();
+    let mut mechanisms = Vec::with_capacity(n * 5);
+    for i in 0..n {
+        for k in 0..5 {
+            let partner = (i + [1, n.saturating_sub(1), 7, 13, 31][k]) % n.max(1);
+            let outside = k == 4 && i % 3 == 0;
+            mechanisms.push(Mechanism {
+                id: store::new_id(),
+                response_id: response_ids[i].clone(),
+                version: 1,
+                name: format!("Intercambio {i}-{k}"),
+                description: None,
+                partner_organization_id: (!outside && partner != i)
+                    .then(|| org_ids[partner].clone()),
+                partner_name: outside.then(|| "Organismo externo".to_owned()),
+                direction: Some(directions[(i + k) % 3].to_owned()),
+                domains: Some(
+                    [
+                        domains.get(k % domains.len().max(1)),
+                        domains.get((k * 3 + i) % domains.len().max(1)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                ),
+                level: Some("aggregates".into()),
+                legal_basis: Some("agreement".into()),
+                legal_reference: None,
+                channel: Some("email".into()),
+                format: Some("csv".into()),
+                frequency: Some("monthly".into()),
+                delay_days: Some((i % 60) as i64),
+                disaggregations: Some("sex|age".into()),
+                personal_data: Some(i % 2 == 0),
+                protection: None,
+                status: Some(statuses[(i + k) % statuses.len()].to_owned()),
+                problems: None,
+                created_at: now,
+                updated_at: now,
+                updated_by: None,
+            });
+        }
+    }
+    conn.transaction(|conn| bulk::mechanisms(conn, &mechanisms))
+        .map_err(err)?;
+    Ok(Seeded {
+        assessment: assessment_id,
+        response: response_ids[0].clone(),
+    })
+}
+
+/// A minimal HTTP/1.1 client for loopback: one request per connection.
+struct Client {
+    addr: SocketAddr,
+    cookie: Option<String>,
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    location: Option<String>,
+}
+
+impl Client {
+    fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Result<Reply, String> {
+        let mut stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .map_err(|e| e.to_string())?;
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n");
+        if let Some(cookie) = &self.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        if let Some(body) = form {
+            head.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        stream
+            .write_all(head.as_bytes())
+            .map_err(|e| e.to_string())?;
+        if let Some(body) = form {
+            stream
+                .write_all(body.as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("bad status line {line:?}"))?;
+        let (mut length, mut chunked, mut location) = (None, false, None);
+        loop {
+            line.clear();
+            reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let Some((name, value)) = header.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "location" => location = Some(value.to_owned()),
+                "set-cookie" => {
+                    if let Some(pair) = value.split(';').next()
+                        && pair.starts_with("cs_session=")
+                    {
+                        self.cookie = Some(pair.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                reader.read_line(&mut line).map_err(|e| e.to_string())?;
+                let size = usize::from_str_radix(line.trim(), 16).map_err(|e| e.to_string())?;
+                if size == 0 {
+                    break;
+                }
+                let start = body.len();
+                body.resize(start + size, 0);
+                reader
+                    .read_exact(&mut body[start..])
+                    .map_err(|e| e.to_string())?;
+                line.clear();
+                reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            }
+        } else if let Some(length) = length {
+            body.resize(length, 0);
+            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+        } else {
+            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
+        }
+        Ok(Reply {
+            status,
+            body,
+            location,
+        })
+    }
+
+    fn csrf(&mut self, path: &str) -> Result<String, String> {
+        let page = self.request("GET", path, None)?;
+        let html = String::from_utf8_lossy(&page.body);
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html
+            .find(marker)
+            .ok_or(format!("no CSRF token on {path}"))?
+            + marker.len();
+        let end = html[start..].find('"').ok_or("bad CSRF field")?;
+        Ok(html[start..start + end].to_owned())
+    }
+
+    fn login(addr: SocketAddr, email: &str) -> Result<Client, String> {
+        let mut client = Client { addr, cookie: None };
+        let token = client.csrf("/login")?;
+        let form = serde_urlencoded::to_string([
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .map_err(|e| e.to_string())?;
+        let reply = client.request("POST", "/login", Some(&form))?;
+        if reply.status != 303 {
+            return Err(format!("login as {email} gave {}", reply.status));
+        }
+        Ok(client)
+    }
+}
+
+fn summarize(name: &'static str, mut times: Vec<f64>, bytes: usize) -> Measure {
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    Measure {
+        name,
+        median_ms: median,
+        max_ms: times.last().copied().unwrap_or_default(),
+        bytes,
+    }
+}
+
+fn time_get(
+    client: &mut Client,
+    name: &'static str,
+    path: &str,
+    runs: usize,
+) -> Result<Measure, String> {
+    let mut times = Vec::with_capacity(runs);
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let reply = client.request("GET", path, None)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if reply.status != 200 {
+            return Err(format!("{path} gave {}", reply.status));
+        }
+        bytes = reply.body.len();
+    }
+    Ok(summarize(name, times, bytes))
+}
+
+/// The process's peak resident memory in MB (VmHWM), optionally resetting it first.
+fn peak_rss_mb(reset: bool) -> Option<f64> {
+    if reset {
+        // "5" resets the peak; unavailable on some kernels, then the figure covers the whole run.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+type Measured = (Vec<Measure>, Option<(f64, f64)>);
+
+fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measured, String> {
+    let mut organizer = Client::login(addr, ORGANIZER)?;
+    let mut rep = Client::login(addr, REPRESENTATIVE)?;
+    let a = &seeded.assessment;
+    let r = &seeded.response;
+    let mut measures = vec![time_get(
+        &mut organizer,
+        "healthz (bare route)",
+        "/healthz",
+        runs,
+    )?];
+    measures.push(time_get(
+        &mut rep,
+        "questionnaire section page",
+        &format!("/responses/{r}/sections/legal"),
+        runs,
+    )?);
+
+    // Section saves: load the page (not timed) for the version, then time the post.
+    let mut times = Vec::new();
+    for run in 0..runs {
+        let page = rep.request("GET", &format!("/responses/{r}/sections/legal"), None)?;
+        let html = String::from_utf8_lossy(&page.body).into_owned();
+        let field = |marker: &str| -> Result<String, String> {
+            let start = html.find(marker).ok_or("field missing")? + marker.len();
+            let end = html[start..].find('"').ok_or("bad field")?;
+            Ok(html[start..start + end].to_owned())
+        };
+        let token = field("name=\"csrf_token\" value=\"")?;
+        let version = field("name=\"version\" value=\"")?;
+        let level = (run % 5).to_string();
+        let form = serde_urlencoded::to_string([
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+            ("action", "save"),
+            ("_items", "legal.mandate"),
+            ("v.legal.mandate", level.as_str()),
+        ])
+        .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let reply = rep.request(
+            "POST",
+            &format!("/responses/{r}/sections/legal"),
+            Some(&form),
+        )?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if reply.status != 303 {
+            return Err(format!(
+                "section save gave {} ({:?})",
+                reply.status, reply.location
+            ));
+        }
+    }
+    measures.push(summarize("section save", times, 0));
+
+    for (name, path) in [
+        ("progress page", format!("/organizer/assessments/{a}")),
+        (
+            "capacity matrix",
+            format!("/organizer/assessments/{a}/matrix"),
+        ),
+        (
+            "dimension page",
+            format!("/organizer/assessments/{a}/dimensions/legal"),
+        ),
+        (
+            "inventory of mechanisms",
+            format!("/organizer/assessments/{a}/mechanisms"),
+        ),
+        (
+            "exchange network (SVG)",
+            format!("/organizer/assessments/{a}/network"),
+        ),
+        (
+            "domains and gaps",
+            format!("/organizer/assessments/{a}/domains"),
+        ),
+    ] {
+        measures.push(time_get(&mut organizer, name, &path, runs)?);
+    }
+    let before = peak_rss_mb(true);
+    for (name, path) in [
+        (
+            "CSV export: matrix",
+            format!("/organizer/assessments/{a}/export/matrix.csv"),
+        ),
+        (
+            "CSV export: answers (streamed)",
+            format!("/organizer/assessments/{a}/export/answers.csv"),
+        ),
+        (
+            "XLSX export: workbook",
+            format!("/organizer/assessments/{a}/export/workbook.xlsx"),
+        ),
+    ] {
+        measures.push(time_get(&mut organizer, name, &path, runs)?);
+    }
+    let during = peak_rss_mb(false);
+    Ok((measures, before.zip(during)))
 }

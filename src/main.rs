@@ -6,13 +6,18 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let cli = capacity_survey::config::Cli::parse();
+    // The bench prints a table; request logs would drown it.
+    let default_filter = match cli.command {
+        Some(capacity_survey::config::Command::Bench(_)) => "warn",
+        _ => "info,actix_server=warn",
+    };
     let filter = EnvFilter::try_from_env("CAPACITY_SURVEY_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+        .unwrap_or_else(|_| EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let cli = capacity_survey::config::Cli::parse();
     capacity_survey::cli::run(cli)
 }
