@@ -214,7 +214,7 @@ fn synthetic_answer(
             let mut chosen: Vec<String> = o
                 .iter()
                 .enumerate()
-                .filter(|(k, _)| mix(r, *k) % 3 == 0)
+                .filter(|(k, _)| mix(r, *k).is_multiple_of(3))
                 .map(|(_, v)| v.clone())
                 .collect();
             if chosen.is_empty() {
@@ -222,7 +222,7 @@ fn synthetic_answer(
             }
             AnswerValue::Choices(chosen)
         }
-        ItemKind::YesNo => AnswerValue::Bool(r % 2 == 0),
+        ItemKind::YesNo => AnswerValue::Bool(r.is_multiple_of(2)),
         ItemKind::Number { min, max, .. } => {
             let lo = min.unwrap_or(0.0);
             let hi = max.unwrap_or(lo + 100.0).min(lo + 100.0);
@@ -311,7 +311,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
         .collect();
     let responses: Vec<ResponseRow> = (0..n)
         .map(|i| {
-            let submitted = i % 5 != 0;
+            let submitted = !i.is_multiple_of(5);
             ResponseRow {
                 id: response_ids[i].clone(),
                 assessment_id: assessment_id.clone(),
@@ -380,7 +380,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
                         response_id: response_ids[i].clone(),
                         item_key: key.clone(),
                         value: value.encode(),
-                        evidence: (item.is_maturity() && mix(i, j) % 10 == 0)
+                        evidence: (item.is_maturity() && mix(i, j).is_multiple_of(10))
                             .then(|| format!("Documento {i}-{j}")),
                         updated_at: now,
                     });
@@ -402,7 +402,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     for i in 0..n {
         for k in 0..5 {
             let partner = (i + [1, n.saturating_sub(1), 7, 13, 31][k]) % n.max(1);
-            let outside = k == 4 && i % 3 == 0;
+            let outside = k == 4 && i.is_multiple_of(3);
             mechanisms.push(Mechanism {
                 id: store::new_id(),
                 response_id: response_ids[i].clone(),
@@ -432,7 +432,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
                 frequency: Some("monthly".into()),
                 delay_days: Some((i % 60) as i64),
                 disaggregations: Some("sex|age".into()),
-                personal_data: Some(i % 2 == 0),
+                personal_data: Some(i.is_multiple_of(2)),
                 protection: None,
                 status: Some(statuses[(i + k) % statuses.len()].to_owned()),
                 problems: None,
