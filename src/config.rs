@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::mail::{MailConfig, TransportConfig};
+
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://data/capacity-survey.db";
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -58,6 +60,9 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Keep the seeded database afterwards (its URL and logins are printed) to look at it.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -98,6 +103,25 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CAPACITY_SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// SMTP server for outgoing mail: smtp://user:password@host:587 (STARTTLS required),
+    /// smtps://user:password@host:465 (TLS), or smtp://host:25?tls=none (plain, loopback relays).
+    /// Without it, mail is written as .eml files to the outbox folder.
+    #[arg(long, env = "CAPACITY_SURVEY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Folder for mail when no SMTP server is given (one .eml file per message).
+    /// Defaults to <data-dir>/outbox.
+    #[arg(long, env = "CAPACITY_SURVEY_OUTBOX_DIR")]
+    pub outbox_dir: Option<PathBuf>,
+
+    /// Sender of every email: "Name <address>" or an address.
+    #[arg(long, env = "CAPACITY_SURVEY_MAIL_FROM", default_value = crate::mail::DEFAULT_FROM)]
+    pub mail_from: String,
+
+    /// Where replies go (e.g. the organizers' mailbox); none by default.
+    #[arg(long, env = "CAPACITY_SURVEY_MAIL_REPLY_TO")]
+    pub mail_reply_to: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -112,6 +136,10 @@ impl Default for ServeArgs {
             session_key: None,
             workers: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            smtp_url: None,
+            outbox_dir: None,
+            mail_from: crate::mail::DEFAULT_FROM.to_owned(),
+            mail_reply_to: None,
         }
     }
 }
@@ -139,6 +167,8 @@ pub struct Config {
     pub session_key: Vec<u8>,
     pub workers: Option<usize>,
     pub max_body_bytes: usize,
+    /// Mail transport, sender and the background delivery and reminder jobs.
+    pub mail: MailConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -150,6 +180,7 @@ impl std::fmt::Debug for Config {
             .field("session_key", &"..")
             .field("workers", &self.workers)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("mail", &self.mail.describe())
             .finish()
     }
 }
@@ -164,6 +195,8 @@ impl Config {
             session_key: random_key(),
             workers: Some(2),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            // Mail of tests and embedded runs lands in a scratch folder, never on a network.
+            mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
         }
     }
 
@@ -180,6 +213,31 @@ impl Config {
         if args.max_body_bytes < 1024 {
             return Err("--max-body-bytes must be at least 1024".to_owned());
         }
+        let transport = match args.smtp_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => {
+                crate::mail::lettre_smtp_url(url).map_err(|e| format!("--smtp-url: {e}"))?;
+                TransportConfig::Smtp(url.to_owned())
+            }
+            _ => TransportConfig::Folder(
+                args.outbox_dir
+                    .clone()
+                    .unwrap_or_else(|| args.data_dir.join("outbox")),
+            ),
+        };
+        crate::mail::parse_mailbox(&args.mail_from).map_err(|e| format!("--mail-from: {e}"))?;
+        if let Some(reply_to) = args
+            .mail_reply_to
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        {
+            crate::mail::parse_mailbox(reply_to).map_err(|e| format!("--mail-reply-to: {e}"))?;
+        }
+        let mail = MailConfig {
+            transport,
+            from: args.mail_from.clone(),
+            reply_to: args.mail_reply_to.clone(),
+            ..MailConfig::folder(PathBuf::new())
+        };
         Ok(Config {
             bind: args.bind.clone(),
             database_url: args.db.database.clone(),
@@ -187,6 +245,7 @@ impl Config {
             session_key,
             workers: args.workers,
             max_body_bytes: args.max_body_bytes,
+            mail,
         })
     }
 
@@ -334,6 +393,76 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::from_serve_args(&args).unwrap_err().contains("128"));
+    }
+
+    #[test]
+    fn mail_goes_to_the_outbox_folder_unless_an_smtp_server_is_given() {
+        let dir = std::env::temp_dir().join(format!("cs-config-{}", crate::store::new_id()));
+        let args = ServeArgs {
+            data_dir: dir.clone(),
+            ..ServeArgs::default()
+        };
+        let config = Config::from_serve_args(&args).unwrap();
+        assert_eq!(
+            config.mail.transport,
+            TransportConfig::Folder(dir.join("outbox"))
+        );
+        let cli = Cli::try_parse_from([
+            "capacity-survey",
+            "serve",
+            "--smtp-url",
+            "smtp://forum:secret@mail.example.org:587",
+            "--mail-from",
+            "Foro <foro@example.org>",
+            "--mail-reply-to",
+            "organizers@example.org",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..args.clone()
+        })
+        .unwrap();
+        assert!(matches!(config.mail.transport, TransportConfig::Smtp(_)));
+        assert_eq!(
+            config.mail.reply_to.as_deref(),
+            Some("organizers@example.org")
+        );
+        assert!(!format!("{config:?}").contains("secret"));
+        for (flag, bad) in [
+            (
+                "--smtp-url",
+                ServeArgs {
+                    smtp_url: Some("http://x".into()),
+                    ..args.clone()
+                },
+            ),
+            (
+                "--mail-from",
+                ServeArgs {
+                    mail_from: "nobody".into(),
+                    ..args.clone()
+                },
+            ),
+            (
+                "--mail-reply-to",
+                ServeArgs {
+                    mail_reply_to: Some("a@b.example\r\nBcc: c@d.example".into()),
+                    ..args.clone()
+                },
+            ),
+        ] {
+            let err = Config::from_serve_args(&ServeArgs {
+                data_dir: dir.clone(),
+                ..bad
+            })
+            .unwrap_err();
+            assert!(err.contains(flag), "{err}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

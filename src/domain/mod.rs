@@ -8,6 +8,7 @@ pub mod assessment;
 pub mod instrument;
 pub mod lang;
 pub mod organization;
+pub mod reminders;
 pub mod section_form;
 pub mod token;
 

@@ -9,6 +9,7 @@ use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::domain::token;
 use crate::error::AppError;
 use crate::service::accounts;
+use crate::service::email::{self, MailEnv, Recipient};
 use crate::store::assessments::Assessment;
 use crate::store::invitations::{self as rows, Invitation, NewInvitation};
 use crate::store::organizations::Organization;
@@ -60,28 +61,45 @@ pub fn ensure_response(
     Ok(responses::find(conn, &id)?)
 }
 
+/// Creates one invitation and queues its email, in the caller's transaction.
 fn create_one(
     conn: &mut DbConnection,
-    response_id: &str,
+    env: MailEnv<'_>,
+    response: &Response,
     invitee: &Invitee,
-    organizer_id: &str,
+    organizer_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<CreatedInvitation, AppError> {
     let secret = token::new_secret();
     let id = store::new_id();
+    let expires_at = now + Duration::days(VALID_DAYS);
     rows::insert(
         conn,
         &NewInvitation {
             id: &id,
-            response_id,
+            response_id: &response.id,
             email: invitee.email.as_str(),
             name: invitee.name.as_str(),
             lang: invitee.lang.code(),
             token_hash: &token::hash(&secret),
             created_at: now,
-            created_by: Some(organizer_id),
-            expires_at: now + Duration::days(VALID_DAYS),
+            created_by: organizer_id,
+            expires_at,
         },
+    )?;
+    email::queue_invitation(
+        conn,
+        env,
+        &id,
+        &Recipient {
+            email: invitee.email.as_str().to_owned(),
+            name: invitee.name.as_str().to_owned(),
+            lang: invitee.lang,
+        },
+        &secret,
+        expires_at,
+        response,
+        now,
     )?;
     Ok(CreatedInvitation {
         id,
@@ -91,9 +109,11 @@ fn create_one(
     })
 }
 
-/// Invites people for an organization in an assessment, creating its response if needed.
+/// Invites people for an organization in an assessment, creating its response if needed; each
+/// invitation email is queued in the same transaction.
 pub fn invite(
     conn: &mut DbConnection,
+    env: MailEnv<'_>,
     assessment_id: &str,
     organization_id: &str,
     invitees: &[Invitee],
@@ -106,7 +126,7 @@ pub fn invite(
         let response = ensure_response(conn, assessment_id, organization_id, now)?;
         invitees
             .iter()
-            .map(|invitee| create_one(conn, &response.id, invitee, organizer_id, now))
+            .map(|invitee| create_one(conn, env, &response, invitee, Some(organizer_id), now))
             .collect()
     })
 }
@@ -117,9 +137,11 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<b
     Ok(rows::revoke(conn, id, now)?)
 }
 
-/// Replaces an invitation by a new one for the same person (the old link stops working).
+/// Replaces an invitation by a new one for the same person (the old link stops working) and
+/// queues its email.
 pub fn resend(
     conn: &mut DbConnection,
+    env: MailEnv<'_>,
     id: &str,
     organizer_id: &str,
     now: NaiveDateTime,
@@ -127,14 +149,49 @@ pub fn resend(
     conn.transaction(|conn| {
         let old = rows::find(conn, id)?;
         rows::revoke(conn, id, now)?;
-        let invitee = Invitee {
-            email: EmailAddress::parse(&old.email).map_err(|_| AppError::internal("bad email"))?,
-            name: PersonName::parse(&old.name).map_err(|_| AppError::internal("bad name"))?,
-            lang: Lang::parse(&old.lang).unwrap_or_default(),
-        };
-        let created = create_one(conn, &old.response_id, &invitee, organizer_id, now)?;
+        let invitee = invitee_of(&old)?;
+        let response = responses::find(conn, &old.response_id)?;
+        let created = create_one(conn, env, &response, &invitee, Some(organizer_id), now)?;
         Ok((old, created))
     })
+}
+
+fn invitee_of(invitation: &Invitation) -> Result<Invitee, AppError> {
+    Ok(Invitee {
+        email: EmailAddress::parse(&invitation.email)
+            .map_err(|_| AppError::internal("bad email"))?,
+        name: PersonName::parse(&invitation.name).map_err(|_| AppError::internal("bad name"))?,
+        lang: Lang::parse(&invitation.lang).unwrap_or_default(),
+    })
+}
+
+/// For a reminder to someone who has not used their link yet: the link is only known when it is
+/// made (only its hash is kept), so the reminder carries a new one and the old one is revoked.
+/// Returns the new token; no invitation email is queued (the reminder is the email).
+pub fn replace_for_reminder(
+    conn: &mut DbConnection,
+    old: &Invitation,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let invitee = invitee_of(old)?;
+    rows::revoke(conn, &old.id, now)?;
+    let secret = token::new_secret();
+    rows::insert(
+        conn,
+        &NewInvitation {
+            id: &store::new_id(),
+            response_id: &old.response_id,
+            email: invitee.email.as_str(),
+            name: invitee.name.as_str(),
+            lang: invitee.lang.code(),
+            token_hash: &token::hash(&secret),
+            created_at: now,
+            created_by: None,
+            // The new link lives as long as the one it replaces, at least a week.
+            expires_at: old.expires_at.max(now + Duration::days(7)),
+        },
+    )?;
+    Ok(secret)
 }
 
 /// Why a link does not work.

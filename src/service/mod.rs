@@ -4,9 +4,12 @@
 pub mod accounts;
 pub mod analysis;
 pub mod assessments;
+pub mod email;
 pub mod instruments;
 pub mod invitations;
 pub mod organizations;
+pub mod passwords;
+pub mod reminders;
 pub mod responses;
 
 use std::sync::Mutex;

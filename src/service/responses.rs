@@ -7,12 +7,14 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::Connection;
 
+use super::email::{self, MailEnv};
 use super::instruments::InstrumentRegistry;
 use crate::domain::account::Role;
 use crate::domain::answers::{self, AnswerValue, PartnerRef, Progress};
 use crate::domain::instrument::{Instrument, ItemKind, MechanismGroup, SectionBody};
 use crate::domain::section_form::SectionInput;
 use crate::error::AppError;
+use crate::mail::Kind;
 use crate::store::assessments::Assessment;
 use crate::store::mechanisms::{self as mechanism_rows, Mechanism};
 use crate::store::organizations::Organization;
@@ -504,9 +506,12 @@ pub enum SubmitOutcome {
     Incomplete(Vec<Missing>),
 }
 
-/// Submits the response when nothing required is missing; records who and when.
+/// Submits the response when nothing required is missing; records who and when. In the same
+/// transaction: the confirmation to every representative, and the cancellation of reminders
+/// still waiting in the outbox.
 pub fn submit(
     conn: &mut DbConnection,
+    env: MailEnv<'_>,
     ctx: &ResponseContext,
     user_id: &str,
     now: NaiveDateTime,
@@ -518,20 +523,59 @@ pub fn submit(
         if !missing.is_empty() {
             return Ok(SubmitOutcome::Incomplete(missing));
         }
-        rows::submit(conn, &ctx.response.id, user_id, now)?;
+        if rows::submit(conn, &ctx.response.id, user_id, now)? {
+            email::queue_submission(conn, env, ctx, user_id, now)?;
+            store::outbox::cancel_reminders(
+                conn,
+                &ctx.response.id,
+                &[Kind::Reminder.key(), Kind::FinalReminder.key()],
+                now,
+            )?;
+        }
         Ok(SubmitOutcome::Submitted)
     })
 }
 
-/// Reopens a submitted response with a reason; false when it was not submitted.
+/// Reopens a submitted response with a reason; false when it was not submitted. The notice to
+/// its representatives is queued in the same transaction.
 pub fn reopen(
     conn: &mut DbConnection,
+    env: MailEnv<'_>,
     response_id: &str,
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    rows::find(conn, response_id)?;
-    Ok(rows::reopen(conn, response_id, reason, now)?)
+    conn.transaction(|conn| {
+        let response = rows::find(conn, response_id)?;
+        if !rows::reopen(conn, response_id, reason, now)? {
+            return Ok(false);
+        }
+        let ctx = context_of(conn, env.instruments, response)?;
+        email::queue_reopened(conn, env, &ctx, reason, now)?;
+        Ok(true)
+    })
+}
+
+/// Everything about a response, without an access check (for the system's own use: emails).
+pub fn context_of(
+    conn: &mut DbConnection,
+    registry: &InstrumentRegistry,
+    response: Response,
+) -> Result<ResponseContext, AppError> {
+    let assessment = store::assessments::find(conn, &response.assessment_id)?;
+    let organization = store::organizations::find(conn, &response.organization_id)?;
+    let instrument = registry.get(
+        conn,
+        &assessment.instrument_key,
+        &assessment.instrument_version,
+    )?;
+    Ok(ResponseContext {
+        response,
+        assessment,
+        organization,
+        instrument,
+        is_member: false,
+    })
 }
 
 /// Where a response stands, for the organizer's progress page.

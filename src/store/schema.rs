@@ -144,6 +144,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        recipient_name -> Text,
+        lang -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        dedupe_key -> Text,
+        assessment_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        response_id -> Nullable<Text>,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        sending_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminder_policies (assessment_id) {
+        assessment_id -> Text,
+        enabled -> Bool,
+        first_after_days -> BigInt,
+        every_days -> BigInt,
+        max_reminders -> BigInt,
+        final_days_before -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminder_log (response_id, slot) {
+        response_id -> Text,
+        slot -> Text,
+        kind -> Text,
+        sent_on -> Date,
+        recipients -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(responses -> assessments (assessment_id));
 diesel::joinable!(responses -> organizations (organization_id));
 diesel::joinable!(response_members -> responses (response_id));
@@ -151,6 +213,8 @@ diesel::joinable!(response_members -> users (user_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(mechanisms -> responses (response_id));
 diesel::joinable!(invitations -> responses (response_id));
+diesel::joinable!(reminder_log -> responses (response_id));
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -163,4 +227,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     mechanisms,
     invitations,
+    outbox,
+    reminder_policies,
+    reminder_log,
+    password_resets,
 );

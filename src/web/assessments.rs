@@ -305,6 +305,8 @@ struct AssessmentPage {
     invitations: Vec<InvitationRow>,
     instrument_title: String,
     today: chrono::NaiveDate,
+    /// Emails of this assessment that could not be delivered.
+    failed_emails: i64,
 }
 
 impl AssessmentPage {
@@ -328,19 +330,21 @@ pub async fn show(
     let now = state.clock.now();
     let app = state.clone();
     let lang = ctx.lang;
-    let (assessment, mut rows, invitations, instrument_title) = db(&state, move |conn| {
-        let assessment = store::assessments::find(conn, &id)?;
-        let rows = responses::progress_rows(conn, &app.instruments, &assessment, now)?;
-        let invitations = store::invitations::list_for_assessment(conn, &id)?;
-        let instrument = app.instruments.get(
-            conn,
-            &assessment.instrument_key,
-            &assessment.instrument_version,
-        )?;
-        let title = format!("{} · {}", instrument.title.get(lang), instrument.version);
-        Ok((assessment, rows, invitations, title))
-    })
-    .await?;
+    let (assessment, mut rows, invitations, instrument_title, failed_emails) =
+        db(&state, move |conn| {
+            let assessment = store::assessments::find(conn, &id)?;
+            let rows = responses::progress_rows(conn, &app.instruments, &assessment, now)?;
+            let invitations = store::invitations::list_for_assessment(conn, &id)?;
+            let instrument = app.instruments.get(
+                conn,
+                &assessment.instrument_key,
+                &assessment.instrument_version,
+            )?;
+            let title = format!("{} · {}", instrument.title.get(lang), instrument.version);
+            let failed = store::outbox::failed_count(conn, &id)?;
+            Ok((assessment, rows, invitations, title, failed))
+        })
+        .await?;
     let total = rows.len();
     let org_names: std::collections::BTreeMap<String, String> = rows
         .iter()
@@ -431,6 +435,7 @@ pub async fn show(
             invitations,
             instrument_title,
             today,
+            failed_emails,
         },
     )
 }

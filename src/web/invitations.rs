@@ -178,8 +178,17 @@ pub async fn invite(
     };
     let now = state.clock.now();
     let org_id = chosen.id.clone();
+    let app = state.clone();
     let created = db(&state, move |conn| {
-        invitations::invite(conn, &id, &org_id, &invitees, &organizer.id, now)
+        invitations::invite(
+            conn,
+            app.mail_env(),
+            &id,
+            &org_id,
+            &invitees,
+            &organizer.id,
+            now,
+        )
     })
     .await?;
     tracing::info!(assessment = %assessment.id, organization = %chosen.id, count = created.len(), "invitations created");
@@ -230,8 +239,9 @@ pub async fn resend(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let now = state.clock.now();
+    let app = state.clone();
     let (assessment_id, organization, created) = db(&state, move |conn| {
-        let (old, created) = invitations::resend(conn, &id, &organizer.id, now)?;
+        let (old, created) = invitations::resend(conn, app.mail_env(), &id, &organizer.id, now)?;
         let response = store::responses::find(conn, &old.response_id)?;
         let organization = store::organizations::find(conn, &response.organization_id)?;
         Ok((response.assessment_id, organization.name, created))

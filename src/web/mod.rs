@@ -8,6 +8,7 @@ pub mod auth;
 pub mod charts;
 pub mod context;
 pub mod csrf;
+pub mod email;
 pub mod errors;
 pub mod exports;
 pub mod forms;
@@ -16,6 +17,7 @@ pub mod home;
 pub mod invitations;
 pub mod multipart;
 pub mod organizations;
+pub mod passwords;
 pub mod responses;
 
 use std::net::{SocketAddr, TcpListener};
@@ -34,6 +36,8 @@ use askama::Template;
 use crate::config::Config;
 use crate::domain::token;
 use crate::error::AppError;
+use crate::mail::Mailer;
+use crate::service::email::MailEnv;
 use crate::service::instruments::{self, InstrumentRegistry};
 use crate::service::{Clock, SystemClock};
 use crate::store::{self, DbConnection, Pool};
@@ -49,6 +53,8 @@ pub struct AppState {
     pub setup_token_hash: Mutex<Option<String>>,
     pub instruments: InstrumentRegistry,
     pub clock: Arc<dyn Clock>,
+    /// The mail transport of this process (the outbox worker sends with it).
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -60,6 +66,14 @@ impl AppState {
         guard
             .as_deref()
             .is_some_and(|hash| token::constant_time_eq(hash, &token::hash(token)))
+    }
+
+    /// What the use cases need to render emails.
+    pub fn mail_env(&self) -> MailEnv<'_> {
+        MailEnv {
+            base_url: &self.config.base_url,
+            instruments: &self.instruments,
+        }
     }
 
     /// Forgets the setup token once the first organizer exists.
@@ -253,13 +267,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
         .route("/setup", web::get().to(auth::setup_page))
-        .route("/setup", web::post().to(auth::setup));
+        .route("/setup", web::post().to(auth::setup))
+        .route("/password/forgot", web::get().to(passwords::forgot_page))
+        .route("/password/forgot", web::post().to(passwords::forgot))
+        .route(
+            "/password/reset/{token}",
+            web::get().to(passwords::reset_page),
+        )
+        .route("/password/reset/{token}", web::post().to(passwords::reset))
+        .route("/organizer/emails", web::get().to(email::failures))
+        .route("/organizer/emails/{id}/retry", web::post().to(email::retry))
+        .route(
+            "/organizer/assessments/{id}/reminders",
+            web::get().to(email::reminders_page),
+        )
+        .route(
+            "/organizer/assessments/{id}/reminders/policy",
+            web::post().to(email::save_policy),
+        )
+        .route(
+            "/organizer/assessments/{id}/reminders/preview",
+            web::post().to(email::preview),
+        )
+        .route(
+            "/organizer/assessments/{id}/reminders/send",
+            web::post().to(email::send_now),
+        )
+        .route(
+            "/organizer/assessments/{id}/organizations/{organization}/emails",
+            web::get().to(email::history),
+        );
 }
+
+/// The server as a future: it runs the HTTP server and, alongside, the background jobs (outbox
+/// delivery, reminders), which stop when the server stops.
+pub type ServerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>>>>;
 
 /// A server bound and ready, not yet awaited.
 pub struct Running {
     pub addr: SocketAddr,
-    pub server: Server,
+    pub server: ServerFuture,
     pub handle: ServerHandle,
     pub state: Arc<AppState>,
     /// The one-time setup token, when no organizer exists yet.
@@ -308,12 +355,14 @@ pub fn start_with_clock(
         store::users::organizer_exists(&mut conn).map_err(|e| StartError(e.to_string()))?
     };
     let setup_token = (!organizer_exists).then(token::new_secret);
+    let mailer = Arc::new(Mailer::new(&config.mail).map_err(StartError)?);
     let state = Arc::new(AppState {
         setup_token_hash: Mutex::new(setup_token.as_deref().map(token::hash)),
         config,
         pool,
         instruments: InstrumentRegistry::default(),
         clock,
+        mailer,
     });
     let workers = state.config.workers;
     let app_state = web::Data::from(state.clone());
@@ -353,6 +402,7 @@ pub fn start_with_clock(
     }
     let server = server.run();
     let handle = server.handle();
+    let server = with_background_jobs(server, state.clone());
     Ok(Running {
         addr,
         server,
@@ -362,12 +412,35 @@ pub fn start_with_clock(
     })
 }
 
+/// Runs the background jobs while the server runs (when the configuration asks for them). They
+/// start with the first poll of the returned future and are told to stop when the server ends.
+fn with_background_jobs(server: Server, state: Arc<AppState>) -> ServerFuture {
+    Box::pin(async move {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let jobs = state
+            .config
+            .mail
+            .background_jobs
+            .then(|| actix_web::rt::spawn(crate::jobs::run(state.clone(), stopped)));
+        let result = server.await;
+        let _ = stop.send(true);
+        if let Some(jobs) = jobs {
+            // A job stuck on the network must not keep the process alive.
+            let _ = actix_web::rt::time::timeout(std::time::Duration::from_secs(35), jobs).await;
+        }
+        result
+    })
+}
+
 /// Method and path for the access log, without the query and with link tokens masked.
 fn loggable_path(req: &actix_web::dev::ServiceRequest) -> String {
     let path = req.path();
-    let path = match path.strip_prefix("/invite/") {
-        Some(_) => "/invite/…",
-        None => path,
+    let path = if path.starts_with("/invite/") {
+        "/invite/…"
+    } else if path.starts_with("/password/reset/") {
+        "/password/reset/…"
+    } else {
+        path
     };
     format!("{} {path}", req.method())
 }

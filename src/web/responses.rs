@@ -1505,8 +1505,9 @@ pub async fn submit(
     let now = state.clock.now();
     let submitting = response.clone();
     let user_id = user.id.clone();
+    let app = state.clone();
     let outcome = db(&state, move |conn| {
-        service::submit(conn, &submitting, &user_id, now)
+        service::submit(conn, app.mail_env(), &submitting, &user_id, now)
     })
     .await?;
     match outcome {
@@ -1563,8 +1564,9 @@ pub async fn reopen(
     let now = state.clock.now();
     let id = response.response.id.clone();
     let trimmed = reason.trim().to_owned();
+    let app = state.clone();
     let reopened = db(&state, move |conn| {
-        service::reopen(conn, &id, &trimmed, now)
+        service::reopen(conn, app.mail_env(), &id, &trimmed, now)
     })
     .await?;
     if !reopened {

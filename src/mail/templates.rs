@@ -1,0 +1,310 @@
+//! The emails: one struct per kind with what it says, rendered by three askama templates in
+//! `templates/emails/<kind>/` (subject, plain text, HTML) in the recipient's language. The prose
+//! is in `src/locales/*.toml` under `email.`, so both languages are checked like the pages.
+
+use std::borrow::Cow;
+
+use askama::Template;
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::domain::Lang;
+use crate::i18n;
+
+/// The language of one email, with the translation helpers the templates call.
+#[derive(Debug, Clone, Copy)]
+pub struct MailCtx {
+    pub lang: Lang,
+}
+
+impl MailCtx {
+    pub fn new(lang: Lang) -> MailCtx {
+        MailCtx { lang }
+    }
+
+    pub fn t(&self, key: &str) -> Cow<'static, str> {
+        i18n::tr(self.lang, key)
+    }
+
+    pub fn ta(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::tr_args(self.lang, key, &[(name, value)])
+    }
+
+    /// A date as the emails write it: ISO (2026-07-31), clear in both languages.
+    pub fn date(&self, date: &NaiveDate) -> String {
+        date.format("%Y-%m-%d").to_string()
+    }
+
+    /// A moment as the emails write it, in UTC.
+    pub fn time(&self, at: &NaiveDateTime) -> String {
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+}
+
+/// A rendered email, as stored in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders the three templates of a kind; the subject is kept on one line.
+macro_rules! email_templates {
+    ($data:ident, $subject:tt, $text:tt, $html:tt) => {
+        impl $data {
+            pub fn render(&self) -> Result<Rendered, askama::Error> {
+                #[derive(Template)]
+                #[template(path = $subject)]
+                struct Subject<'a> {
+                    e: &'a $data,
+                }
+                #[derive(Template)]
+                #[template(path = $text)]
+                struct Text<'a> {
+                    e: &'a $data,
+                }
+                #[derive(Template)]
+                #[template(path = $html)]
+                struct Html<'a> {
+                    e: &'a $data,
+                }
+                Ok(Rendered {
+                    subject: super::one_line(&Subject { e: self }.render()?),
+                    text: tidy_text(&Text { e: self }.render()?),
+                    html: Html { e: self }.render()?,
+                })
+            }
+        }
+    };
+}
+
+/// Plain text as typed in the templates, without trailing spaces or runs of blank lines.
+fn tidy_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut blank = 0;
+    for line in raw.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Progress of one section.
+#[derive(Debug, Clone)]
+pub struct SectionLine {
+    pub title: String,
+    pub answered: usize,
+    pub required: usize,
+    /// Mean maturity of a dimension, one decimal.
+    pub mean: Option<String>,
+}
+
+pub struct InvitationEmail {
+    pub ctx: MailCtx,
+    pub name: String,
+    pub organization: String,
+    pub assessment: String,
+    pub closes_on: NaiveDate,
+    /// The personal link, `<base>/invite/<token>`.
+    pub link: String,
+    pub link_expires_on: NaiveDate,
+    /// What the questionnaire asks and how long it takes (the instrument's introduction).
+    pub questionnaire: String,
+    pub sections: Vec<String>,
+}
+email_templates!(
+    InvitationEmail,
+    "emails/invitation/subject.txt",
+    "emails/invitation/body.txt",
+    "emails/invitation/body.html"
+);
+
+pub struct ReminderEmail {
+    pub ctx: MailCtx,
+    /// The last call before closing.
+    pub is_final: bool,
+    pub name: String,
+    pub organization: String,
+    pub assessment: String,
+    pub closes_on: NaiveDate,
+    pub days_left: i64,
+    /// The response (members) or a new personal invitation link (nobody joined yet).
+    pub link: String,
+    pub via_invitation: bool,
+    pub percent: u8,
+    pub answered: usize,
+    pub required: usize,
+    /// Sections with required answers still missing.
+    pub missing: Vec<SectionLine>,
+}
+
+impl ReminderEmail {
+    pub fn render(&self) -> Result<Rendered, askama::Error> {
+        if self.is_final {
+            FinalReminder(self).render()
+        } else {
+            RegularReminder(self).render()
+        }
+    }
+}
+
+struct RegularReminder<'a>(&'a ReminderEmail);
+struct FinalReminder<'a>(&'a ReminderEmail);
+
+impl RegularReminder<'_> {
+    fn render(&self) -> Result<Rendered, askama::Error> {
+        #[derive(Template)]
+        #[template(path = "emails/reminder/subject.txt")]
+        struct Subject<'a> {
+            e: &'a ReminderEmail,
+        }
+        #[derive(Template)]
+        #[template(path = "emails/reminder/body.txt")]
+        struct Text<'a> {
+            e: &'a ReminderEmail,
+        }
+        #[derive(Template)]
+        #[template(path = "emails/reminder/body.html")]
+        struct Html<'a> {
+            e: &'a ReminderEmail,
+        }
+        Ok(Rendered {
+            subject: super::one_line(&Subject { e: self.0 }.render()?),
+            text: tidy_text(&Text { e: self.0 }.render()?),
+            html: Html { e: self.0 }.render()?,
+        })
+    }
+}
+
+impl FinalReminder<'_> {
+    fn render(&self) -> Result<Rendered, askama::Error> {
+        #[derive(Template)]
+        #[template(path = "emails/final_reminder/subject.txt")]
+        struct Subject<'a> {
+            e: &'a ReminderEmail,
+        }
+        #[derive(Template)]
+        #[template(path = "emails/final_reminder/body.txt")]
+        struct Text<'a> {
+            e: &'a ReminderEmail,
+        }
+        #[derive(Template)]
+        #[template(path = "emails/final_reminder/body.html")]
+        struct Html<'a> {
+            e: &'a ReminderEmail,
+        }
+        Ok(Rendered {
+            subject: super::one_line(&Subject { e: self.0 }.render()?),
+            text: tidy_text(&Text { e: self.0 }.render()?),
+            html: Html { e: self.0 }.render()?,
+        })
+    }
+}
+
+pub struct SubmissionEmail {
+    pub ctx: MailCtx,
+    pub name: String,
+    pub organization: String,
+    pub assessment: String,
+    pub submitted_by: String,
+    pub submitted_at: NaiveDateTime,
+    pub link: String,
+    pub sections: Vec<SectionLine>,
+    pub mechanisms: usize,
+}
+email_templates!(
+    SubmissionEmail,
+    "emails/submission/subject.txt",
+    "emails/submission/body.txt",
+    "emails/submission/body.html"
+);
+
+pub struct ReopenedEmail {
+    pub ctx: MailCtx,
+    pub name: String,
+    pub organization: String,
+    pub assessment: String,
+    pub reason: String,
+    pub closes_on: NaiveDate,
+    pub link: String,
+}
+email_templates!(
+    ReopenedEmail,
+    "emails/reopened/subject.txt",
+    "emails/reopened/body.txt",
+    "emails/reopened/body.html"
+);
+
+pub struct PasswordResetEmail {
+    pub ctx: MailCtx,
+    pub name: String,
+    pub link: String,
+    pub valid_minutes: i64,
+}
+email_templates!(
+    PasswordResetEmail,
+    "emails/password_reset/subject.txt",
+    "emails/password_reset/body.txt",
+    "emails/password_reset/body.html"
+);
+
+/// One undelivered message in the organizers' digest.
+#[derive(Debug, Clone)]
+pub struct DigestLine {
+    pub recipient: String,
+    pub kind: String,
+    pub error: String,
+}
+
+pub struct FailureDigestEmail {
+    pub ctx: MailCtx,
+    pub name: String,
+    pub failures: Vec<DigestLine>,
+    pub link: String,
+}
+email_templates!(
+    FailureDigestEmail,
+    "emails/failure_digest/subject.txt",
+    "emails/failure_digest/body.txt",
+    "emails/failure_digest/body.html"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_tidied() {
+        assert_eq!(tidy_text("\n\na  \n\n\n\nb\n"), "a\n\nb\n");
+    }
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        let email = PasswordResetEmail {
+            ctx: MailCtx::new(Lang::En),
+            name: "<script>alert(1)</script>".into(),
+            link: "https://forum.example/password/reset/abc?x=1&y=2".into(),
+            valid_minutes: 60,
+        };
+        let rendered = email.render().unwrap();
+        assert!(!rendered.html.contains("<script>"));
+        assert!(
+            rendered.html.contains("&#60;script&#62;"),
+            "{}",
+            rendered.html
+        );
+        assert!(rendered.html.contains("x=1&#38;y=2"), "{}", rendered.html);
+        // The plain text is not HTML: it keeps the characters as typed.
+        assert!(rendered.text.contains("<script>alert(1)</script>"));
+        assert!(rendered.text.contains("x=1&y=2"));
+    }
+}

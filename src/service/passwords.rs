@@ -1,0 +1,129 @@
+//! Password reset: a link by email, valid one hour, single use, only its hash stored. Asking for
+//! one says the same whether the account exists or not.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::Connection;
+
+use super::accounts;
+use super::email::{self, About, Recipient};
+use crate::domain::Lang;
+use crate::domain::account::{EmailAddress, NewPassword};
+use crate::domain::token;
+use crate::error::AppError;
+use crate::mail::Kind;
+use crate::mail::templates::{MailCtx, PasswordResetEmail};
+use crate::store::password_resets::{self as rows, NewPasswordReset};
+use crate::store::{self, DbConnection};
+
+/// How long a link works.
+pub const VALID_MINUTES: i64 = 60;
+/// Links one account may ask for per hour; more are silently not sent (no mail bombing).
+pub const MAX_PER_HOUR: i64 = 3;
+
+/// Asks for a reset link. Whatever the address, the caller shows the same answer; the email is
+/// queued in the same transaction as the link, in the language of the page that asked.
+pub fn request(
+    conn: &mut DbConnection,
+    base_url: &str,
+    raw_email: &str,
+    lang: Lang,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let Ok(address) = EmailAddress::parse(raw_email) else {
+        return Ok(());
+    };
+    conn.transaction(|conn| {
+        let Some(user) = store::users::find_by_email(conn, address.as_str())? else {
+            return Ok(());
+        };
+        if rows::count_since(conn, &user.id, now - Duration::hours(1))? >= MAX_PER_HOUR {
+            tracing::info!(user = %user.id, "password reset asked too often; not sent");
+            return Ok(());
+        }
+        let secret = token::new_secret();
+        let id = store::new_id();
+        rows::insert(
+            conn,
+            &NewPasswordReset {
+                id: &id,
+                user_id: &user.id,
+                token_hash: &token::hash(&secret),
+                created_at: now,
+                expires_at: now + Duration::minutes(VALID_MINUTES),
+            },
+        )?;
+        let email = PasswordResetEmail {
+            ctx: MailCtx::new(lang),
+            name: user.name.clone(),
+            link: format!("{base_url}/password/reset/{secret}"),
+            valid_minutes: VALID_MINUTES,
+        };
+        email::queue(
+            conn,
+            Kind::PasswordReset,
+            &Recipient {
+                email: user.email.clone(),
+                name: user.name.clone(),
+                lang,
+            },
+            email
+                .render()
+                .map_err(|e| AppError::Internal(format!("email template: {e}")))?,
+            format!("password_reset:{id}"),
+            &About::default(),
+            now,
+        )?;
+        tracing::info!(user = %user.id, "password reset link queued");
+        Ok(())
+    })
+}
+
+/// Why a reset link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// Unknown, already used, or expired: one message for all, so a link reveals nothing.
+    Invalid,
+}
+
+impl LinkProblem {
+    pub fn message_key(self) -> &'static str {
+        "password.invalid_link"
+    }
+}
+
+/// Whether a link works now (for showing the form).
+pub fn check(
+    conn: &mut DbConnection,
+    secret: &str,
+    now: NaiveDateTime,
+) -> Result<Result<(), LinkProblem>, AppError> {
+    Ok(
+        match rows::find_by_token_hash(conn, &token::hash(secret))? {
+            Some(reset) if reset.used_at.is_none() && now < reset.expires_at => Ok(()),
+            _ => Err(LinkProblem::Invalid),
+        },
+    )
+}
+
+/// Sets the new password and uses the link, in one transaction; every other open link of the
+/// account stops working too. Returns the account.
+pub fn complete(
+    conn: &mut DbConnection,
+    secret: &str,
+    password: &NewPassword,
+    now: NaiveDateTime,
+) -> Result<Result<store::users::User, LinkProblem>, AppError> {
+    // Hash before the transaction: it is slow and holds no lock.
+    let hash = accounts::hash_password(password.expose())?;
+    conn.transaction(|conn| {
+        let Some(reset) = rows::find_by_token_hash(conn, &token::hash(secret))? else {
+            return Ok(Err(LinkProblem::Invalid));
+        };
+        if !rows::mark_used(conn, &reset.id, now)? {
+            return Ok(Err(LinkProblem::Invalid));
+        }
+        rows::set_password_hash(conn, &reset.user_id, &hash)?;
+        rows::close_all(conn, &reset.user_id, now)?;
+        Ok(Ok(store::users::find(conn, &reset.user_id)?))
+    })
+}
