@@ -39,7 +39,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
     let (url, cleanup) = fresh_database(args)?;
     let result = bench(args, &url);
-    cleanup();
+    if args.keep {
+        println!("kept the database: {url} (organizer {ORGANIZER}, representative {REPRESENTATIVE}, password \"{PASSWORD}\")");
+    } else {
+        cleanup();
+    }
     let (seed_secs, measures, peak) = result?;
     let backend = if args.postgres.is_some() {
         "postgres"
