@@ -40,7 +40,9 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let (url, cleanup) = fresh_database(args)?;
     let result = bench(args, &url);
     if args.keep {
-        println!("kept the database: {url} (organizer {ORGANIZER}, representative {REPRESENTATIVE}, password \"{PASSWORD}\")");
+        println!(
+            "kept the database: {url} (organizer {ORGANIZER}, representative {REPRESENTATIVE}, password \"{PASSWORD}\")"
+        );
     } else {
         cleanup();
     }

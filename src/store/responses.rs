@@ -406,28 +406,15 @@ pub fn answers_of_assessment(
     query.load(conn)
 }
 
-/// One page of an assessment's answers after (response id, item key), for streaming exports.
-pub fn answers_page(
+/// The answers of the given responses, by response and item: the primary key's order, so the
+/// database reads the index range of each response and sorts nothing.
+pub fn answers_of_responses(
     conn: &mut DbConnection,
-    assessment_id: &str,
-    after: Option<(&str, &str)>,
-    limit: i64,
+    response_ids: &[String],
 ) -> QueryResult<Vec<AssessmentAnswer>> {
-    let mut query = answers::table
-        .inner_join(responses::table)
-        .filter(responses::assessment_id.eq(assessment_id))
+    answers::table
+        .filter(answers::response_id.eq_any(response_ids.to_vec()))
         .order((answers::response_id, answers::item_key))
         .select(AssessmentAnswer::as_select())
-        .limit(limit)
-        .into_boxed();
-    if let Some((response, item)) = after {
-        query = query.filter(
-            answers::response_id
-                .gt(response.to_owned())
-                .or(answers::response_id
-                    .eq(response.to_owned())
-                    .and(answers::item_key.gt(item.to_owned()))),
-        );
-    }
-    query.load(conn)
+        .load(conn)
 }

@@ -35,6 +35,57 @@ pub struct ViewQuery {
     pub sort: String,
     #[serde(default)]
     pub dir: String,
+    /// 1-based page of long tables.
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+/// Rows of long tables per page: a page stays light whatever the size of the forum.
+pub const PAGE_SIZE: usize = 100;
+
+/// Where a long table is, and links to the pages around.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub first: usize,
+    pub last: usize,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}
+
+impl Pager {
+    /// `url` gives the link of a page number.
+    pub fn new(
+        total: usize,
+        per_page: usize,
+        page: Option<usize>,
+        url: impl Fn(usize) -> String,
+    ) -> Pager {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = page.unwrap_or(1).clamp(1, pages);
+        let first = (page - 1) * per_page;
+        Pager {
+            page,
+            pages,
+            total,
+            first: (first + 1).min(total),
+            last: (first + per_page).min(total),
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < pages).then(|| url(page + 1)),
+        }
+    }
+
+    /// The rows of this page.
+    pub fn slice<T>(&self, rows: Vec<T>) -> Vec<T> {
+        let skip = self.first.saturating_sub(1);
+        rows.into_iter().skip(skip).take(self.last - skip).collect()
+    }
+
+    pub fn is_needed(&self) -> bool {
+        self.pages > 1
+    }
 }
 
 impl ViewQuery {
@@ -179,6 +230,8 @@ struct MatrixPage {
     sectors: Vec<SectorChoice>,
     query: ViewQuery,
     total: usize,
+    pager: Pager,
+    included: usize,
 }
 
 /// Sorts matrix rows by a column key: `organization`, `overall` or a dimension key.
@@ -233,6 +286,21 @@ pub async fn matrix(
     sort_rows(&mut rows, &data.instrument, &sort, descending);
     let base = format!("/organizer/assessments/{}/matrix", data.assessment.id);
     let selection_query = query.selection_query();
+    let pager = {
+        let selection_query = selection_query.clone();
+        let base = base.clone();
+        let sort = sort.clone();
+        let dir = if descending { "desc" } else { "asc" };
+        Pager::new(rows.len(), PAGE_SIZE, query.page, move |page| {
+            let extra = if selection_query.is_empty() {
+                String::new()
+            } else {
+                format!("&{selection_query}")
+            };
+            format!("{base}?sort={sort}&dir={dir}&page={page}{extra}")
+        })
+    };
+    let rows = pager.slice(rows);
     let column = |key: &str, title: String, url: Option<String>| {
         let active = key == sort;
         let dir = if active && !descending { "desc" } else { "asc" };
@@ -316,6 +384,8 @@ pub async fn matrix(
             sectors,
             query,
             total,
+            included: pager.total,
+            pager,
             assessment: data.assessment,
         },
     )
@@ -645,6 +715,27 @@ pub struct InventoryQuery {
     personal_data: String,
     #[serde(default)]
     drafts: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+impl InventoryQuery {
+    /// The filters as query parameters, for the pager's links.
+    fn filters_query(&self) -> String {
+        let pairs: Vec<(&str, &str)> = [
+            ("domain", self.domain.as_str()),
+            ("partner", self.partner.as_str()),
+            ("channel", self.channel.as_str()),
+            ("legal_basis", self.legal_basis.as_str()),
+            ("status", self.status.as_str()),
+            ("personal_data", self.personal_data.as_str()),
+            ("drafts", self.drafts.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
 }
 
 pub struct FilterSelect {
@@ -663,6 +754,7 @@ struct InventoryPage {
     filters: Vec<FilterSelect>,
     drafts: bool,
     total: usize,
+    pager: Pager,
 }
 
 /// The label of an option of the list a mechanism field uses.
@@ -765,7 +857,7 @@ pub async fn inventory(
     let total = all.len();
     let by_id: BTreeMap<&str, &crate::store::mechanisms::Mechanism> =
         data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect();
-    let rows = all
+    let rows: Vec<InventoryRow> = all
         .into_iter()
         .filter(|row| {
             let Some(m) = by_id.get(row.mechanism_id.as_str()) else {
@@ -783,6 +875,15 @@ pub async fn inventory(
                 && (q.personal_data.is_empty() || m.personal_data == Some(q.personal_data == "yes"))
         })
         .collect();
+    let base = format!(
+        "/organizer/assessments/{}/mechanisms?{}",
+        data.assessment.id,
+        q.filters_query()
+    );
+    let pager = Pager::new(rows.len(), PAGE_SIZE * 2, q.page, |page| {
+        format!("{base}&page={page}")
+    });
+    let rows = pager.slice(rows);
     let mut partners: Vec<(String, String)> = data
         .participants
         .iter()
@@ -838,6 +939,7 @@ pub async fn inventory(
             filters,
             drafts: q.drafts == "1",
             total,
+            pager,
             assessment: data.assessment,
         },
     )
@@ -909,6 +1011,8 @@ struct NetworkPage {
     one_sided: Vec<FlowRow>,
     confirmed: usize,
     drafts: bool,
+    flow_count: usize,
+    pager: Pager,
 }
 
 pub async fn network(
@@ -933,7 +1037,19 @@ pub async fn network(
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
     let flows = flow_rows(&data, &selection, lang);
     let confirmed = flows.iter().filter(|f| f.confirmed).count();
-    let one_sided = flows.iter().filter(|f| !f.confirmed).cloned().collect();
+    let one_sided: Vec<FlowRow> = flows.iter().filter(|f| !f.confirmed).cloned().collect();
+    let flow_count = flows.len();
+    let base = format!(
+        "/organizer/assessments/{}/network?{}",
+        data.assessment.id,
+        query.selection_query()
+    );
+    let pager = Pager::new(flows.len(), PAGE_SIZE * 2, query.page, |page| {
+        format!("{base}&page={page}#edges")
+    });
+    let flows = pager.slice(flows);
+    // The one-sided list is for follow-up: long lists are in the flows CSV.
+    let one_sided = one_sided.into_iter().take(PAGE_SIZE * 2).collect();
     render(
         StatusCode::OK,
         &NetworkPage {
@@ -943,6 +1059,8 @@ pub async fn network(
             flows,
             one_sided,
             confirmed,
+            flow_count,
+            pager,
             drafts: selection.include_drafts,
             assessment: data.assessment,
         },
@@ -973,7 +1091,12 @@ struct DomainsPage {
     rows: Vec<DomainRowView>,
     gaps: GapsView,
     drafts: bool,
+    /// Organizations left out of the domain x organization table (too many columns to read).
+    capped: Option<usize>,
 }
+
+/// Most organizations shown as columns of the domain table.
+pub const DOMAIN_TABLE_MAX: usize = 60;
 
 /// The gap list with labels.
 pub struct GapsView {
@@ -1040,7 +1163,9 @@ pub async fn domains(
     let lang = ctx.lang;
     let summaries = data.domain_summaries(&selection);
     let grid_section = data.grid_section().unwrap_or("domains").to_owned();
-    let selected: Vec<&Participant> = data.selected(&selection).collect();
+    let all_selected: Vec<&Participant> = data.selected(&selection).collect();
+    let capped = (all_selected.len() > DOMAIN_TABLE_MAX).then_some(DOMAIN_TABLE_MAX);
+    let selected: Vec<&Participant> = all_selected.into_iter().take(DOMAIN_TABLE_MAX).collect();
     let option = |list: &str, key: &str| {
         data.instrument
             .option_label(list, key, lang)
@@ -1128,6 +1253,7 @@ pub async fn domains(
             rows,
             gaps,
             drafts: selection.include_drafts,
+            capped,
             assessment: data.assessment,
         },
     )
@@ -1214,4 +1340,33 @@ pub async fn annex(
             ctx,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_every_row_once() {
+        let rows: Vec<usize> = (0..250).collect();
+        let url = |p: usize| format!("?page={p}");
+        let first = Pager::new(rows.len(), 100, None, url);
+        assert_eq!(
+            (first.page, first.pages, first.first, first.last),
+            (1, 3, 1, 100)
+        );
+        assert_eq!(first.prev_url, None);
+        assert_eq!(first.next_url.as_deref(), Some("?page=2"));
+        let last = Pager::new(rows.len(), 100, Some(9), url);
+        assert_eq!((last.page, last.first, last.last), (3, 201, 250));
+        assert_eq!(last.slice(rows.clone()), (200..250).collect::<Vec<_>>());
+        let all: Vec<usize> = (1..=3)
+            .flat_map(|p| Pager::new(rows.len(), 100, Some(p), url).slice(rows.clone()))
+            .collect();
+        assert_eq!(all, rows);
+        let empty = Pager::new(0, 100, Some(2), url);
+        assert_eq!((empty.page, empty.first, empty.last), (1, 0, 0));
+        assert!(empty.slice(Vec::<usize>::new()).is_empty());
+        assert!(!empty.is_needed());
+    }
 }

@@ -341,8 +341,8 @@ pub async fn export(
     }
 }
 
-/// How many answers each page of the streamed export reads.
-const ANSWERS_PAGE: i64 = 5000;
+/// How many responses each page of the streamed export reads (about 150 answers each).
+const RESPONSES_PER_PAGE: usize = 200;
 
 /// The answers in long format (organization, section, item, value, label, evidence), read page by
 /// page and sent as it is written, so memory stays flat whatever the size.
@@ -352,7 +352,7 @@ async fn answers_csv(
     selection: Selection,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, assessment_id.clone(), Scope::Mechanisms).await?;
+    let data = load_data(&state, assessment_id, Scope::Mechanisms).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
     let pool = state.pool.clone();
     std::thread::spawn(move || {
@@ -384,18 +384,12 @@ async fn answers_csv(
                     tr(lang, "exports.col.evidence").into_owned(),
                 ],
             )?;
-            let mut after: Option<(String, String)> = None;
-            loop {
-                let page = crate::store::responses::answers_page(
-                    &mut conn,
-                    &assessment_id,
-                    after.as_ref().map(|(r, i)| (r.as_str(), i.as_str())),
-                    ANSWERS_PAGE,
-                )?;
-                let Some(last) = page.last() else {
-                    break;
-                };
-                after = Some((last.response_id.clone(), last.item_key.clone()));
+            let ids: Vec<String> = data
+                .selected(&selection)
+                .map(|p| p.response.id.clone())
+                .collect();
+            for batch in ids.chunks(RESPONSES_PER_PAGE) {
+                let page = crate::store::responses::answers_of_responses(&mut conn, batch)?;
                 for answer in &page {
                     let Some((acronym, name)) = responses.get(answer.response_id.as_str()) else {
                         continue;
