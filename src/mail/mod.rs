@@ -184,7 +184,8 @@ impl std::fmt::Display for SendError {
 
 /// Builds and sends messages with the configured transport.
 pub struct Mailer {
-    transport: Transport,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    transport: Option<Transport>,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     description: String,
@@ -236,7 +237,7 @@ impl Mailer {
             }
         };
         Ok(Mailer {
-            transport,
+            transport: Some(transport),
             from,
             reply_to,
             description,
@@ -251,12 +252,12 @@ impl Mailer {
     /// Checks that the SMTP server answers (a folder always does).
     pub async fn check(&self) -> Result<(), String> {
         match &self.transport {
-            Transport::Smtp(smtp) => match smtp.test_connection().await {
+            Some(Transport::Smtp(smtp)) => match smtp.test_connection().await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err("the server did not answer NOOP".to_owned()),
                 Err(e) => Err(e.to_string()),
             },
-            Transport::Folder(_) => Ok(()),
+            Some(Transport::Folder(_)) | None => Ok(()),
         }
     }
 
@@ -290,18 +291,35 @@ impl Mailer {
     pub async fn send(&self, row: &Message) -> Result<(), SendError> {
         let message = self.build(row)?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+            Some(Transport::Smtp(smtp)) => smtp.send(message).await.map(|_| ()).map_err(|e| {
                 if e.is_permanent() {
                     SendError::Permanent(e.to_string())
                 } else {
                     SendError::Transient(e.to_string())
                 }
             }),
-            Transport::Folder(folder) => folder
+            Some(Transport::Folder(folder)) => folder
                 .send(message)
                 .await
                 .map(|_| ())
                 .map_err(|e| SendError::Transient(e.to_string())),
+            None => Err(SendError::Transient(
+                "the mailer is shutting down".to_owned(),
+            )),
+        }
+    }
+}
+
+impl Drop for Mailer {
+    /// lettre's SMTP pool closes its connections from a task it spawns on drop, which panics
+    /// outside a Tokio runtime (the last reference can go away on a thread whose runtime already
+    /// stopped, at shutdown). There, the pool is left to the operating system instead.
+    fn drop(&mut self) {
+        // Tokio's `rt` feature comes with actix-web's runtime.
+        if let Some(transport) = self.transport.take()
+            && tokio::runtime::Handle::try_current().is_err()
+        {
+            std::mem::forget(transport);
         }
     }
 }

@@ -223,7 +223,9 @@ pub fn queue_submission(
     let by = store::users::find(conn, submitted_by)?;
     let recipients = members(conn, &ctx.response.id)?;
     for to in &recipients {
-        let (sections, _, mechanisms) = section_lines(conn, ctx, to.lang)?;
+        let (mut sections, _, mechanisms) = section_lines(conn, ctx, to.lang)?;
+        // The mechanism entries are counted on their own line below.
+        sections.retain(|s| s.required > 0);
         let email = SubmissionEmail {
             ctx: MailCtx::new(to.lang),
             name: to.name.clone(),

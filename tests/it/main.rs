@@ -6,6 +6,7 @@ mod accounts;
 mod analysis;
 mod cli;
 mod demo;
+mod email;
 mod forum;
 mod pages;
 mod questionnaire;
