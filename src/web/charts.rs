@@ -172,7 +172,8 @@ pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String
     let n = kept.len().max(1);
     let size = 760.0_f64.max(18.0 * n as f64 + 200.0);
     let center = size / 2.0;
-    let radius = center - 70.0;
+    // Room outside the circle for the labels.
+    let radius = center - 110.0;
     let position = |i: usize| {
         let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
         (center + radius * angle.cos(), center + radius * angle.sin())
@@ -220,15 +221,22 @@ pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String
     }
     for (i, node) in kept.iter().enumerate() {
         let (x, y) = position(i);
+        // Labels sit outside the circle, on the line from the centre, so they never cross the
+        // edges inside it.
+        let (dx, dy) = ((x - center) / radius, (y - center) / radius);
+        let lx = x + dx * (NODE_RADIUS + 6.0);
+        let ly = y + dy * (NODE_RADIUS + 6.0) + 4.0 + dy.max(0.0) * 8.0;
+        let anchor = if dx > 0.3 {
+            "start"
+        } else if dx < -0.3 {
+            "end"
+        } else {
+            "middle"
+        };
         let _ = write!(
             svg,
             "<g class=\"node\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{NODE_RADIUS}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
-            y + if y < center {
-                -NODE_RADIUS - 6.0
-            } else {
-                NODE_RADIUS + 16.0
-            },
+             <text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">{}</text></g>",
             xml_escape(&node.label)
         );
     }
