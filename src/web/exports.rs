@@ -502,43 +502,23 @@ fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheets: Vec<(String, Vec<Vec<String>>, usize)> = vec![
-        (
-            tr(lang, "exports.sheet.matrix").into_owned(),
-            matrix_table(data, selection, lang),
-            4,
-        ),
-        (
-            tr(lang, "exports.sheet.answers").into_owned(),
-            answers_wide(data, selection, lang),
-            2,
-        ),
-        (
-            tr(lang, "exports.sheet.mechanisms").into_owned(),
-            mechanisms_table(data, selection, lang),
-            usize::MAX,
-        ),
-        (
-            tr(lang, "exports.sheet.flows").into_owned(),
-            flows_table(data, selection, lang),
-            usize::MAX,
-        ),
-        (
-            tr(lang, "exports.sheet.domains").into_owned(),
-            domains_table(data, selection, lang),
-            usize::MAX,
-        ),
-        (
-            tr(lang, "exports.sheet.gaps").into_owned(),
-            gaps_table(data, selection, lang),
-            usize::MAX,
-        ),
+    // Each sheet's rows are built just before the sheet is written and dropped after, so only
+    // one table is in memory at a time; the sheets themselves stream to temporary files.
+    type Builder = fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>;
+    let sheets: [(&str, Builder, usize); 6] = [
+        ("exports.sheet.matrix", matrix_table, 4),
+        ("exports.sheet.answers", answers_wide, 2),
+        ("exports.sheet.mechanisms", mechanisms_table, usize::MAX),
+        ("exports.sheet.flows", flows_table, usize::MAX),
+        ("exports.sheet.domains", domains_table, usize::MAX),
+        ("exports.sheet.gaps", gaps_table, usize::MAX),
     ];
-    for (name, table, numbers_from) in sheets {
+    for (name_key, build, numbers_from) in sheets {
+        let table = build(data, selection, lang);
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(xlsx)?;
-        sheet.set_name(&name).map_err(xlsx)?;
+        sheet.set_name(tr(lang, name_key).as_ref()).map_err(xlsx)?;
         for (r, row) in table.iter().enumerate() {
             let r = u32::try_from(r).map_err(AppError::internal)?;
             for (c, value) in row.iter().enumerate() {
