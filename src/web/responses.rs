@@ -397,6 +397,9 @@ struct SectionPage {
     conflict: bool,
     progress: Progress,
     next_url: String,
+    /// When the section was last saved, in milliseconds since 1970 (0: never), so the script can
+    /// tell whether a copy kept in the browser is newer.
+    saved_ms: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -533,6 +536,7 @@ fn section_page(
         conflict,
         progress,
         next_url,
+        saved_ms: 0,
         ctx,
         response,
     }
@@ -582,7 +586,7 @@ pub async fn section(
     })
     .await?;
     let block = response.edit_block(state.clock.today());
-    let page = section_page(
+    let mut page = section_page(
         ctx,
         response,
         &section,
@@ -599,6 +603,9 @@ pub async fn section(
         false,
         &[],
     );
+    page.saved_ms = saved_at
+        .map(|at| at.and_utc().timestamp_millis())
+        .unwrap_or(0);
     render(StatusCode::OK, &page)
 }
 
@@ -609,9 +616,17 @@ pub async fn save_section(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
+    req: actix_web::HttpRequest,
     path: web::Path<SectionPath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    // The page's script autosaves with `Accept: application/json` and gets JSON back; the form
+    // without script gets pages and redirects.
+    let wants_json = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
     let path = path.into_inner();
     let response = open_for_edit(&state, &user, &path.id).await?;
     let section = find_section(&response.instrument, &path.section)?.clone();
@@ -649,11 +664,16 @@ pub async fn save_section(
     };
     let lang = ctx.lang;
     if !input.errors.is_empty() {
-        let errors = input
+        let errors: BTreeMap<String, String> = input
             .errors
             .iter()
             .map(|(k, e)| (k.clone(), e.message(lang)))
             .collect();
+        if wants_json {
+            return Ok(
+                HttpResponse::UnprocessableEntity().json(serde_json::json!({ "errors": errors }))
+            );
+        }
         return render_typed(
             ctx,
             response,
@@ -676,6 +696,20 @@ pub async fn save_section(
     })
     .await?;
     match outcome {
+        SaveOutcome::Saved { version } if wants_json => {
+            Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
+        }
+        SaveOutcome::Conflict {
+            current_version,
+            current,
+        } if wants_json => {
+            let theirs = conflicts(&response, &section, &input, &current, lang);
+            Ok(HttpResponse::Conflict().json(serde_json::json!({
+                "conflict": true,
+                "version": current_version,
+                "theirs": theirs,
+            })))
+        }
         SaveOutcome::Saved { .. } => {
             context::flash(&session, "section.saved");
             let target = if continue_after {

@@ -953,3 +953,74 @@ async fn save_and_continue_moves_on_and_mechanism_entries_are_edited_removed_and
     .await;
     assert_eq!(again.status(), 404);
 }
+
+#[actix_web::test]
+async fn the_page_script_autosaves_through_json_answers() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    let url = app.url(&format!("/responses/{response}/sections/legal"));
+    let post = |version: String, value: &'static str| {
+        let rep = rep.clone();
+        let url = url.clone();
+        let token = token.clone();
+        async move {
+            rep.post(url)
+                .header("accept", "application/json")
+                .header("x-csrf-token", token)
+                .form(&[
+                    ("version", version.as_str()),
+                    ("_items", "legal.mandate"),
+                    ("v.legal.mandate", value),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let saved = post(version.clone(), "2").await;
+    assert_eq!(saved.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&saved.text().await.unwrap()).unwrap();
+    let next = body["version"].as_i64().unwrap();
+    assert_eq!(next, version.parse::<i64>().unwrap() + 1);
+
+    // A stale version is a conflict, answered in JSON with the colleague's values.
+    let stale = post(version, "4").await;
+    assert_eq!(stale.status(), 409);
+    let body: serde_json::Value = serde_json::from_str(&stale.text().await.unwrap()).unwrap();
+    assert_eq!(body["conflict"], true);
+    assert_eq!(body["version"], next);
+    assert!(
+        body["theirs"]["legal.mandate"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 ·")
+    );
+
+    // Invalid values come back as messages by item.
+    let invalid = post(next.to_string(), "9").await;
+    assert_eq!(invalid.status(), 422);
+    let body: serde_json::Value = serde_json::from_str(&invalid.text().await.unwrap()).unwrap();
+    assert!(body["errors"]["legal.mandate"].is_string());
+    let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response).unwrap();
+    assert_eq!(stored[0].value, "2");
+
+    // The script is served, and the section form carries what it needs.
+    let page = support::text(&rep, &url).await;
+    assert!(page.contains("data-autosave=\""));
+    assert!(
+        page.contains(
+            "id=\"save-status\" class=\"save-status\" role=\"status\" aria-live=\"polite\""
+        )
+    );
+    let start = page.find("/static/app.js?v=").unwrap();
+    let end = start + page[start..].find('"').unwrap();
+    let script = app.get(&page[start..end]).await;
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
