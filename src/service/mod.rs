@@ -11,6 +11,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod reminders;
 pub mod responses;
+pub mod throttle;
 
 use std::sync::Mutex;
 

@@ -232,3 +232,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_log,
     password_resets,
 );
+
+diesel::table! {
+    throttle_events (id) {
+        id -> Text,
+        key -> Text,
+        at -> Timestamp,
+    }
+}

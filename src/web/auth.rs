@@ -11,7 +11,7 @@ use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::{self, accounts};
+use crate::service::{self, accounts, throttle};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -62,6 +62,7 @@ pub async fn login(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: Session,
+    req: actix_web::HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -85,10 +86,43 @@ pub async fn login(
         return fail(ctx, "login.failed", String::new(), next);
     }
     let (email, password) = (form.email.clone(), form.password);
-    let user = db(&state, move |conn| {
-        accounts::authenticate(conn, &email, &password, service::now())
+    // The peer address, not a forwarded header a client could forge.
+    let address = req.peer_addr().map(|a| a.ip().to_string());
+    let keys = throttle::keys(&email, address.as_deref());
+    let now = state.clock.now();
+    let outcome = db(&state, move |conn| {
+        if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
+            return Ok(Err(wait));
+        }
+        let user = accounts::authenticate(conn, &email, &password, now)?;
+        match &user {
+            Some(_) => throttle::record_success(conn, &email)?,
+            None => throttle::record_failure(conn, &keys, now)?,
+        }
+        Ok(Ok(user))
     })
     .await?;
+    let user = match outcome {
+        Ok(user) => user,
+        Err(wait) => {
+            tracing::warn!(retry_after = wait, "login throttled");
+            let minutes = ((wait + 59) / 60).to_string();
+            let error = Some(ctx.ta("login.throttled", "n", &minutes));
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &LoginPage {
+                    ctx,
+                    email: form.email,
+                    next,
+                    error,
+                },
+            )?;
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
+    };
     match user {
         Some(user) => {
             context::log_in(&session, &user)?;

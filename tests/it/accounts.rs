@@ -313,3 +313,57 @@ async fn a_tampered_session_cookie_is_treated_as_logged_out() {
         assert_eq!(response.status(), 303, "cookie {value:?}");
     }
 }
+
+#[actix_web::test]
+async fn repeated_failures_are_throttled_with_retry_after_then_released() {
+    let app = TestApp::spawn().await;
+    app.create_organizer("org@mire.gob.pa", "Olga Organizer");
+    for attempt in 0..5 {
+        let wrong = app.login("org@mire.gob.pa", "not the password").await;
+        assert_eq!(wrong.status(), 422, "attempt {attempt}");
+    }
+    // Even the right password is refused now, with a delay to wait.
+    let blocked = app.login("ORG@mire.gob.pa", PASSWORD).await;
+    assert_eq!(blocked.status(), 429);
+    let retry: i64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    assert!(
+        blocked
+            .text()
+            .await
+            .unwrap()
+            .contains("Demasiados intentos fallidos")
+    );
+    assert_eq!(app.get("/organizer").await.status(), 303, "not logged in");
+
+    // Another account from the same address still works (the address limit is higher).
+    app.create_organizer("other@mire.gob.pa", "Otto Organizer");
+    let other = app.new_client();
+    assert_eq!(
+        support::login(&other, &app.base, "other@mire.gob.pa", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    // After the window, the account logs in again.
+    app.clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(app.login("org@mire.gob.pa", PASSWORD).await.status(), 303);
+}
+
+#[actix_web::test]
+async fn one_address_failing_on_many_accounts_is_throttled() {
+    let app = TestApp::spawn().await;
+    app.create_organizer("org@mire.gob.pa", "Olga Organizer");
+    for i in 0..capacity_survey::service::throttle::ADDRESS_LIMIT {
+        let response = app
+            .login(&format!("guess{i}@mire.gob.pa"), "whatever it is")
+            .await;
+        assert_eq!(response.status(), 422, "attempt {i}");
+    }
+    assert_eq!(app.login("org@mire.gob.pa", PASSWORD).await.status(), 429);
+}
