@@ -1655,3 +1655,132 @@ async fn the_scheduler_pass_over_ten_thousand_pending_responses_is_timed() {
         busy_time / u32::try_from(n.max(1)).unwrap(),
     );
 }
+
+#[actix_web::test]
+async fn a_claim_left_by_a_crashed_worker_is_taken_over_only_if_nothing_was_sent() {
+    let sink = SmtpSink::start();
+    let app = app_with_smtp(&sink.url()).await;
+    app.clock.set(morning(&app));
+    let assessment = forum_setup(&app).await;
+    let inec = forum::organization_id(&app, "INEC");
+    let snm = forum::organization_id(&app, "SNM");
+    forum::invite(&app, &assessment, &inec, "Ana Pérez", "ana@inec.gob.pa").await;
+    forum::invite(
+        &app,
+        &assessment,
+        &snm,
+        "Luis Gómez",
+        "luis@migracion.gob.pa",
+    )
+    .await;
+    let rows = messages(&app);
+    let (claimed_only, mid_send) = (&rows[0], &rows[1]);
+
+    // A worker claimed both and died: before sending the first, while sending the second.
+    let now = app.clock.now();
+    let lease = now + chrono::Duration::minutes(email_service::LEASE_MINUTES);
+    {
+        let mut conn = app.conn();
+        assert!(outbox::claim(&mut conn, &claimed_only.id, "dead", now, lease).unwrap());
+        assert!(outbox::claim(&mut conn, &mid_send.id, "dead", now, lease).unwrap());
+        assert!(outbox::mark_sending(&mut conn, &mid_send.id, "dead", now).unwrap());
+        // A live worker cannot take a claimed row.
+        assert!(!outbox::claim(&mut conn, &claimed_only.id, "live", now, lease).unwrap());
+    }
+    // While the lease runs, nobody touches them.
+    assert_eq!(deliver(&app).await.claimed, 0);
+    assert_eq!(sink.count(), 0);
+
+    // After the lease: the row that was never handed to the server goes out; the one that may
+    // have been is not sent again, but failed with an explanation, for an organizer to decide.
+    app.clock
+        .advance(chrono::Duration::minutes(email_service::LEASE_MINUTES + 1));
+    let report = deliver(&app).await;
+    assert_eq!((report.sent, report.interrupted), (1, 1), "{report:?}");
+    assert_eq!(sink.count(), 1);
+    assert_eq!(
+        sink.received()[0].envelope_to,
+        vec![claimed_only.recipient.clone()]
+    );
+    let row = outbox::find(&mut app.conn(), &mid_send.id).unwrap();
+    assert!(row.failed_at.is_some() && row.sent_at.is_none());
+    assert_eq!(row.last_error.as_deref(), Some(outbox::INTERRUPTED));
+    assert_eq!(deliver(&app).await.claimed, 0);
+    let page = app.get("/organizer/emails").await.text().await.unwrap();
+    assert!(page.contains(&format!("/organizer/emails/{}/retry", mid_send.id)));
+    // The organizer decides to send it again.
+    assert!(email_service::retry(&mut app.conn(), &mid_send.id, app.clock.now()).unwrap());
+    assert_eq!(deliver(&app).await.sent, 1);
+    assert_eq!(sink.count(), 2);
+}
+
+#[actix_web::test]
+async fn a_reminder_still_waiting_when_the_response_is_submitted_is_never_sent() {
+    let listener = free_port();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let app = app_with_smtp(&smtp_url(port)).await;
+    let start = morning(&app);
+    set_day(&app, start, 0);
+    let assessment = forum_setup(&app).await;
+    let inec = forum::organization_id(&app, "INEC");
+    let snm = forum::organization_id(&app, "SNM");
+    let link = forum::invite(&app, &assessment, &inec, "Ana Pérez", "ana@inec.gob.pa").await;
+    let (ana, response) = forum::accept(&app, &link, "Ana Pérez").await;
+    let link = forum::invite(
+        &app,
+        &assessment,
+        &snm,
+        "Luis Gómez",
+        "luis@migracion.gob.pa",
+    )
+    .await;
+    let (_, snm_response) = forum::accept(&app, &link, "Luis Gómez").await;
+
+    // Day 7: both reminders are queued while the mail server is down.
+    set_day(&app, start, 7);
+    assert_eq!(schedule(&app).reminders, 2);
+    deliver(&app).await;
+    // INEC submits through the site: its waiting reminder is cancelled in the same transaction.
+    fill_and_submit(&app, &ana, &response).await;
+    // SNM's is submitted some other way (here, straight in the database): the worker notices.
+    let organizer = capacity_survey::store::users::find_by_email(&mut app.conn(), forum::ORGANIZER)
+        .unwrap()
+        .unwrap();
+    capacity_survey::store::responses::submit(
+        &mut app.conn(),
+        &snm_response,
+        &organizer.id,
+        app.clock.now(),
+    )
+    .unwrap();
+
+    let sink = SmtpSink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), &[]);
+    app.clock.advance(chrono::Duration::hours(13));
+    let report = deliver(&app).await;
+    assert_eq!(report.cancelled, 1, "{report:?}");
+    let reminders: Vec<Message> = messages(&app)
+        .into_iter()
+        .filter(|m| m.kind == "reminder")
+        .collect();
+    assert_eq!(reminders.len(), 2);
+    assert!(
+        reminders
+            .iter()
+            .all(|m| m.cancelled_at.is_some() && m.sent_at.is_none())
+    );
+    assert!(
+        sink.received()
+            .iter()
+            .all(|m| !m.subject().starts_with("Recordatorio")),
+        "no reminder went out"
+    );
+    // The confirmation of INEC's submission did.
+    assert_eq!(
+        sink.to("ana@inec.gob.pa")
+            .iter()
+            .filter(|m| m.subject().starts_with("Respuestas enviadas"))
+            .count(),
+        1
+    );
+}
