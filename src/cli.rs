@@ -19,6 +19,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::CreateOrganizer(args)) => create_organizer(&args),
         Some(Command::Demo(args)) => demo(&args),
         Some(Command::Bench(args)) => crate::bench::run(&args),
+        Some(Command::Backup(args)) => backup(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,5 +129,35 @@ fn demo(args: &DatabaseArgs) -> Result<(), String> {
             "  representatives:  one per institution, e.g. {email} ({acronym}), same password"
         );
     }
+    Ok(())
+}
+
+/// A consistent copy of a live SQLite database, taken by SQLite itself (`VACUUM INTO`), safe
+/// while the server runs and writes.
+fn backup(args: &crate::config::BackupArgs) -> Result<(), String> {
+    let url = store::DatabaseUrl::parse(&args.db.database).map_err(|e| e.to_string())?;
+    if let store::DatabaseUrl::Postgres(_) = url {
+        return Err(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (see README, \"Backups\")"
+                .to_owned(),
+        );
+    }
+    if args.file.exists() {
+        return Err(format!("{} exists already; nothing was written", args.file.display()));
+    }
+    let target = args
+        .file
+        .to_str()
+        .ok_or("the backup path is not UTF-8")?
+        .to_owned();
+    let options = store::PoolOptions {
+        max_size: 1,
+        run_migrations: false,
+        ..store::PoolOptions::default()
+    };
+    let pool = store::open(&args.db.database, &options).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    store::backup_sqlite(&mut conn, &target).map_err(|e| e.to_string())?;
+    println!("Backup written to {target}.");
     Ok(())
 }

@@ -43,6 +43,16 @@ pub enum Command {
     Demo(DatabaseArgs),
     /// Seed a synthetic assessment into a fresh database and time the main pages and exports.
     Bench(BenchArgs),
+    /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Where to write the copy; it must not exist yet.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -241,6 +241,19 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
     applied.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Writes a consistent copy of a SQLite database to `target` with `VACUUM INTO`.
+pub fn backup_sqlite(conn: &mut DbConnection, target: &str) -> Result<(), StoreError> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Err(StoreError::BadUrl("backup needs a SQLite database".into()));
+    };
+    // The path is a bound parameter, so quotes in it are data.
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(target)
+        .execute(c)
+        .map(|_| ())
+        .map_err(StoreError::Query)
+}
+
 /// A new random identifier for a row: 128 bits, hex.
 pub fn new_id() -> String {
     crate::domain::token::random_hex(16)

@@ -77,3 +77,47 @@ fn migrate_then_create_organizer_and_refuse_a_duplicate() {
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("invalid database URL"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[actix_web::test]
+async fn backup_copies_a_live_sqlite_database() {
+    let app = crate::support::TestApp::spawn().await;
+    if crate::support::on_postgres() {
+        return; // The backup command copies SQLite files; PostgreSQL uses pg_dump.
+    }
+    app.create_organizer("org@mire.gob.pa", "Olga Organizer");
+    app.create_representative("rep@snm.gob.pa", "Rita");
+    // The server is running and serving while the copy is taken.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let dir = std::env::temp_dir().join(format!(
+        "capacity-survey-backup-{}",
+        capacity_survey::store::new_id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("copy's backup.db");
+    let file_arg = file.to_str().unwrap();
+    let output = run(&["backup", "--database", &app.database_url, file_arg], "");
+    assert!(output.status.success(), "{output:?}");
+    let copy = capacity_survey::store::open(
+        &format!("sqlite://{file_arg}"),
+        &capacity_survey::store::PoolOptions::default(),
+    )
+    .unwrap();
+    let users = capacity_survey::store::users::count(&mut copy.get().unwrap()).unwrap();
+    assert_eq!(users, 2);
+    // It never overwrites, and it points PostgreSQL users to pg_dump.
+    let again = run(&["backup", "--database", &app.database_url, file_arg], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let pg = run(
+        &[
+            "backup",
+            "--database",
+            "postgres://x@127.0.0.1/none",
+            "/tmp/x.db",
+        ],
+        "",
+    );
+    assert_eq!(pg.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+    let _ = std::fs::remove_dir_all(dir);
+}
