@@ -4,6 +4,7 @@
 
 mod accounts;
 mod analysis;
+mod authz;
 mod cli;
 mod demo;
 mod email;
