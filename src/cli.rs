@@ -143,7 +143,10 @@ fn backup(args: &crate::config::BackupArgs) -> Result<(), String> {
         );
     }
     if args.file.exists() {
-        return Err(format!("{} exists already; nothing was written", args.file.display()));
+        return Err(format!(
+            "{} exists already; nothing was written",
+            args.file.display()
+        ));
     }
     let target = args
         .file

@@ -118,7 +118,9 @@ pub async fn login(
                 },
             )?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, value);
             }
             return Ok(response);
         }
