@@ -115,14 +115,7 @@ pub fn user_lang(
 
 /// The representatives of a response, each with their language.
 pub fn members(conn: &mut DbConnection, response_id: &str) -> Result<Vec<Recipient>, AppError> {
-    use crate::store::schema::{response_members, users};
-    use diesel::prelude::*;
-    let rows: Vec<(String, String, String)> = response_members::table
-        .inner_join(users::table)
-        .filter(response_members::response_id.eq(response_id))
-        .order(users::email)
-        .select((users::id, users::name, users::email))
-        .load(conn)?;
+    let rows = crate::store::responses::members(conn, response_id)?;
     rows.into_iter()
         .map(|(id, name, email)| {
             Ok(Recipient {

@@ -578,6 +578,45 @@ pub fn context_of(
     })
 }
 
+/// The answer keys progress depends on: required items and grid columns, and the items their
+/// relevance looks at. Reading only these keeps the progress page off the other answers.
+pub fn progress_keys(instrument: &Instrument) -> Vec<String> {
+    let mut keys = Vec::new();
+    for section in &instrument.sections {
+        match &section.body {
+            SectionBody::Items(items) => {
+                for item in items.iter().filter(|i| i.required) {
+                    keys.push(item.key.clone());
+                    if let Some(relevance) = &item.relevant_when {
+                        keys.push(relevance.item.clone());
+                    }
+                }
+            }
+            SectionBody::DomainGrid(grid) => {
+                let mut columns: Vec<&str> = Vec::new();
+                for column in grid.columns.iter().filter(|c| c.required) {
+                    columns.push(&column.key);
+                    if let Some(relevance) = &column.relevant_when {
+                        columns.push(&relevance.item);
+                    }
+                }
+                let domains = instrument
+                    .code_list(&grid.list)
+                    .map(|l| l.options.as_slice());
+                for domain in domains.unwrap_or_default() {
+                    keys.extend(columns.iter().map(|c| {
+                        crate::domain::instrument::grid_cell_key(&section.key, &domain.key, c)
+                    }));
+                }
+            }
+            SectionBody::Mechanisms(_) => {}
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 /// Where a response stands, for the organizer's progress page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
@@ -597,15 +636,16 @@ impl Stage {
         }
     }
 
+    /// Every stage, in the order a response goes through them.
+    pub const ALL: [Stage; 4] = [
+        Stage::Invited,
+        Stage::Opened,
+        Stage::InProgress,
+        Stage::Submitted,
+    ];
+
     pub fn parse(raw: &str) -> Option<Stage> {
-        [
-            Stage::Invited,
-            Stage::Opened,
-            Stage::InProgress,
-            Stage::Submitted,
-        ]
-        .into_iter()
-        .find(|s| s.key() == raw)
+        Stage::ALL.into_iter().find(|s| s.key() == raw)
     }
 }
 
@@ -634,12 +674,18 @@ pub fn progress_rows(
     )?;
     let responses = rows::list_for_assessment(conn, &assessment.id)?;
     let mut answers: BTreeMap<String, BTreeMap<String, AnswerValue>> = BTreeMap::new();
-    for (response_id, key, value) in rows::assessment_answers(conn, &assessment.id)? {
-        if value.is_empty() {
+    let keys = progress_keys(&instrument);
+    for row in rows::answers_of_assessment(conn, &assessment.id, Some(&keys))? {
+        if row.value.is_empty() {
             continue;
         }
-        if let Some(v) = slot_kind(&instrument, &key).and_then(|k| AnswerValue::decode(k, &value)) {
-            answers.entry(response_id).or_default().insert(key, v);
+        if let Some(v) =
+            slot_kind(&instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
+        {
+            answers
+                .entry(row.response_id)
+                .or_default()
+                .insert(row.item_key, v);
         }
     }
     let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -144,12 +144,16 @@ pub fn members_of_assessment(
         .load(conn)
 }
 
-pub fn members(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<(String, String)>> {
+/// (user id, name, email) of the members of a response, by email.
+pub fn members(
+    conn: &mut DbConnection,
+    response_id: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
     response_members::table
         .inner_join(users::table)
         .filter(response_members::response_id.eq(response_id))
-        .order(users::name)
-        .select((users::name, users::email))
+        .order(users::email)
+        .select((users::id, users::name, users::email))
         .load(conn)
 }
 
@@ -350,31 +354,6 @@ pub fn delete_answer(
     diesel::delete(answers::table.find((response_id, item_key)))
         .execute(conn)
         .map(|_| ())
-}
-
-/// (response id, number of answers) for the responses of an assessment.
-pub fn answer_counts(
-    conn: &mut DbConnection,
-    assessment_id: &str,
-) -> QueryResult<Vec<(String, i64)>> {
-    answers::table
-        .inner_join(responses::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .group_by(answers::response_id)
-        .select((answers::response_id, diesel::dsl::count_star()))
-        .load(conn)
-}
-
-/// (response id, item key, value) of every answer in an assessment, for progress.
-pub fn assessment_answers(
-    conn: &mut DbConnection,
-    assessment_id: &str,
-) -> QueryResult<Vec<(String, String, String)>> {
-    answers::table
-        .inner_join(responses::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .select((answers::response_id, answers::item_key, answers::value))
-        .load(conn)
 }
 
 /// One stored answer of an assessment, with its response.

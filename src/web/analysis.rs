@@ -20,7 +20,6 @@ use crate::error::AppError;
 use crate::service::analysis::{
     self as service, AssessmentData, MatrixRow, Participant, Scope, Selection, split_list,
 };
-use crate::service::responses::Actor;
 use crate::store::assessments::Assessment;
 
 /// Query parameters shared by the analysis pages.
@@ -430,16 +429,7 @@ pub async fn cell(
     path: web::Path<CellPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
-    let app = state.clone();
-    let actor = Actor {
-        user_id: user.id.clone(),
-        role: user.role,
-    };
-    let response_id = path.id.clone();
-    let context = db(&state, move |conn| {
-        crate::service::responses::open(conn, &app.instruments, &response_id, &actor)
-    })
-    .await?;
+    let context = super::responses::open(&state, &user, &path.id).await?;
     let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
     let lang = ctx.lang;
     let dimension = data
@@ -519,16 +509,7 @@ pub async fn scores(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response_id = path.into_inner();
-    let app = state.clone();
-    let actor = Actor {
-        user_id: user.id.clone(),
-        role: user.role,
-    };
-    let lookup = response_id.clone();
-    let context = db(&state, move |conn| {
-        crate::service::responses::open(conn, &app.instruments, &lookup, &actor)
-    })
-    .await?;
+    let context = super::responses::open(&state, &user, &response_id).await?;
     let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
     let lang = ctx.lang;
     let (cells, overall) = analysis::row(&data.instrument, data.answers_of(&response_id));

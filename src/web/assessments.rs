@@ -311,12 +311,8 @@ struct AssessmentPage {
 
 impl AssessmentPage {
     fn stage_options(&self) -> [&'static str; 4] {
-        ["invited", "opened", "in_progress", "submitted"]
+        Stage::ALL.map(Stage::key)
     }
-}
-
-fn stage_of(row: &ProgressRow) -> Stage {
-    row.stage
 }
 
 pub async fn show(
@@ -352,7 +348,7 @@ pub async fn show(
         .collect();
     let query = query.into_inner();
     if let Some(stage) = Stage::parse(&query.status) {
-        rows.retain(|r| stage_of(r) == stage);
+        rows.retain(|r| r.stage == stage);
     }
     let sort = match query.sort.as_str() {
         "status" | "progress" | "activity" => query.sort.clone(),

@@ -67,17 +67,21 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(&form.next).unwrap_or_default();
-    let fail = |ctx: Ctx, key: &str, email: String, next: String| {
-        let error = Some(ctx.t(key).into_owned());
+    // The login form again, with a message above it.
+    let again = |ctx: Ctx, status: StatusCode, error: String, email: String, next: String| {
         render(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             &LoginPage {
                 ctx,
                 email,
                 next,
-                error,
+                error: Some(error),
             },
         )
+    };
+    let fail = |ctx: Ctx, key: &str, email: String, next: String| {
+        let error = ctx.t(key).into_owned();
+        again(ctx, StatusCode::UNPROCESSABLE_ENTITY, error, email, next)
     };
     if form.email.trim().is_empty() || form.password.is_empty() {
         return fail(ctx, "login.missing", form.email, next);
@@ -107,16 +111,8 @@ pub async fn login(
         Err(wait) => {
             tracing::warn!(retry_after = wait, "login throttled");
             let minutes = ((wait + 59) / 60).to_string();
-            let error = Some(ctx.ta("login.throttled", "n", &minutes));
-            let mut response = render(
-                StatusCode::TOO_MANY_REQUESTS,
-                &LoginPage {
-                    ctx,
-                    email: form.email,
-                    next,
-                    error,
-                },
-            )?;
+            let error = ctx.ta("login.throttled", "n", &minutes);
+            let mut response = again(ctx, StatusCode::TOO_MANY_REQUESTS, error, form.email, next)?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
                 response
                     .headers_mut()

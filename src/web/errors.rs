@@ -6,7 +6,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::error::UrlencodedError;
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use super::context::Ctx;
@@ -92,18 +92,13 @@ pub fn render_error_page<B: MessageBody + 'static>(
         message_key,
         request_id,
     };
-    let response = build(&req, status, &page, &old);
+    let response = build(status, &page, &old);
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
 }
 
-fn build<B>(
-    _req: &HttpRequest,
-    status: StatusCode,
-    page: &ErrorPage,
-    old: &HttpResponse<B>,
-) -> HttpResponse {
+fn build<B>(status: StatusCode, page: &ErrorPage, old: &HttpResponse<B>) -> HttpResponse {
     let body = page
         .render()
         .unwrap_or_else(|_| format!("Error {}", status.as_u16()));

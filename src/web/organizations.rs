@@ -22,11 +22,19 @@ use crate::service::organizations::{self, SaveError};
 use crate::store;
 use crate::store::organizations::Organization;
 
-/// The sectors of the bundled instrument (organizations are shared by all assessments).
+/// The sectors of the bundled instrument, read once (organizations are shared by all
+/// assessments; parsing the instrument on every request would be wasted work).
+static SECTORS: std::sync::LazyLock<Vec<SectorOption>> = std::sync::LazyLock::new(|| {
+    instrument::forum_instrument()
+        .map(|forum| organizations::sectors(&forum))
+        .unwrap_or_default()
+});
+
 fn sector_options() -> Result<Vec<SectorOption>, AppError> {
-    let forum = instrument::forum_instrument()
-        .map_err(|_| AppError::internal("the bundled instrument does not load"))?;
-    Ok(organizations::sectors(&forum))
+    if SECTORS.is_empty() {
+        return Err(AppError::internal("the bundled instrument has no sectors"));
+    }
+    Ok(SECTORS.clone())
 }
 
 /// A sector's label in a language, or its key when unknown.

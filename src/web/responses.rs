@@ -33,7 +33,7 @@ fn actor(user: &CurrentUser) -> Actor {
 }
 
 /// Loads a response the user may read, or 403/404.
-async fn open(
+pub(super) async fn open(
     state: &web::Data<AppState>,
     user: &CurrentUser,
     id: &str,
@@ -507,10 +507,7 @@ fn section_page(
         .iter()
         .position(|s| s.key == section.key)
         .unwrap_or_default();
-    let next_url = match instrument.sections.get(position + 1) {
-        Some(next) => section_url(&response.response.id, next),
-        None => format!("/responses/{}/review", response.response.id),
-    };
+    let next_url = section_page_next(&response, section);
     let progress = match &section.body {
         SectionBody::Mechanisms(_) => service::progress(&response, &answers.values, mechanisms)
             .0
@@ -841,17 +838,11 @@ struct MechanismsPage {
     next_url: String,
 }
 
-fn choice_label(instrument: &Instrument, field: &str, value: Option<&str>, lang: Lang) -> String {
-    let Some(value) = value else {
-        return String::new();
-    };
-    instrument
-        .mechanisms()
-        .and_then(|(_, group)| group.field(field))
-        .and_then(|item| instrument.list_of(item))
-        .and_then(|list| list.option(value))
-        .map(|o| o.label.get(lang).to_owned())
-        .unwrap_or_else(|| value.to_owned())
+/// The label of a mechanism field's option, or nothing when the field is empty.
+fn option_label(instrument: &Instrument, field: &str, value: Option<&str>, lang: Lang) -> String {
+    value
+        .map(|v| super::analysis::mechanism_label(instrument, field, v, lang))
+        .unwrap_or_default()
 }
 
 pub async fn mechanisms(
@@ -888,8 +879,8 @@ pub async fn mechanisms(
             };
             MechanismRow {
                 partner,
-                direction: choice_label(&instrument, "direction", m.direction.as_deref(), lang),
-                status: choice_label(&instrument, "status", m.status.as_deref(), lang),
+                direction: option_label(&instrument, "direction", m.direction.as_deref(), lang),
+                status: option_label(&instrument, "status", m.status.as_deref(), lang),
                 complete: answers::missing_mechanism_fields(&group, &values).is_empty(),
                 mechanism: m,
             }

@@ -365,10 +365,24 @@ async fn the_matrix_gives_the_known_means_and_column_statistics() {
         .text()
         .await
         .unwrap();
-    assert!(dimension.contains("<svg class=\"bar\""));
-    let mandate_at = dimension.find("Mandato").unwrap_or(0);
-    let low = &dimension[mandate_at..];
-    assert!(low.contains("SNM"), "SNM is at 0 on the mandate");
+    assert_eq!(
+        dimension.matches("<svg class=\"bar\"").count(),
+        4,
+        "one bar per item"
+    );
+    // Who is at 0-1, item by item: mandate INEC 3 / SNM 0; confidentiality INEC 1 / SNM 0;
+    // sharing INEC n/a / SNM 1; coordination INEC don't know / SNM 2.
+    let low_of = |item: &str| {
+        let at = dimension.find(item).unwrap_or_else(|| panic!("{item}"));
+        let marker = "Organizaciones en nivel 0 o 1:</strong> ";
+        let start = at + dimension[at..].find(marker).unwrap() + marker.len();
+        let end = start + dimension[start..].find("</p>").unwrap();
+        dimension[start..end].to_owned()
+    };
+    assert_eq!(low_of("Mandato legal"), "SNM");
+    assert_eq!(low_of("Confidencialidad"), "INEC, SNM");
+    assert_eq!(low_of("Base legal para compartir"), "SNM");
+    assert_eq!(low_of("coordinación interinstitucional"), "Ninguna.");
 }
 
 #[actix_web::test]

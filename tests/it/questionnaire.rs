@@ -109,8 +109,6 @@ async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_a
         let saved = forum::save_section(&rep, &app, &response, &section.key, &answers, &[]).await;
         assert_eq!(saved.status(), 303, "section {}", section.key);
     }
-    // The evidence typed earlier survived the later save of the same section? It was not on
-    // that form, so it is cleared only if the item was; here the item was re-sent without it.
     // Two mechanisms: one with a forum organization, one with an outside body.
     let snm = forum::organization_id(&app, "SNM");
     let link = forum::invite(
