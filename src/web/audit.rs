@@ -311,6 +311,9 @@ pub async fn page(
     )
 }
 
+/// Name of the downloaded file.
+const CSV_FILE: &str = "audit.csv";
+
 /// `/organizer/audit.csv`: every row the filter selects, newest first; the export is itself
 /// recorded. Cells a spreadsheet would run as formulas are neutralised.
 pub async fn csv(
@@ -364,7 +367,10 @@ pub async fn csv(
     let body = writer.into_inner().map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{CSV_FILE}\""),
+        ))
         .insert_header(("Cache-Control", "no-store"))
         .body(body))
 }
