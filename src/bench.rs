@@ -254,7 +254,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
         let name = PersonName::parse("Bench").map_err(|e| format!("{e:?}"))?;
         match role {
             Role::Organizer => {
-                accounts::create_organizer(conn, &email, &name, &password, false, now)
+                accounts::create_organizer(conn, &email, &name, &password, false, None, now)
                     .map_err(|e| format!("{e:?}"))?;
             }
             Role::Representative => {

@@ -87,7 +87,15 @@ fn create_organizer(args: &CreateOrganizerArgs) -> Result<(), String> {
     let pool = store::open(&args.db.database, &store::PoolOptions::default())
         .map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    match accounts::create_organizer(&mut conn, &email, &name, &password, false, service::now()) {
+    match accounts::create_organizer(
+        &mut conn,
+        &email,
+        &name,
+        &password,
+        false,
+        None,
+        service::now(),
+    ) {
         Ok(user) => {
             println!("Organizer {} <{}> created.", user.name, user.email);
             Ok(())

@@ -132,6 +132,12 @@ pub struct ServeArgs {
     /// Where replies go (e.g. the organizers' mailbox); none by default.
     #[arg(long, env = "CAPACITY_SURVEY_MAIL_REPLY_TO")]
     pub mail_reply_to: Option<String>,
+
+    /// Reverse proxies in front of the server, comma-separated IP addresses. When a request comes
+    /// from one of them, the client address (audit log, throttling) is the right-most
+    /// X-Forwarded-For entry that is not one of them; otherwise it is the peer address.
+    #[arg(long, env = "CAPACITY_SURVEY_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -150,6 +156,7 @@ impl Default for ServeArgs {
             outbox_dir: None,
             mail_from: crate::mail::DEFAULT_FROM.to_owned(),
             mail_reply_to: None,
+            trusted_proxies: None,
         }
     }
 }
@@ -179,6 +186,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Mail transport, sender and the background delivery and reminder jobs.
     pub mail: MailConfig,
+    /// Reverse proxies whose X-Forwarded-For is believed (see `--trusted-proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -191,6 +200,7 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("mail", &self.mail.describe())
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -207,6 +217,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             // Mail of tests and embedded runs lands in a scratch folder, never on a network.
             mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -256,6 +267,7 @@ impl Config {
             workers: args.workers,
             max_body_bytes: args.max_body_bytes,
             mail,
+            trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
         })
     }
 
@@ -263,6 +275,20 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
     }
+}
+
+/// Parses `--trusted-proxies`: comma-separated IP addresses (blank entries ignored).
+pub fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<std::net::IpAddr>, String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::IpAddr>().map_err(|_| {
+                format!("--trusted-proxies: {s:?} is not an IP address (give addresses, comma-separated)")
+            })
+        })
+        .collect()
 }
 
 fn normalize_base_url(url: &str) -> Result<String, String> {
@@ -473,6 +499,27 @@ mod tests {
             assert!(err.contains(flag), "{err}");
         }
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        assert_eq!(parse_trusted_proxies(None), Ok(vec![]));
+        assert_eq!(
+            parse_trusted_proxies(Some(" 10.0.0.1, ::1 ,")),
+            Ok(vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()])
+        );
+        let err = parse_trusted_proxies(Some("10.0.0.1,proxy.local")).unwrap_err();
+        assert!(
+            err.contains("--trusted-proxies") && err.contains("proxy.local"),
+            "{err}"
+        );
+        let cli =
+            Cli::try_parse_from(["capacity-survey", "serve", "--trusted-proxies", "127.0.0.1"])
+                .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(args.trusted_proxies.as_deref(), Some("127.0.0.1"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use diesel::Connection;
 
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::error::AppError;
+use crate::service::audit;
 use crate::store::users::{self, NewUser, User};
 use crate::store::{self, DbConnection};
 
@@ -65,13 +66,15 @@ impl From<AppError> for CreateAccountError {
 }
 
 /// Creates an organizer account. With `only_if_first`, refuses when any organizer exists
-/// (the one-time setup page), checked in the same transaction as the insert.
+/// (the one-time setup page), checked in the same transaction as the insert. The audit row says
+/// "setup" (by the new organizer, from `address`) or "organizer created" (command line).
 pub fn create_organizer(
     conn: &mut DbConnection,
     email: &EmailAddress,
     name: &PersonName,
     password: &NewPassword,
     only_if_first: bool,
+    address: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<User, CreateAccountError> {
     let password_hash = hash_password(password.expose())?;
@@ -101,34 +104,66 @@ pub fn create_organizer(
             ) => CreateAccountError::EmailTaken,
             other => other.into(),
         })?;
+        let (actor, action, details) = if only_if_first {
+            let actor = audit::Actor::user(&id, email.as_str(), address.map(str::to_owned));
+            (actor, audit::Action::Setup, "setup link")
+        } else {
+            let actor = audit::Actor::anonymous("", address.map(str::to_owned));
+            (actor, audit::Action::OrganizerCreated, "command line")
+        };
+        let object = audit::Object::new("user", &id);
+        audit::record(conn, &actor, action, object, details, now)?;
         Ok(users::find(conn, &id)?)
     })
 }
 
 /// Checks an email and password. Unknown email and wrong password give the same `None` after
-/// the same work (one argon2 verification).
+/// the same work (one argon2 verification). The outcome is audited (a failed login with the
+/// email as typed, never the password) in one transaction with the login's own writes.
 pub fn authenticate(
     conn: &mut DbConnection,
     raw_email: &str,
     password: &str,
+    address: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Option<User>, AppError> {
     let user = match EmailAddress::parse(raw_email) {
         Ok(email) => users::find_by_email(conn, email.as_str())?,
         Err(_) => None,
     };
-    match user {
-        Some(user) if verify_password(&user.password_hash, password) => {
-            users::record_login(conn, &user.id, now)?;
-            Ok(Some(user))
-        }
-        Some(_) => Ok(None),
+    // Verify outside the transaction: it is slow and needs no lock.
+    let verified = match &user {
+        Some(user) => verify_password(&user.password_hash, password),
         None => {
             // Same cost as a real check; the result is thrown away.
             let _ = verify_password(&DUMMY_HASH, password);
+            false
+        }
+    };
+    let address = address.map(str::to_owned);
+    conn.transaction(|conn| match user {
+        Some(user) if verified => {
+            users::record_login(conn, &user.id, now)?;
+            let actor = audit::Actor::user(&user.id, &user.email, address);
+            let object = audit::Object::new("user", &user.id);
+            audit::record(conn, &actor, audit::Action::Login, object, "", now)?;
+            Ok(Some(user))
+        }
+        known => {
+            let typed = raw_email.trim();
+            let actor = match &known {
+                Some(user) => audit::Actor::user(&user.id, &user.email, address),
+                None => audit::Actor::anonymous(typed, address),
+            };
+            let object = match &known {
+                Some(user) => audit::Object::new("user", &user.id),
+                None => audit::Object::default(),
+            };
+            let action = audit::Action::LoginFailed;
+            audit::record(conn, &actor, action, object, typed, now)?;
             Ok(None)
         }
-    }
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::domain::token;
 use crate::error::AppError;
 use crate::service::accounts;
+use crate::service::audit::{self, Action, Actor, Object};
 use crate::service::email::{self, MailEnv, Recipient};
 use crate::store::assessments::Assessment;
 use crate::store::invitations::{self as rows, Invitation, NewInvitation};
@@ -117,7 +118,7 @@ pub fn invite(
     assessment_id: &str,
     organization_id: &str,
     invitees: &[Invitee],
-    organizer_id: &str,
+    by: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<CreatedInvitation>, AppError> {
     conn.transaction(|conn| {
@@ -126,15 +127,36 @@ pub fn invite(
         let response = ensure_response(conn, assessment_id, organization_id, now)?;
         invitees
             .iter()
-            .map(|invitee| create_one(conn, env, &response, invitee, Some(organizer_id), now))
+            .map(|invitee| {
+                let created =
+                    create_one(conn, env, &response, invitee, by.user_id.as_deref(), now)?;
+                let object = Object::new("invitation", &created.id).in_assessment(assessment_id);
+                let action = Action::InvitationSent;
+                audit::record(conn, by, action, object, &created.email, now)?;
+                Ok(created)
+            })
             .collect()
     })
 }
 
 /// Revokes an unused invitation; false when it was already used or revoked.
-pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
-    rows::find(conn, id)?;
-    Ok(rows::revoke(conn, id, now)?)
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    conn.transaction(|conn| {
+        let invitation = rows::find(conn, id)?;
+        if !rows::revoke(conn, id, now)? {
+            return Ok(false);
+        }
+        let assessment_id = responses::find(conn, &invitation.response_id)?.assessment_id;
+        let object = Object::new("invitation", id).in_assessment(&assessment_id);
+        let action = Action::InvitationRevoked;
+        audit::record(conn, by, action, object, &invitation.email, now)?;
+        Ok(true)
+    })
 }
 
 /// Replaces an invitation by a new one for the same person (the old link stops working) and
@@ -143,7 +165,7 @@ pub fn resend(
     conn: &mut DbConnection,
     env: MailEnv<'_>,
     id: &str,
-    organizer_id: &str,
+    by: &Actor,
     now: NaiveDateTime,
 ) -> Result<(Invitation, CreatedInvitation), AppError> {
     conn.transaction(|conn| {
@@ -151,7 +173,10 @@ pub fn resend(
         rows::revoke(conn, id, now)?;
         let invitee = invitee_of(&old)?;
         let response = responses::find(conn, &old.response_id)?;
-        let created = create_one(conn, env, &response, &invitee, Some(organizer_id), now)?;
+        let created = create_one(conn, env, &response, &invitee, by.user_id.as_deref(), now)?;
+        let object = Object::new("invitation", &created.id).in_assessment(&response.assessment_id);
+        let details = format!("{} (replaces {id})", created.email);
+        audit::record(conn, by, Action::InvitationResent, object, &details, now)?;
         Ok((old, created))
     })
 }
@@ -292,6 +317,7 @@ pub fn accept(
     conn: &mut DbConnection,
     secret: &str,
     how: Acceptance<'_>,
+    address: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(User, String), AcceptError> {
     // Hash before the transaction: it is slow and holds no lock.
@@ -303,6 +329,7 @@ pub fn accept(
     };
     conn.transaction(|conn| {
         let open = open(conn, secret, now)?.map_err(AcceptError::Link)?;
+        let new_account = matches!(how, Acceptance::NewAccount { .. });
         let user = match (how, open.account) {
             (Acceptance::NewAccount { name, .. }, None) => {
                 let id = store::new_id();
@@ -335,6 +362,22 @@ pub fn accept(
         responses::add_member(conn, &open.invitation.response_id, &user.id, now)?;
         responses::touch_opened(conn, &open.invitation.response_id, now)?;
         users::record_login(conn, &user.id, now)?;
+        let actor = Actor::user(&user.id, &user.email, address.map(str::to_owned));
+        let object =
+            Object::new("invitation", &open.invitation.id).in_assessment(&open.assessment.id);
+        let details = if new_account {
+            "new account"
+        } else {
+            "existing account"
+        };
+        audit::record(
+            conn,
+            &actor,
+            Action::InvitationAccepted,
+            object,
+            details,
+            now,
+        )?;
         Ok((user, open.invitation.response_id))
     })
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod analysis;
 pub mod assessments;
+pub mod audit;
 pub mod email;
 pub mod instruments;
 pub mod invitations;

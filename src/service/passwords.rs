@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 
 use super::accounts;
+use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, NewPassword};
@@ -27,17 +28,38 @@ pub fn request(
     base_url: &str,
     raw_email: &str,
     lang: Lang,
+    client: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let Ok(address) = EmailAddress::parse(raw_email) else {
         return Ok(());
     };
+    let action = Action::PasswordResetRequested;
     conn.transaction(|conn| {
         let Some(user) = store::users::find_by_email(conn, address.as_str())? else {
+            let actor = Actor::anonymous(address.as_str(), client.map(str::to_owned));
+            audit::record(
+                conn,
+                &actor,
+                action,
+                Object::default(),
+                "unknown account",
+                now,
+            )?;
             return Ok(());
         };
+        let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));
+        let object = Object::new("user", &user.id);
         if rows::count_since(conn, &user.id, now - Duration::hours(1))? >= MAX_PER_HOUR {
             tracing::info!(user = %user.id, "password reset asked too often; not sent");
+            audit::record(
+                conn,
+                &actor,
+                action,
+                object,
+                "hourly limit reached; not sent",
+                now,
+            )?;
             return Ok(());
         }
         let secret = token::new_secret();
@@ -73,6 +95,7 @@ pub fn request(
             &About::default(),
             now,
         )?;
+        audit::record(conn, &actor, action, object, "link sent", now)?;
         tracing::info!(user = %user.id, "password reset link queued");
         Ok(())
     })
@@ -111,6 +134,7 @@ pub fn complete(
     conn: &mut DbConnection,
     secret: &str,
     password: &NewPassword,
+    client: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Result<store::users::User, LinkProblem>, AppError> {
     // Hash before the transaction: it is slow and holds no lock.
@@ -124,6 +148,17 @@ pub fn complete(
         }
         rows::set_password_hash(conn, &reset.user_id, &hash)?;
         rows::close_all(conn, &reset.user_id, now)?;
-        Ok(Ok(store::users::find(conn, &reset.user_id)?))
+        let user = store::users::find(conn, &reset.user_id)?;
+        let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));
+        let object = Object::new("user", &user.id);
+        audit::record(
+            conn,
+            &actor,
+            Action::PasswordResetCompleted,
+            object,
+            "",
+            now,
+        )?;
+        Ok(Ok(user))
     })
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::Connection;
 
+use super::audit::{self, Action, Object};
 use super::email::{self, MailEnv};
 use super::instruments::InstrumentRegistry;
 use crate::domain::account::Role;
@@ -513,9 +514,10 @@ pub fn submit(
     conn: &mut DbConnection,
     env: MailEnv<'_>,
     ctx: &ResponseContext,
-    user_id: &str,
+    by: &audit::Actor,
     now: NaiveDateTime,
 ) -> Result<SubmitOutcome, AppError> {
+    let user_id = by.user_id.as_deref().unwrap_or_default();
     conn.transaction(|conn| {
         let answers = saved_answers(conn, ctx)?;
         let mechanisms = mechanism_rows::list_for_response(conn, &ctx.response.id)?;
@@ -531,6 +533,9 @@ pub fn submit(
                 &[Kind::Reminder.key(), Kind::FinalReminder.key()],
                 now,
             )?;
+            let object = Object::new("response", &ctx.response.id)
+                .in_assessment(&ctx.response.assessment_id);
+            audit::record(conn, by, Action::ResponseSubmitted, object, "", now)?;
         }
         Ok(SubmitOutcome::Submitted)
     })
@@ -543,6 +548,7 @@ pub fn reopen(
     env: MailEnv<'_>,
     response_id: &str,
     reason: &str,
+    by: &audit::Actor,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
     conn.transaction(|conn| {
@@ -550,6 +556,8 @@ pub fn reopen(
         if !rows::reopen(conn, response_id, reason, now)? {
             return Ok(false);
         }
+        let object = Object::new("response", response_id).in_assessment(&response.assessment_id);
+        audit::record(conn, by, Action::ResponseReopened, object, reason, now)?;
         let ctx = context_of(conn, env.instruments, response)?;
         email::queue_reopened(conn, env, &ctx, reason, now)?;
         Ok(true)

@@ -1,6 +1,7 @@
-//! Login throttling: too many failures for one account or from one address in a window means
-//! "try again later" (429 with Retry-After), whatever the password. Counted in the database so
-//! the limit holds across several instances.
+//! Login and password-reset throttling: too many failed logins (or reset requests) for one
+//! account or from one address in a window means "try again later" (429 with Retry-After),
+//! whatever the password and whether or not the account exists. Counted in the database so the
+//! limit holds across several instances.
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -13,8 +14,12 @@ pub const ACCOUNT_LIMIT: usize = 5;
 pub const ADDRESS_LIMIT: usize = 20;
 /// The window, in minutes.
 pub const WINDOW_MINUTES: i64 = 15;
+/// Password-reset requests allowed per typed email in the window (each request counts).
+pub const RESET_ACCOUNT_LIMIT: usize = 5;
+/// Password-reset requests allowed per client address in the window.
+pub const RESET_ADDRESS_LIMIT: usize = 20;
 
-/// The keys an attempt is counted under, with their limits.
+/// The keys a login attempt is counted under, with their limits.
 pub fn keys(email: &str, address: Option<&str>) -> Vec<(String, usize)> {
     let mut keys = vec![(
         format!("account:{}", email.trim().to_lowercase()),
@@ -22,6 +27,19 @@ pub fn keys(email: &str, address: Option<&str>) -> Vec<(String, usize)> {
     )];
     if let Some(address) = address {
         keys.push((format!("address:{address}"), ADDRESS_LIMIT));
+    }
+    keys
+}
+
+/// The keys a password-reset request is counted under (apart from the login's): the email as
+/// typed, known account or not, so the answer never tells whether an account exists.
+pub fn reset_keys(email: &str, address: Option<&str>) -> Vec<(String, usize)> {
+    let mut keys = vec![(
+        format!("reset-account:{}", email.trim().to_lowercase()),
+        RESET_ACCOUNT_LIMIT,
+    )];
+    if let Some(address) = address {
+        keys.push((format!("reset-address:{address}"), RESET_ADDRESS_LIMIT));
     }
     keys
 }
@@ -65,4 +83,23 @@ pub fn record_success(conn: &mut DbConnection, email: &str) -> Result<(), AppErr
         conn,
         &format!("account:{}", email.trim().to_lowercase()),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_and_reset_are_counted_apart() {
+        let login = keys(" Ana@Example.org", Some("192.0.2.1"));
+        let reset = reset_keys("ana@example.org ", Some("192.0.2.1"));
+        assert_eq!(login[0].0, "account:ana@example.org");
+        assert_eq!(reset[0].0, "reset-account:ana@example.org");
+        assert_eq!(
+            reset[1],
+            ("reset-address:192.0.2.1".into(), RESET_ADDRESS_LIMIT)
+        );
+        assert!(login.iter().all(|k| !reset.contains(k)));
+        assert_eq!(reset_keys("a@b.example", None).len(), 1);
+    }
 }

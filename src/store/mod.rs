@@ -4,6 +4,7 @@
 //! workers, and the service layer owns transactions.
 
 pub mod assessments;
+pub mod audit;
 pub mod bulk;
 pub mod instruments;
 pub mod invitations;

@@ -240,3 +240,18 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Text>,
+        actor_email -> Text,
+        action -> Text,
+        object_type -> Nullable<Text>,
+        object_id -> Nullable<Text>,
+        assessment_id -> Nullable<Text>,
+        details -> Text,
+        client_address -> Nullable<Text>,
+    }
+}

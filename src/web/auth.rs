@@ -6,12 +6,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::context::{self, Ctx, safe_next};
+use super::audit::ClientAddress;
+use super::context::{self, Ctx, CurrentUser, safe_next};
 use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::{self, accounts, throttle};
+use crate::service::{self, accounts, audit, throttle};
+use diesel::Connection;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -90,15 +92,16 @@ pub async fn login(
         return fail(ctx, "login.failed", String::new(), next);
     }
     let (email, password) = (form.email.clone(), form.password);
-    // The peer address, not a forwarded header a client could forge.
-    let address = req.peer_addr().map(|a| a.ip().to_string());
+    // The peer address, or behind a trusted proxy the address it saw (never a header a client
+    // could forge).
+    let address = super::audit::client_address(&req);
     let keys = throttle::keys(&email, address.as_deref());
     let now = state.clock.now();
     let outcome = db(&state, move |conn| {
         if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
             return Ok(Err(wait));
         }
-        let user = accounts::authenticate(conn, &email, &password, now)?;
+        let user = accounts::authenticate(conn, &email, &password, address.as_deref(), now)?;
         match &user {
             Some(_) => throttle::record_success(conn, &email)?,
             None => throttle::record_failure(conn, &keys, now)?,
@@ -139,10 +142,27 @@ pub async fn login(
     }
 }
 
-pub async fn logout(session: Session) -> HttpResponse {
+pub async fn logout(
+    user: Option<CurrentUser>,
+    client: ClientAddress,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = user {
+        let actor = client.actor(&user);
+        let now = state.clock.now();
+        db(&state, move |conn| {
+            let id = actor.user_id.clone().unwrap_or_default();
+            let object = audit::Object::new("user", &id);
+            conn.transaction(|conn| {
+                audit::record(conn, &actor, audit::Action::Logout, object, "", now)
+            })
+        })
+        .await?;
+    }
     context::log_out(&session);
     context::flash(&session, "login.logged_out");
-    see_other("/login")
+    Ok(see_other("/login"))
 }
 
 #[derive(Template)]
@@ -213,6 +233,7 @@ pub async fn setup(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: Session,
+    client: ClientAddress,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -241,6 +262,7 @@ pub async fn setup(
             &name,
             &password,
             true,
+            client.0.as_deref(),
             service::now(),
         ))
     })

@@ -283,11 +283,13 @@ pub struct ExportPath {
 pub async fn export(
     ctx: Ctx,
     Organizer(user): Organizer,
+    client: super::audit::ClientAddress,
     state: web::Data<AppState>,
     path: web::Path<ExportPath>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
+    super::audit::record_export(&state, &user, &client, &path.id, &path.file).await?;
     let selection = query.into_inner().selection();
     let lang = ctx.lang;
     tracing::info!(user = %user.id, assessment = %path.id, file = %path.file, "export");

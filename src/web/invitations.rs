@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::audit::ClientAddress;
 use super::context::{self, Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
@@ -100,6 +101,7 @@ struct CreatedPage {
 pub async fn invite(
     ctx: Ctx,
     Organizer(organizer): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Bytes,
@@ -179,16 +181,9 @@ pub async fn invite(
     let now = state.clock.now();
     let org_id = chosen.id.clone();
     let app = state.clone();
+    let by = client.actor(&organizer);
     let created = db(&state, move |conn| {
-        invitations::invite(
-            conn,
-            app.mail_env(),
-            &id,
-            &org_id,
-            &invitees,
-            &organizer.id,
-            now,
-        )
+        invitations::invite(conn, app.mail_env(), &id, &org_id, &invitees, &by, now)
     })
     .await?;
     tracing::info!(assessment = %assessment.id, organization = %chosen.id, count = created.len(), "invitations created");
@@ -211,7 +206,8 @@ pub async fn invite(
 }
 
 pub async fn revoke(
-    _: Organizer,
+    Organizer(organizer): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -219,8 +215,9 @@ pub async fn revoke(
     let id = path.into_inner();
     let now = state.clock.now();
     let lookup = id.clone();
+    let by = client.actor(&organizer);
     let assessment_id = db(&state, move |conn| {
-        invitations::revoke(conn, &lookup, now)?;
+        invitations::revoke(conn, &lookup, &by, now)?;
         let invitation = store::invitations::find(conn, &lookup)?;
         Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
     })
@@ -234,14 +231,16 @@ pub async fn revoke(
 pub async fn resend(
     ctx: Ctx,
     Organizer(organizer): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let app = state.clone();
+    let by = client.actor(&organizer);
     let (assessment_id, organization, created) = db(&state, move |conn| {
-        let (old, created) = invitations::resend(conn, app.mail_env(), &id, &organizer.id, now)?;
+        let (old, created) = invitations::resend(conn, app.mail_env(), &id, &by, now)?;
         let response = store::responses::find(conn, &old.response_id)?;
         let organization = store::organizations::find(conn, &response.organization_id)?;
         Ok((response.assessment_id, organization.name, created))
@@ -328,6 +327,7 @@ pub struct AcceptForm {
 
 pub async fn accept(
     ctx: Ctx,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -373,7 +373,13 @@ pub async fn accept(
                     password: &password,
                 },
             };
-            Ok(invitations::accept(conn, &secret, how, now))
+            Ok(invitations::accept(
+                conn,
+                &secret,
+                how,
+                client.0.as_deref(),
+                now,
+            ))
         })
         .await?;
         match result {

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod assessments;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod context;
@@ -275,6 +276,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(passwords::reset_page),
         )
         .route("/password/reset/{token}", web::post().to(passwords::reset))
+        .route("/organizer/audit", web::get().to(audit::page))
+        .route("/organizer/audit.csv", web::get().to(audit::csv))
         .route("/organizer/emails", web::get().to(email::failures))
         .route("/organizer/emails/{id}/retry", web::post().to(email::retry))
         .route(

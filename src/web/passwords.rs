@@ -7,12 +7,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::audit::ClientAddress;
 use super::context::{self, Ctx};
 use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::NewPassword;
 use crate::error::AppError;
 use crate::service::passwords::{self, LinkProblem};
+use crate::service::throttle;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 
 #[derive(Template)]
 #[template(path = "password_forgot.html")]
@@ -22,6 +25,8 @@ struct ForgotPage {
     /// The request was taken: the same words whether the account exists or not.
     sent: bool,
     minutes: i64,
+    /// Too many requests: the message above the form.
+    error: Option<String>,
 }
 
 pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -32,6 +37,7 @@ pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
             email: String::new(),
             sent: false,
             minutes: passwords::VALID_MINUTES,
+            error: None,
         },
     )
 }
@@ -45,21 +51,61 @@ pub struct ForgotForm {
 /// Longest address looked at; anything longer cannot be an account's.
 const MAX_EMAIL_LEN: usize = 1000;
 
+/// Every request counts against the typed email and the client address, whether or not an
+/// account has that email; over the limit the answer is 429 with Retry-After, for any email.
 pub async fn forgot(
     ctx: Ctx,
     state: web::Data<AppState>,
+    client: ClientAddress,
     form: web::Form<ForgotForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = form.into_inner().email;
-    if email.len() <= MAX_EMAIL_LEN {
-        let now = state.clock.now();
-        let lang = ctx.lang;
-        let app = state.clone();
-        let raw = email.clone();
-        db(&state, move |conn| {
-            passwords::request(conn, &app.config.base_url, &raw, lang, now)
-        })
-        .await?;
+    let now = state.clock.now();
+    let lang = ctx.lang;
+    let app = state.clone();
+    let raw = email.clone();
+    let address = client.0;
+    let mut keys = throttle::reset_keys(&email, address.as_deref());
+    if email.len() > MAX_EMAIL_LEN {
+        // Cannot be an account's: counted by address only.
+        keys.remove(0);
+    }
+    let throttled = db(&state, move |conn| {
+        if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
+            return Ok(Some(wait));
+        }
+        throttle::record_failure(conn, &keys, now)?;
+        if raw.len() <= MAX_EMAIL_LEN {
+            passwords::request(
+                conn,
+                &app.config.base_url,
+                &raw,
+                lang,
+                address.as_deref(),
+                now,
+            )?;
+        }
+        Ok(None)
+    })
+    .await?;
+    if let Some(wait) = throttled {
+        tracing::warn!(retry_after = wait, "password reset throttled");
+        let minutes = ((wait + 59) / 60).to_string();
+        let error = ctx.ta("audit.reset_throttled", "n", &minutes);
+        let mut response = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &ForgotPage {
+                ctx,
+                email,
+                sent: false,
+                minutes: passwords::VALID_MINUTES,
+                error: Some(error),
+            },
+        )?;
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        return Ok(response);
     }
     render(
         StatusCode::OK,
@@ -68,6 +114,7 @@ pub async fn forgot(
             email,
             sent: true,
             minutes: passwords::VALID_MINUTES,
+            error: None,
         },
     )
 }
@@ -120,6 +167,7 @@ pub async fn reset(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: Session,
+    client: ClientAddress,
     path: web::Path<String>,
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -145,7 +193,7 @@ pub async fn reset(
         );
     };
     let user = db(&state, move |conn| {
-        passwords::complete(conn, &token, &password, now)
+        passwords::complete(conn, &token, &password, client.0.as_deref(), now)
     })
     .await?
     .map_err(invalid_link)?;

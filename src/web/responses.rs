@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::audit::ClientAddress;
 use super::context::{self, Ctx, CurrentUser, Organizer};
 use super::{AppState, db, render, see_other};
 use crate::domain::Lang;
@@ -1522,6 +1523,7 @@ pub async fn review(
 pub async fn submit(
     ctx: Ctx,
     user: CurrentUser,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -1529,10 +1531,10 @@ pub async fn submit(
     let response = open_for_edit(&state, &user, &path).await?;
     let now = state.clock.now();
     let submitting = response.clone();
-    let user_id = user.id.clone();
+    let by = client.actor(&user);
     let app = state.clone();
     let outcome = db(&state, move |conn| {
-        service::submit(conn, app.mail_env(), &submitting, &user_id, now)
+        service::submit(conn, app.mail_env(), &submitting, &by, now)
     })
     .await?;
     match outcome {
@@ -1571,6 +1573,7 @@ pub const REOPEN_REASON_MAX: usize = 1000;
 pub async fn reopen(
     ctx: Ctx,
     Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -1590,8 +1593,9 @@ pub async fn reopen(
     let id = response.response.id.clone();
     let trimmed = reason.trim().to_owned();
     let app = state.clone();
+    let by = client.actor(&user);
     let reopened = db(&state, move |conn| {
-        service::reopen(conn, app.mail_env(), &id, &trimmed, now)
+        service::reopen(conn, app.mail_env(), &id, &trimmed, &by, now)
     })
     .await?;
     if !reopened {

@@ -101,6 +101,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
         "/organizer/assessments/{id}/export/{file}",
         Rule::Organizer,
     ),
+    ("GET", "/organizer/audit", Rule::Organizer),
+    ("GET", "/organizer/audit.csv", Rule::Organizer),
     ("GET", "/organizer/emails", Rule::Organizer),
     ("POST", "/organizer/emails/{id}/retry", Rule::Organizer),
     (

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod analysis;
+mod audit;
 mod authz;
 mod cli;
 mod demo;

@@ -246,7 +246,7 @@ pub fn create_account(conn: &mut DbConnection, email: &str, name: &str, role: Ro
     match role {
         Role::Organizer => {
             let password = NewPassword::parse(PASSWORD).expect("password");
-            accounts::create_organizer(conn, &email, &name, &password, false, service::now())
+            accounts::create_organizer(conn, &email, &name, &password, false, None, service::now())
                 .expect("create organizer");
         }
         Role::Representative => {

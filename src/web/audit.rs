@@ -1,0 +1,441 @@
+//! The audit log in the web layer: the client address of a request (behind trusted proxies too),
+//! the organizers' page that browses and filters the log, and its CSV export.
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::analysis::Pager;
+use super::context::{Ctx, CurrentUser, Organizer};
+use super::{AppState, db, render};
+use crate::error::AppError;
+use crate::i18n::tr;
+use crate::service::audit::{self as service, Action, Actor, FilterInput, FilterProblems};
+use crate::store;
+use crate::store::audit::AuditEntry;
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+/// X-Forwarded-For entry that is not a trusted proxy. A forwarded entry that is not an IP address
+/// is not believed (the peer is used).
+pub fn resolve_address(
+    peer: Option<IpAddr>,
+    forwarded_for: &[&str],
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|header| header.split(','))
+        .map(str::trim)
+        .filter(|hop| !hop.is_empty());
+    for hop in hops.rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}
+
+/// The client address of a request, as text (see [`resolve_address`]).
+pub fn client_address(req: &HttpRequest) -> Option<String> {
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.trusted_proxies.clone())
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    resolve_address(req.peer_addr().map(|a| a.ip()), &forwarded, &trusted).map(|ip| ip.to_string())
+}
+
+/// The client address, as a handler argument.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddress(pub Option<String>);
+
+impl FromRequest for ClientAddress {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<ClientAddress, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ClientAddress(client_address(req))))
+    }
+}
+
+impl ClientAddress {
+    /// A logged-in user acting from this address.
+    pub fn actor(&self, user: &CurrentUser) -> Actor {
+        Actor::user(&user.id, &user.email, self.0.clone())
+    }
+
+    /// Someone not logged in (or not yet), known by what they typed.
+    pub fn anonymous(&self, email: &str) -> Actor {
+        Actor::anonymous(email, self.0.clone())
+    }
+}
+
+/// The files `exports::export` serves; any other name is a 404 and is not recorded.
+const EXPORT_FILES: [&str; 7] = [
+    "matrix.csv",
+    "mechanisms.csv",
+    "flows.csv",
+    "domains.csv",
+    "answers.csv",
+    "workbook.xlsx",
+    "assessment.json",
+];
+
+/// Records an export of an assessment (kind in the details) before it is served. An unknown
+/// assessment is a 404 and writes nothing.
+pub async fn record_export(
+    state: &AppState,
+    user: &CurrentUser,
+    client: &ClientAddress,
+    assessment_id: &str,
+    file: &str,
+) -> Result<(), AppError> {
+    if !EXPORT_FILES.contains(&file) {
+        return Ok(());
+    }
+    let actor = client.actor(user);
+    let (id, file) = (assessment_id.to_owned(), file.to_owned());
+    let now = state.clock.now();
+    db(state, move |conn| {
+        use diesel::Connection;
+        conn.transaction(|conn| {
+            store::assessments::find(conn, &id)?;
+            service::record(
+                conn,
+                &actor,
+                Action::Export,
+                service::Object::new("assessment", &id).in_assessment(&id),
+                &file,
+                now,
+            )
+        })
+    })
+    .await
+}
+
+/// One row of the page, ready to show.
+pub struct EntryView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub assessment: String,
+    pub details: String,
+    pub address: String,
+}
+
+/// One choice of a select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    ctx: Ctx,
+    input: FilterInput,
+    errors: super::forms::FormErrors,
+    actions: Vec<Choice>,
+    assessments: Vec<Choice>,
+    entries: Vec<EntryView>,
+    pager: Option<Pager>,
+    csv_url: String,
+}
+
+fn object_label(lang: crate::domain::Lang, entry: &AuditEntry) -> String {
+    let kind = match entry.object_type.as_deref() {
+        Some("user") => tr(lang, "audit.object.user"),
+        Some("invitation") => tr(lang, "audit.object.invitation"),
+        Some("response") => tr(lang, "audit.object.response"),
+        Some("assessment") => tr(lang, "audit.object.assessment"),
+        Some(other) => other.to_owned().into(),
+        None => return String::new(),
+    };
+    match entry.object_id.as_deref() {
+        Some(id) => format!("{kind} {id}"),
+        None => kind.into_owned(),
+    }
+}
+
+fn action_label(lang: crate::domain::Lang, key: &str) -> String {
+    match Action::parse(key) {
+        Some(action) => tr(lang, &action.label_key()).into_owned(),
+        None => key.to_owned(),
+    }
+}
+
+fn timestamp(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The filter as query pairs (for page links and the CSV link), without empty values.
+fn query_of(input: &FilterInput, page: Option<i64>) -> String {
+    let page = page.map(|p| p.to_string());
+    let pairs: Vec<(&str, &str)> = [
+        ("action", input.action.as_str()),
+        ("actor", input.actor.as_str()),
+        ("from", input.from.as_str()),
+        ("to", input.to.as_str()),
+        ("assessment", input.assessment.as_str()),
+        ("page", page.as_deref().unwrap_or_default()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+fn form_errors(ctx: &Ctx, problems: &FilterProblems) -> super::forms::FormErrors {
+    let mut errors = super::forms::FormErrors::default();
+    for (field, key) in problems {
+        errors.add(field, ctx.t(key).into_owned());
+    }
+    errors
+}
+
+/// `/organizer/audit`: the log, newest first, 100 a page, with its filters.
+pub async fn page(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    query: web::Query<FilterInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = query.into_inner();
+    let parsed = service::parse_filter(&input);
+    let filter = parsed.as_ref().ok().map(|(f, p)| (f.clone(), *p));
+    let (assessments, found) = db(&state, move |conn| {
+        let assessments = store::assessments::list(conn)?;
+        let found = match filter {
+            Some((filter, page)) => Some(service::page(conn, &filter, page)?),
+            None => None,
+        };
+        Ok((assessments, found))
+    })
+    .await?;
+    let lang = ctx.lang;
+    let titles: HashMap<String, String> = assessments
+        .iter()
+        .map(|a| (a.id.clone(), a.title(lang).to_owned()))
+        .collect();
+    let assessment_choices = assessments
+        .iter()
+        .map(|a| Choice {
+            value: a.id.clone(),
+            label: a.title(lang).to_owned(),
+        })
+        .collect();
+    let actions = Action::ALL
+        .into_iter()
+        .map(|a| Choice {
+            value: a.key().to_owned(),
+            label: tr(lang, &a.label_key()).into_owned(),
+        })
+        .collect();
+    let csv_url = with_query("/organizer/audit.csv", &query_of(&input, None));
+    let (status, errors, entries, pager) = match (parsed, found) {
+        (Ok(_), Some(found)) => {
+            let pager = Pager::new(
+                usize::try_from(found.total).unwrap_or(0),
+                usize::try_from(service::PAGE_SIZE).unwrap_or(100),
+                usize::try_from(found.page).ok(),
+                |n| with_query("/organizer/audit", &query_of(&input, i64::try_from(n).ok())),
+            );
+            let entries = found
+                .entries
+                .iter()
+                .map(|e| EntryView {
+                    at: timestamp(e.at),
+                    actor: e.actor_email.clone(),
+                    action: action_label(lang, &e.action),
+                    object: object_label(lang, e),
+                    assessment: e
+                        .assessment_id
+                        .as_ref()
+                        .map(|id| titles.get(id).cloned().unwrap_or_else(|| id.clone()))
+                        .unwrap_or_default(),
+                    details: e.details.clone(),
+                    address: e.client_address.clone().unwrap_or_default(),
+                })
+                .collect();
+            (
+                StatusCode::OK,
+                super::forms::FormErrors::default(),
+                entries,
+                Some(pager),
+            )
+        }
+        (Err(problems), _) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form_errors(&ctx, &problems),
+            Vec::new(),
+            None,
+        ),
+        (Ok(_), None) => return Err(AppError::internal("audit page without rows")),
+    };
+    render(
+        status,
+        &AuditPage {
+            ctx,
+            input,
+            errors,
+            actions,
+            assessments: assessment_choices,
+            entries,
+            pager,
+            csv_url,
+        },
+    )
+}
+
+/// Name of the downloaded file.
+const CSV_FILE: &str = "audit.csv";
+
+/// `/organizer/audit.csv`: every row the filter selects, newest first; the export is itself
+/// recorded. Cells a spreadsheet would run as formulas are neutralised.
+pub async fn csv(
+    ctx: Ctx,
+    Organizer(user): Organizer,
+    client: ClientAddress,
+    state: web::Data<AppState>,
+    query: web::Query<FilterInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = query.into_inner();
+    let filter = match service::parse_filter(&input) {
+        Ok((filter, _)) => filter,
+        // The page shows the same filter with its messages.
+        Err(_) => return page(ctx, Organizer(user), state, web::Query(input)).await,
+    };
+    let actor = client.actor(&user);
+    let now = state.clock.now();
+    let entries = db(&state, move |conn| {
+        service::export(conn, &filter, &actor, now)
+    })
+    .await?;
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    let header = [
+        "at",
+        "actor_user_id",
+        "actor_email",
+        "action",
+        "object_type",
+        "object_id",
+        "assessment_id",
+        "details",
+        "client_address",
+    ];
+    writer.write_record(header).map_err(AppError::internal)?;
+    for e in &entries {
+        let row = [
+            e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            e.actor_user_id.clone().unwrap_or_default(),
+            e.actor_email.clone(),
+            e.action.clone(),
+            e.object_type.clone().unwrap_or_default(),
+            e.object_id.clone().unwrap_or_default(),
+            e.assessment_id.clone().unwrap_or_default(),
+            e.details.clone(),
+            e.client_address.clone().unwrap_or_default(),
+        ];
+        writer
+            .write_record(row.iter().map(|cell| super::exports::neutralize(cell)))
+            .map_err(AppError::internal)?;
+    }
+    let body = writer.into_inner().map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{CSV_FILE}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        assert_eq!(
+            resolve_address(Some(ip("203.0.113.7")), &["198.51.100.1"], &[]),
+            Some(ip("203.0.113.7"))
+        );
+        assert_eq!(resolve_address(None, &[], &[]), None);
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_client() {
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // A client may forge the left part; the right-most untrusted entry is what our proxy saw.
+        assert_eq!(
+            resolve_address(
+                Some(ip("10.0.0.1")),
+                &["6.6.6.6, 203.0.113.7", "10.0.0.2"],
+                &trusted
+            ),
+            Some(ip("203.0.113.7"))
+        );
+        // Nothing forwarded, or only proxies: the peer.
+        assert_eq!(
+            resolve_address(Some(ip("10.0.0.1")), &[], &trusted),
+            Some(ip("10.0.0.1"))
+        );
+        assert_eq!(
+            resolve_address(Some(ip("10.0.0.1")), &["10.0.0.2"], &trusted),
+            Some(ip("10.0.0.1"))
+        );
+        // Garbage is not believed.
+        assert_eq!(
+            resolve_address(Some(ip("10.0.0.1")), &["1.2.3.4, nonsense"], &trusted),
+            Some(ip("10.0.0.1"))
+        );
+        // A peer that is not trusted cannot choose its address by header.
+        assert_eq!(
+            resolve_address(Some(ip("203.0.113.9")), &["1.2.3.4"], &trusted),
+            Some(ip("203.0.113.9"))
+        );
+    }
+
+    #[test]
+    fn page_links_keep_the_filter() {
+        let input = FilterInput {
+            action: "login".into(),
+            actor: "ana maría".into(),
+            ..FilterInput::default()
+        };
+        assert_eq!(
+            query_of(&input, Some(2)),
+            "action=login&actor=ana+mar%C3%ADa&page=2"
+        );
+        assert_eq!(with_query("/organizer/audit", ""), "/organizer/audit");
+    }
+}
