@@ -1182,6 +1182,16 @@ pub(crate) mod proptests {
 
     pub(crate) const CASES: u32 = 256;
 
+    /// 256 cases; a failure is reported with its minimal input rather than written to a
+    /// `proptest-regressions/` folder (a case worth keeping becomes a plain unit test).
+    pub(crate) fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: CASES,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
     pub(crate) static FORUM: LazyLock<Instrument> =
         LazyLock::new(|| forum_instrument().expect("the forum instrument loads"));
 
@@ -1312,7 +1322,7 @@ pub(crate) mod proptests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
+        #![proptest_config(config())]
 
         #[test]
         fn any_posted_values_never_panic_and_errors_match_the_kind(

@@ -541,7 +541,13 @@ mod proptests {
 
     use super::*;
 
-    const CASES: u32 = 256;
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
 
     fn sectors() -> Vec<SectorOption> {
         [
@@ -751,7 +757,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
+        #![proptest_config(config())]
 
         #[test]
         fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {

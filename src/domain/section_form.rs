@@ -300,7 +300,7 @@ mod proptests {
     use proptest::sample::select;
 
     use super::*;
-    use crate::domain::answers::proptests::{CASES, FORUM, posted, typed_text, valid_answer};
+    use crate::domain::answers::proptests::{FORUM, config, posted, typed_text, valid_answer};
     use crate::domain::instrument::ItemKind;
 
     /// The sections that have a form of slots (items and the grid).
@@ -418,7 +418,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
+        #![proptest_config(config())]
 
         #[test]
         fn repeated_keys_keep_every_value_in_order(
