@@ -22,9 +22,12 @@ pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    // Text that is not UTF-8 once decoded would reach the handlers as U+FFFD and be stored.
-    if !decodes_to_utf8(req.query_string().as_bytes()) {
-        return Ok(req.error_response(AppError::BadRequest("query is not UTF-8".into())));
+    // Text that is not UTF-8 once decoded would reach the handlers as U+FFFD and be stored; a NUL
+    // is refused by PostgreSQL in any text (a 500 where the request is at fault).
+    if !decodes_to_text(req.path().as_bytes()) || !decodes_to_text(req.query_string().as_bytes()) {
+        return Ok(req.error_response(AppError::BadRequest(
+            "path or query is not UTF-8 text".into(),
+        )));
     }
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -63,8 +66,8 @@ pub async fn guard(
             message_key: "hostile.unsupported_media_type",
         }));
     }
-    if is_form(&req) && !decodes_to_utf8(&body) {
-        return Ok(req.error_response(AppError::BadRequest("form is not UTF-8".into())));
+    if is_form(&req) && !decodes_to_text(&body) {
+        return Ok(req.error_response(AppError::BadRequest("form is not UTF-8 text".into())));
     }
 
     let provided = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
@@ -108,8 +111,9 @@ fn is_form(req: &ServiceRequest) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// Whether url-encoded bytes (a query or a form body) decode to UTF-8 text: what browsers send.
-fn decodes_to_utf8(encoded: &[u8]) -> bool {
+/// Whether url-encoded bytes (a path, a query or a form body) decode to UTF-8 text without NUL:
+/// what browsers send.
+fn decodes_to_text(encoded: &[u8]) -> bool {
     let hex = |b: u8| char::from(b).to_digit(16);
     let mut decoded = Vec::with_capacity(encoded.len());
     let mut i = 0;
@@ -129,7 +133,7 @@ fn decodes_to_utf8(encoded: &[u8]) -> bool {
             }
         }
     }
-    std::str::from_utf8(&decoded).is_ok()
+    !decoded.contains(&0) && std::str::from_utf8(&decoded).is_ok()
 }
 
 #[cfg(test)]
@@ -137,14 +141,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_url_encoded_utf8_passes() {
-        assert!(decodes_to_utf8(b""));
-        assert!(decodes_to_utf8(b"a=1&b=Pan%C3%A1+m%C3%A1&c=%25&d=%zz&e=%"));
-        assert!(decodes_to_utf8("v=ñ".as_bytes()));
-        assert!(!decodes_to_utf8(b"a=%FF"));
-        assert!(!decodes_to_utf8(b"a=%C3%28"));
-        assert!(!decodes_to_utf8(b"%C3&%A9=x"));
-        assert!(!decodes_to_utf8(b"a=\xff\xfe"));
-        assert!(!decodes_to_utf8(b"a=%ED%A0%80"), "a UTF-16 surrogate");
+    fn only_url_encoded_utf8_text_without_nul_passes() {
+        assert!(decodes_to_text(b""));
+        assert!(decodes_to_text(b"a=1&b=Pan%C3%A1+m%C3%A1&c=%25&d=%zz&e=%"));
+        assert!(decodes_to_text("v=ñ".as_bytes()));
+        assert!(!decodes_to_text(b"a=%FF"));
+        assert!(!decodes_to_text(b"a=%C3%28"));
+        assert!(!decodes_to_text(b"%C3&%A9=x"));
+        assert!(!decodes_to_text(b"a=\xff\xfe"));
+        assert!(!decodes_to_text(b"a=%ED%A0%80"), "a UTF-16 surrogate");
+        assert!(!decodes_to_text(b"a=1%00"));
+        assert!(!decodes_to_text(b"/organizer/organizations/%00/edit"));
+        assert!(!decodes_to_text(b"a=\0"));
     }
 }

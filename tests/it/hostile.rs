@@ -359,6 +359,38 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
                 ),
             ),
         ),
+        attempt(
+            "a NUL as the organization of an invitation",
+            raw_form(
+                org,
+                &invitations,
+                format!(
+                    "csrf_token={org_token}&organization=%00&name_0=Ana&email_0=ana%40x.pa\
+                     &lang_0=es"
+                ),
+            ),
+        ),
+        attempt(
+            "a NUL as a partner organization",
+            raw_form(
+                &rep,
+                &mechanisms,
+                format!(
+                    "csrf_token={t}&version=0&v.name=Nul&partner_org=%00&v.direction=provide\
+                     &v.domains=asylum&v.status=active"
+                ),
+            ),
+        ),
+        attempt(
+            "a NUL as the organization of a reminder",
+            raw_form(
+                org,
+                &app.url(&format!(
+                    "/organizer/assessments/{assessment}/reminders/send"
+                )),
+                format!("csrf_token={org_token}&organization=%00"),
+            ),
+        ),
         // Wrong content types: a valid save in a body that is not declared as a form.
         attempt(
             "a form body sent as text/plain",
@@ -507,6 +539,9 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
         (org, "/organizer/assessments/1e400/matrix".to_owned()),
         (org, "/organizer/assessments/%FF/network".to_owned()),
         (org, "/organizer/organizations/%00/edit".to_owned()),
+        (org, "/organizer/assessments/%00".to_owned()),
+        (&rep, "/responses/%00/review".to_owned()),
+        (&rep, format!("/responses/{response}/mechanisms/%00")),
         (org, "/organizer?lang=%FF".to_owned()),
         (&rep, format!("/responses/{response}?lang=%ED%A0%80")),
         (&rep, "/responses/99999999999999999999".to_owned()),
@@ -519,6 +554,7 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
     }
 
     let count = attempts.len();
+    println!("hostile requests: {count}");
     let mut wrong = Vec::new();
     for Attempt { what, request } in attempts {
         let answer = request.send().await.expect("an answer");
@@ -958,6 +994,7 @@ async fn payloads_in_every_free_text_field_come_back_escaped_on_every_page_email
             }
         }
     }
+    println!("XSS sweep: {swept} page loads, payloads shown on {shown}");
     // The sweep is worth something only if the payloads were on the pages, escaped.
     assert!(
         shown * 10 >= swept * 8,
@@ -985,6 +1022,7 @@ async fn payloads_in_every_free_text_field_come_back_escaped_on_every_page_email
         .unwrap();
     assert!(report.sent >= 5, "{report:?}");
     let mails = sink.received();
+    println!("XSS sweep: {} emails", mails.len());
     let mut kinds = std::collections::BTreeSet::new();
     for mail in &mails {
         let html = mail.html();
