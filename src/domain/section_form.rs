@@ -288,3 +288,263 @@ mod tests {
         );
     }
 }
+
+/// Property tests of reading a posted section form: any field names and values (unicode, junk,
+/// repeated keys) never panic; every slot the form lists ends up either changed or with its own
+/// error; a valid generated form reads back to the answers it was made from.
+#[cfg(test)]
+mod proptests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    use super::*;
+    use crate::domain::answers::proptests::{FORUM, config, posted, typed_text, valid_answer};
+    use crate::domain::instrument::ItemKind;
+
+    /// The sections that have a form of slots (items and the grid).
+    fn form_sections() -> Vec<&'static Section> {
+        FORUM
+            .sections
+            .iter()
+            .filter(|s| !matches!(s.body, SectionBody::Mechanisms(_)))
+            .collect()
+    }
+
+    fn slot_keys(section: &'static Section) -> Vec<String> {
+        slots(&FORUM, section).into_iter().map(|s| s.key).collect()
+    }
+
+    /// A field name a client might send: ours, near misses, bracketed junk, anything.
+    fn field_name(section: &'static Section) -> BoxedStrategy<String> {
+        let keys = slot_keys(section);
+        let others: Vec<String> = form_sections()
+            .into_iter()
+            .flat_map(slot_keys)
+            .take(200)
+            .collect();
+        prop_oneof![
+            Just(SHOWN_FIELD.to_string()),
+            select(keys.clone()).prop_map(|k| format!("{VALUE_PREFIX}{k}")),
+            select(keys).prop_map(|k| format!("{EVIDENCE_PREFIX}{k}")),
+            select(others).prop_map(|k| format!("{VALUE_PREFIX}{k}")),
+            "[ve]\\.[a-z._\\[\\]]{0,30}",
+            "\\PC{0,20}",
+            ".{0,20}",
+            (1usize..50).prop_map(|n| "a[b]".repeat(n)),
+        ]
+        .boxed()
+    }
+
+    /// A value: a slot key (for `_items`), a plausible answer, or anything.
+    fn field_value(section: &'static Section) -> BoxedStrategy<String> {
+        prop_oneof![
+            select(slot_keys(section)),
+            Just("2".to_string()),
+            Just("na".to_string()),
+            Just("yes".to_string()),
+            Just("1e400".to_string()),
+            Just("99999999999999999999".to_string()),
+            ".{0,40}",
+            "\\PC{0,40}",
+        ]
+        .boxed()
+    }
+
+    fn hostile_form() -> impl Strategy<Value = (&'static Section, Vec<(String, String)>)> {
+        select(form_sections()).prop_flat_map(|section| {
+            let pair = (field_name(section), field_value(section));
+            (Just(section), proptest::collection::vec(pair, 0..40))
+        })
+    }
+
+    /// For each slot of a section, maybe a valid answer, and maybe evidence for maturity items.
+    type Generated = Vec<(String, Option<AnswerValue>, Option<String>)>;
+
+    fn valid_form() -> impl Strategy<Value = (&'static Section, Generated)> {
+        select(form_sections()).prop_flat_map(|section| {
+            let per_slot: Vec<_> = slots(&FORUM, section)
+                .into_iter()
+                .map(|slot| {
+                    let evidence = if slot.item.is_maturity() {
+                        proptest::option::of(typed_text(200, true)).boxed()
+                    } else {
+                        Just(None).boxed()
+                    };
+                    (
+                        Just(slot.key),
+                        proptest::option::of(valid_answer(slot.item)),
+                        evidence,
+                    )
+                })
+                .collect();
+            (Just(section), per_slot)
+        })
+    }
+
+    /// A value for `item` that the form must refuse (never blank, never valid).
+    fn invalid_raw(item: &Item) -> BoxedStrategy<Vec<String>> {
+        match &item.kind {
+            ItemKind::Maturity { .. } => prop_oneof![
+                Just("5".to_string()),
+                Just("-1".to_string()),
+                Just("04".to_string()),
+                "[a-z]{3,10}",
+                Just("99999999999999999999".to_string()),
+            ]
+            .prop_map(|v| vec![v])
+            .boxed(),
+            ItemKind::SingleChoice { .. } => prop_oneof![
+                "zz[a-z]{1,10}".prop_map(|v| vec![v]),
+                Just(vec!["yes".to_string(), "no".to_string()]),
+            ]
+            .boxed(),
+            ItemKind::MultipleChoice { .. } => "zz[a-z]{1,10}".prop_map(|v| vec![v]).boxed(),
+            ItemKind::YesNo => "(si|true|1|zz[a-z]{0,5})".prop_map(|v| vec![v]).boxed(),
+            ItemKind::Number { .. } => prop_oneof![
+                Just("1e400".to_string()),
+                Just("99999999999999999999".to_string()),
+                Just("-1".to_string()),
+                Just("12.5".to_string()),
+                Just("1,234".to_string()),
+                "[a-z]{1,8}",
+            ]
+            .prop_map(|v| vec![v])
+            .boxed(),
+            ItemKind::Text { max_length, .. } => Just(vec!["x".repeat(max_length + 1)]).boxed(),
+            ItemKind::Partner => Just(vec!["org:".to_string()]).boxed(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn repeated_keys_keep_every_value_in_order(
+            pairs in proptest::collection::vec(("[ab_.]{1,3}", "\\PC{0,5}"), 0..30)
+        ) {
+            let grouped = group_fields(pairs.clone());
+            prop_assert_eq!(grouped.values().map(Vec::len).sum::<usize>(), pairs.len());
+            for (name, values) in &grouped {
+                let expected: Vec<&String> =
+                    pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+                prop_assert_eq!(values.iter().collect::<Vec<_>>(), expected);
+            }
+        }
+
+        #[test]
+        fn any_posted_form_never_panics_and_each_listed_slot_is_changed_or_in_error(
+            (section, pairs) in hostile_form()
+        ) {
+            let fields = group_fields(pairs);
+            let keys: BTreeSet<String> = slot_keys(section).into_iter().collect();
+            match read_section_form(&FORUM, section, &fields, &BTreeMap::new()) {
+                Ok(input) => {
+                    let listed: BTreeSet<&String> = fields
+                        .get(SHOWN_FIELD)
+                        .map(|v| v.iter().collect())
+                        .unwrap_or_default();
+                    let changed: BTreeSet<&String> = input.changes.keys().collect();
+                    let in_error: BTreeSet<&String> = input.errors.keys().collect();
+                    prop_assert!(changed.is_disjoint(&in_error));
+                    prop_assert_eq!(
+                        changed.union(&in_error).copied().collect::<BTreeSet<_>>(),
+                        listed
+                    );
+                    for key in input.changes.keys() {
+                        prop_assert!(keys.contains(key));
+                    }
+                }
+                Err(UnknownSlot(key)) => {
+                    // Refused for a real reason: not a slot here, or a value for an unlisted one.
+                    let listed = fields.get(SHOWN_FIELD).is_some_and(|v| v.contains(&key));
+                    prop_assert!(!keys.contains(&key) || !listed, "{key}");
+                }
+            }
+        }
+
+        #[test]
+        fn a_valid_generated_form_reads_back_to_its_answers((section, generated) in valid_form()) {
+            let mut pairs = Vec::new();
+            let mut answers = BTreeMap::new();
+            for (key, value, evidence) in &generated {
+                pairs.push((SHOWN_FIELD.to_string(), key.clone()));
+                if let Some(value) = value {
+                    answers.insert(key.clone(), value.clone());
+                    for raw in posted(value) {
+                        pairs.push((format!("{VALUE_PREFIX}{key}"), raw));
+                    }
+                }
+                if let Some(text) = evidence {
+                    pairs.push((format!("{EVIDENCE_PREFIX}{key}"), text.clone()));
+                }
+            }
+            let input = read_section_form(&FORUM, section, &group_fields(pairs), &BTreeMap::new())
+                .expect("every field names a slot of the section");
+            prop_assert!(input.errors.is_empty(), "{:?}", input.errors);
+            prop_assert_eq!(input.changes.len(), generated.len());
+            for slot in slots(&FORUM, section) {
+                let (_, value, evidence) = generated
+                    .iter()
+                    .find(|(k, _, _)| *k == slot.key)
+                    .expect("generated per slot");
+                let relevant = slot_is_relevant(section, &slot, &answers);
+                let expected = SlotChange {
+                    value: value.clone().filter(|_| relevant),
+                    evidence: evidence.clone().filter(|_| relevant),
+                };
+                prop_assert_eq!(&input.changes[&slot.key], &expected, "{}", slot.key);
+            }
+        }
+
+        #[test]
+        fn errors_are_reported_for_exactly_the_invalid_slots(
+            (section, choices) in select(form_sections()).prop_flat_map(|section| {
+                let per_slot: Vec<_> = slots(&FORUM, section)
+                    .into_iter()
+                    .map(|slot| {
+                        let valid = valid_answer(slot.item).prop_map(Ok);
+                        let invalid = invalid_raw(slot.item).prop_map(Err);
+                        (Just(slot.key), prop_oneof![3 => valid, 1 => invalid])
+                    })
+                    .collect();
+                (Just(section), per_slot)
+            })
+        ) {
+            let mut pairs = Vec::new();
+            let mut valid = BTreeMap::new();
+            for (key, choice) in &choices {
+                pairs.push((SHOWN_FIELD.to_string(), key.clone()));
+                let raw = match choice {
+                    Ok(value) => {
+                        valid.insert(key.clone(), value.clone());
+                        posted(value)
+                    }
+                    Err(raw) => raw.clone(),
+                };
+                for value in raw {
+                    pairs.push((format!("{VALUE_PREFIX}{key}"), value));
+                }
+            }
+            let input = read_section_form(&FORUM, section, &group_fields(pairs), &BTreeMap::new())
+                .expect("every field names a slot of the section");
+            for slot in slots(&FORUM, section) {
+                let invalid = choices.iter().any(|(k, c)| *k == slot.key && c.is_err());
+                // A slot that no longer applies is cleared whatever was typed in it.
+                let relevant = slot_is_relevant(section, &slot, &valid);
+                prop_assert_eq!(
+                    input.errors.contains_key(&slot.key),
+                    invalid && relevant,
+                    "{}", slot.key
+                );
+                if invalid && relevant {
+                    prop_assert!(!input.changes.contains_key(&slot.key));
+                } else {
+                    let expected = valid.get(&slot.key).cloned().filter(|_| relevant);
+                    prop_assert_eq!(&input.changes[&slot.key].value, &expected, "{}", slot.key);
+                }
+            }
+        }
+    }
+}

@@ -22,6 +22,13 @@ pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Text that is not UTF-8 once decoded would reach the handlers as U+FFFD and be stored; a NUL
+    // is refused by PostgreSQL in any text (a 500 where the request is at fault).
+    if !decodes_to_text(req.path().as_bytes()) || !decodes_to_text(req.query_string().as_bytes()) {
+        return Ok(req.error_response(AppError::BadRequest(
+            "path or query is not UTF-8 text".into(),
+        )));
+    }
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
@@ -52,6 +59,16 @@ pub async fn guard(
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
+    // Forms come url-encoded or as multipart; a body of any other type is not read as a form.
+    if !body.is_empty() && !is_form(&req) && !super::multipart::is_multipart(req.headers()) {
+        return Ok(req.error_response(AppError::Denied {
+            status: 415,
+            message_key: "hostile.unsupported_media_type",
+        }));
+    }
+    if is_form(&req) && !decodes_to_text(&body) {
+        return Ok(req.error_response(AppError::BadRequest("form is not UTF-8 text".into())));
+    }
 
     let provided = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => Some(header.to_owned()),
@@ -92,4 +109,49 @@ fn is_form(req: &ServiceRequest) -> bool {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Whether url-encoded bytes (a path, a query or a form body) decode to UTF-8 text without NUL:
+/// what browsers send.
+fn decodes_to_text(encoded: &[u8]) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while let Some(&byte) = encoded.get(i) {
+        let escaped = match (byte, encoded.get(i + 1), encoded.get(i + 2)) {
+            (b'%', Some(&high), Some(&low)) => hex(high).zip(hex(low)),
+            _ => None,
+        };
+        match escaped {
+            Some((high, low)) => {
+                decoded.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            None => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    !decoded.contains(&0) && std::str::from_utf8(&decoded).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_url_encoded_utf8_text_without_nul_passes() {
+        assert!(decodes_to_text(b""));
+        assert!(decodes_to_text(b"a=1&b=Pan%C3%A1+m%C3%A1&c=%25&d=%zz&e=%"));
+        assert!(decodes_to_text("v=ñ".as_bytes()));
+        assert!(!decodes_to_text(b"a=%FF"));
+        assert!(!decodes_to_text(b"a=%C3%28"));
+        assert!(!decodes_to_text(b"%C3&%A9=x"));
+        assert!(!decodes_to_text(b"a=\xff\xfe"));
+        assert!(!decodes_to_text(b"a=%ED%A0%80"), "a UTF-16 surrogate");
+        assert!(!decodes_to_text(b"a=1%00"));
+        assert!(!decodes_to_text(b"/organizer/organizations/%00/edit"));
+        assert!(!decodes_to_text(b"a=\0"));
+    }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod email;
 mod forum;
+mod hostile;
 mod pages;
 mod questionnaire;
 mod storage;
