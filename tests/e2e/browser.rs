@@ -192,10 +192,6 @@ impl Browser {
         self.find(css).await.text().await.expect("element text")
     }
 
-    pub async fn body_text(&self) -> String {
-        self.text("body").await
-    }
-
     /// Types into a field found by CSS (clicking it first).
     pub async fn fill(&self, css: &str, value: &str) {
         let field = self.find(css).await;
@@ -327,16 +323,19 @@ impl Browser {
         }
     }
 
-    /// Presses Tab until the focus is on the element with this id (at most 80 presses).
-    pub async fn tab_to(&self, id: &str) {
+    /// Presses Tab until the focus is on the element `css` finds (at most 80 presses).
+    pub async fn tab_to(&self, css: &str) {
+        let target = self.find(css).await.element_id();
         for _ in 0..80 {
-            if self.active_id().await == id {
+            if let Ok(active) = self.client.active_element().await
+                && active.element_id() == target
+            {
                 return;
             }
             self.press(&Key::Tab.to_string()).await;
         }
         panic!(
-            "Tab never reached #{id} on {} (focus on #{})",
+            "Tab never reached {css} on {} (focus on #{})",
             self.here().await,
             self.active_id().await
         );
