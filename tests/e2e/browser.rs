@@ -176,6 +176,16 @@ impl Browser {
         }
     }
 
+    pub async fn click_xpath(&self, xpath: &str) {
+        self.client
+            .find(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no element {xpath}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
+    }
+
     pub async fn exists(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
@@ -409,6 +419,9 @@ impl Browser {
                 .await
                 .expect("resize the window");
             tokio_sleep(Duration::from_millis(200)).await;
+            if self.javascript {
+                self.assert_no_page_overflow(name, width).await;
+            }
             let png = self.client.screenshot().await.expect("screenshot");
             std::fs::write(dir.join(format!("{name}-{width}.png")), png)
                 .expect("write a screenshot");
@@ -417,6 +430,35 @@ impl Browser {
             .set_window_size(1280, 900)
             .await
             .expect("resize the window");
+    }
+}
+
+impl Browser {
+    /// The page itself never scrolls sideways (wide tables scroll inside their own box).
+    async fn assert_no_page_overflow(&self, name: &str, width: u32) {
+        let found = self
+            .client
+            .execute(
+                "var root = document.documentElement;\
+                 if (root.scrollWidth <= root.clientWidth) { return ''; }\
+                 var out = [];\
+                 document.querySelectorAll('body *').forEach(function (el) {\
+                   var r = el.getBoundingClientRect();\
+                   if (r.right > root.clientWidth + 1 && !el.closest('.table-scroll')) {\
+                     out.push(el.tagName + '.' + el.className + ' right=' + Math.round(r.right));\
+                   }\
+                 });\
+                 return 'scrollWidth ' + root.scrollWidth + ' > ' + root.clientWidth + ': ' +\
+                   out.slice(0, 12).join('; ');",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        let found = found.as_str().unwrap_or_default();
+        assert!(
+            found.is_empty(),
+            "{name} at {width} px overflows sideways: {found}"
+        );
     }
 }
 

@@ -404,7 +404,10 @@ async fn the_forum_story_with_javascript_offline_included() {
         .await;
     rep.click("#mechanism-add .form-actions a").await;
     // Remove the test entry.
-    rep.click("#mechanism-list tr:nth-child(3) button").await;
+    rep.click_xpath(
+        "//div[@id='mechanism-list']//tr[th/a[normalize-space()='Entrada de prueba']]//button",
+    )
+    .await;
     rep.wait_until("the entry removed", Duration::from_secs(10), || async {
         !rep.text("#mechanism-list")
             .await
