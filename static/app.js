@@ -5,6 +5,9 @@
 // framework, no inline code.
 "use strict";
 
+// Styles and tests can tell that the script runs.
+document.documentElement.classList.add("js");
+
 // Focus: an error summary takes the focus on load, so it is read first; its links focus the
 // field they name (a fieldset's first input). Otherwise a confirmation (flash) takes it.
 (function () {

@@ -156,6 +156,26 @@ impl Browser {
             .goto(url)
             .await
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        self.assert_script_state().await;
+    }
+
+    /// The site's script ran if and only if this browser has scripts (it marks `<html>`).
+    pub async fn assert_script_state(&self) {
+        let ran = self
+            .client
+            .execute(
+                "return document.documentElement.classList.contains('js');",
+                vec![],
+            )
+            .await
+            .ok();
+        if let Some(Value::Bool(ran)) = ran {
+            assert_eq!(
+                ran, self.javascript,
+                "app.js ran: {ran}, scripts on: {}",
+                self.javascript
+            );
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -479,6 +499,7 @@ pub enum Source {
 pub struct Checks {
     pub pages_dir: PathBuf,
     pub checked: BTreeSet<String>,
+    seer: Option<Browser>,
     axe_source: String,
     http: reqwest::Client,
     failures: Vec<String>,
@@ -495,6 +516,7 @@ impl Checks {
         Checks {
             pages_dir,
             checked: BTreeSet::new(),
+            seer: None,
             axe_source,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -534,7 +556,11 @@ impl Checks {
     async fn one(&mut self, browser: &Browser, label: &str, source: Source) {
         self.checked
             .insert(format!("{label} {}", browser.path().await));
-        self.axe(browser, label).await;
+        if browser.javascript {
+            self.axe(browser, label).await;
+        } else {
+            self.axe_through_seer(browser, label, source).await;
+        }
         let html = match source {
             Source::Http => {
                 let url = browser.here().await;
@@ -552,6 +578,46 @@ impl Checks {
         };
         let file = label.replace(['/', ' '], "_");
         std::fs::write(self.pages_dir.join(format!("{file}.html")), html).expect("keep the page");
+    }
+
+    /// axe-core needs timers, which a page without scripts does not run: the same page is shown
+    /// in a second browser with scripts (the seer), with the same cookies, and checked there.
+    async fn axe_through_seer(&mut self, browser: &Browser, label: &str, source: Source) {
+        let seer = self
+            .seer
+            .take()
+            .expect("pages without scripts are checked through Checks::with_seer");
+        let url = browser.client.current_url().await.expect("url");
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(80)
+        );
+        seer.goto(&format!("{origin}/login")).await;
+        seer.client.delete_all_cookies().await.ok();
+        for cookie in browser.client.get_all_cookies().await.unwrap_or_default() {
+            seer.client
+                .add_cookie(cookie)
+                .await
+                .unwrap_or_else(|e| panic!("copy a cookie to the seer: {e}"));
+        }
+        match source {
+            Source::Http => seer.goto(url.as_str()).await,
+            Source::Dom => {
+                // The answer to a POST: the seer shows the same document.
+                let html = browser.dom_html().await;
+                seer.client
+                    .execute(
+                        "document.open(); document.write(arguments[0]); document.close();",
+                        vec![json!(html)],
+                    )
+                    .await
+                    .expect("show the page in the seer");
+            }
+        }
+        self.axe(&seer, label).await;
+        self.seer = Some(seer);
     }
 
     async fn axe(&mut self, browser: &Browser, label: &str) {
@@ -596,9 +662,18 @@ impl Checks {
         }
     }
 
+    /// A browser with scripts, used to run axe-core on the pages of a browser without them.
+    pub fn with_seer(mut self, seer: Browser) -> Checks {
+        self.seer = Some(seer);
+        self
+    }
+
     /// Fails with every axe violation found, then runs the Nu checker once over all the pages
     /// kept and fails with its errors.
-    pub fn finish(self) {
+    pub async fn finish(mut self) {
+        if let Some(seer) = self.seer.take() {
+            seer.close().await;
+        }
         let listed: Vec<&String> = self.checked.iter().collect();
         eprintln!("pages checked ({}):", listed.len());
         for page in &listed {

@@ -459,7 +459,7 @@ async fn the_forum_story_with_javascript_offline_included() {
     .await;
     rep.close().await;
     org.close().await;
-    checks.finish();
+    checks.finish().await;
 }
 
 #[actix_web::test]
@@ -467,7 +467,7 @@ async fn the_forum_story_with_javascript_offline_included() {
 async fn the_fill_and_submit_story_without_javascript() {
     let app = TestApp::spawn().await;
     let driver = Driver::start();
-    let mut checks = Checks::new("no-javascript");
+    let mut checks = Checks::new("no-javascript").with_seer(Browser::open(&driver, true).await);
     let org = Browser::open(&driver, true).await;
     let (assessment, snm, link) = organizer_sets_up(&app, &org, &mut checks).await;
 
@@ -547,5 +547,5 @@ async fn the_fill_and_submit_story_without_javascript() {
     .await;
     rep.close().await;
     org.close().await;
-    checks.finish();
+    checks.finish().await;
 }
