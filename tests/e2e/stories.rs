@@ -224,6 +224,38 @@ async fn representative_joins(rep: &Browser, link: &str, checks: &mut Checks) ->
     response
 }
 
+/// On a phone the matrix scrolls sideways in its own box while the organization column stays.
+async fn matrix_scrolls_with_fixed_first_column(org: &Browser) {
+    org.client.set_window_size(360, 900).await.unwrap();
+    let measured = org
+        .client
+        .execute(
+            "var box = document.querySelector('.matrix-scroll');\
+             var first = box.querySelector('tbody th.sticky');\
+             var before = first.getBoundingClientRect().left;\
+             box.scrollLeft = 400;\
+             box.scrollIntoView({ block: 'center' });\
+             return [box.scrollWidth > box.clientWidth, box.scrollLeft > 0,\
+                     Math.abs(first.getBoundingClientRect().left - before) < 1,\
+                     document.documentElement.scrollWidth <= document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        measured,
+        serde_json::json!([true, true, true, true]),
+        "[matrix wider than its box, box scrolled, first column stayed, page not wider than the phone]"
+    );
+    let png = org.client.screenshot().await.unwrap();
+    std::fs::write(
+        crate::browser::screenshots_dir().join("matrix-scrolled-360.png"),
+        png,
+    )
+    .unwrap();
+    org.client.set_window_size(1280, 900).await.unwrap();
+}
+
 /// The organizer reads the matrix and the network with the representative's values.
 async fn organizer_reads(
     app: &TestApp,
@@ -253,6 +285,9 @@ async fn organizer_reads(
     .await;
     checks.page(org, "matrix", Source::Http).await;
     org.screenshots("matrix").await;
+    if org.javascript {
+        matrix_scrolls_with_fixed_first_column(org).await;
+    }
 
     org.goto(&app.url(&format!("/organizer/assessments/{assessment}/network")))
         .await;
@@ -260,6 +295,11 @@ async fn organizer_reads(
     assert!(
         network.contains(mechanism) && network.contains("SNM"),
         "the network shows the exchange with SNM:\n{network}"
+    );
+    let drawn = org.text("svg.network").await;
+    assert!(
+        drawn.contains("INEC") && drawn.contains("SNM") && org.exists("svg.network .edge").await,
+        "the network draws INEC, SNM and the flow between them: {drawn}"
     );
     checks.page(org, "network", Source::Http).await;
     org.screenshots("network").await;
