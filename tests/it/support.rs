@@ -277,7 +277,9 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-// Stopping and restarting the server (the browser tests take the site "offline" and back).
+// Stopping and restarting the server (the browser tests in tests/e2e take the site "offline"
+// and back; this binary does not use them).
+#[allow(dead_code)]
 impl TestApp {
     /// Stops the server and waits until it no longer accepts connections; the database stays.
     pub async fn stop_server(&self) {
