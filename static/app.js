@@ -290,7 +290,7 @@ document.documentElement.classList.add("js");
     timer = setTimeout(save, DELAY_MS);
   }
 
-  function save() {
+  function save(leaving) {
     if (saving || !dirty || submitting) {
       return;
     }
@@ -307,6 +307,8 @@ document.documentElement.classList.add("js");
       method: "POST",
       body: body,
       credentials: "same-origin",
+      // Leaving the page: the request outlives it.
+      keepalive: leaving === true,
       headers: {
         Accept: "application/json",
         "X-CSRF-Token": form.elements.csrf_token ? form.elements.csrf_token.value : ""
@@ -356,6 +358,13 @@ document.documentElement.classList.add("js");
   form.addEventListener("submit", function () {
     submitting = true;
     clearTimeout(timer);
+  });
+  // Leaving the page (another tab, closing, a phone locking): save now rather than later.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && dirty) {
+      clearTimeout(timer);
+      save(true);
+    }
   });
   window.addEventListener("online", function () {
     if (dirty) {

@@ -423,6 +423,13 @@ impl Browser {
                 .set_window_size(width, 900)
                 .await
                 .expect("resize the window");
+            if width == 360 {
+                // What a phone shows first, readable at full size.
+                tokio_sleep(Duration::from_millis(200)).await;
+                let png = self.client.screenshot().await.expect("screenshot");
+                std::fs::write(dir.join(format!("{name}-{width}-top.png")), png)
+                    .expect("write a screenshot");
+            }
             let height = if self.javascript {
                 self.client
                     .execute("return document.documentElement.scrollHeight;", vec![])
