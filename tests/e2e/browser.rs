@@ -571,13 +571,20 @@ impl Checks {
         let html = match source {
             Source::Http => {
                 let url = browser.here().await;
-                let response = self
-                    .http
-                    .get(&url)
-                    .header("Cookie", browser.cookie_header().await)
-                    .send()
-                    .await
-                    .unwrap_or_else(|e| panic!("fetch {url}: {e}"));
+                let cookies = browser.cookie_header().await;
+                // A kept-alive connection the server just closed fails once; try again.
+                let mut attempt = 0;
+                let response = loop {
+                    attempt += 1;
+                    match self.http.get(&url).header("Cookie", &cookies).send().await {
+                        Ok(response) => break response,
+                        Err(e) if attempt < 3 => {
+                            eprintln!("fetch {url}: {e}; again");
+                            tokio_sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(e) => panic!("fetch {url}: {e}"),
+                    }
+                };
                 assert_eq!(response.status(), 200, "fetch {url} for vnu");
                 response.text().await.expect("page body")
             }

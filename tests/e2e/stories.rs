@@ -62,6 +62,42 @@ async fn fill_by_keyboard(b: &Browser, items: &[(&str, u8)], evidence: &str) {
     b.tab_to("button[value=continue]").await;
 }
 
+/// A number that is not one: the section page comes back (422) with the error summary at the
+/// top linking to the field. With scripts, the summary has the focus and its link focuses the
+/// field.
+async fn invalid_answer_shows_the_summary(
+    app: &TestApp,
+    b: &Browser,
+    checks: &mut Checks,
+    response: &str,
+) {
+    b.goto(&app.url(&format!("/responses/{response}/sections/about")))
+        .await;
+    b.fill("#q-about-staff", "muchos").await;
+    let marker = b.mark_page().await;
+    b.click("button[value=save]").await;
+    b.wait_new_page(marker).await;
+    let link = b.find(".error-summary a[href='#q-about-staff']").await;
+    let field = b.find("#q-about-staff").await;
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some("muchos")
+    );
+    if b.javascript {
+        assert!(
+            b.exists(".error-summary:focus").await,
+            "the error summary has the focus"
+        );
+        link.click().await.unwrap();
+        assert_eq!(b.active_id().await, "q-about-staff");
+    }
+    checks.page(b, "section-error", Source::Dom).await;
+}
+
 /// Chooses `value` in a field of the entry form, whether it shows radios or a list.
 async fn choose(b: &Browser, id: &str, value: &str) {
     let radio = format!("#{id}-{value}");
@@ -127,6 +163,9 @@ async fn organizer_sets_up(
     org: &Browser,
     checks: &mut Checks,
 ) -> (String, String, String) {
+    org.goto(&app.url("/login")).await;
+    checks.page(org, "login", Source::Http).await;
+    org.screenshots("login").await;
     let token = app
         .setup_token
         .clone()
@@ -320,6 +359,8 @@ async fn the_forum_story_with_javascript_offline_included() {
 
     let rep = Browser::open(&driver, true).await;
     let response = representative_joins(&rep, &link, &mut checks).await;
+
+    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
 
     // Section 1, keyboard only, then "Save and continue" with Enter.
     rep.goto(&app.url(&format!("/responses/{response}/sections/legal")))
@@ -520,6 +561,9 @@ async fn the_fill_and_submit_story_without_javascript() {
     ] {
         rep.goto(&app.url(&format!("/responses/{response}/sections/{section}")))
             .await;
+        if section == "legal" {
+            checks.page(&rep, "section", Source::Http).await;
+        }
         fill_by_keyboard(&rep, items, "Sin script").await;
         rep.press(&key(Key::Enter)).await;
         rep.wait_new_page(String::new()).await;
@@ -528,9 +572,12 @@ async fn the_fill_and_submit_story_without_javascript() {
             format!("/responses/{response}/sections/{next}")
         );
     }
+    checks.page(&rep, "section-after-save", Source::Http).await;
+    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
     // A mistake first: the page comes back with the summary, the values kept.
     rep.goto(&app.url(&format!("/responses/{response}/mechanisms/new")))
         .await;
+    checks.page(&rep, "mechanism-new", Source::Http).await;
     rep.click("main form.questionnaire button[type=submit]")
         .await;
     rep.wait_new_page(String::new()).await;
