@@ -1,7 +1,225 @@
 // capacity-survey: the one script of the site. Pages work without it; it adds autosave of
 // questionnaire sections, a copy kept in the browser while offline (offered back, never applied
-// silently), and a warning before leaving unsaved changes. No framework, no inline code.
+// silently), a warning before leaving unsaved changes, adding and removing mechanism entries
+// without a reload, and focus moved to what needs reading (errors, confirmations). No
+// framework, no inline code.
 "use strict";
+
+// Styles and tests can tell that the script runs.
+document.documentElement.classList.add("js");
+
+// Focus: an error summary takes the focus on load, so it is read first; its links focus the
+// field they name (a fieldset's first input). Otherwise a confirmation (flash) takes it.
+(function () {
+  function focusTarget(target) {
+    if (!target) {
+      return;
+    }
+    var field = target;
+    if (target.tagName === "FIELDSET" || target.tagName === "DIV") {
+      field = target.querySelector("input:not([type=hidden]), select, textarea") || target;
+    }
+    field.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".error-summary a[href^='#']") : null;
+    if (!link) {
+      return;
+    }
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target) {
+      event.preventDefault();
+      target.scrollIntoView({ block: "center" });
+      focusTarget(target);
+    }
+  });
+
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    return;
+  }
+  var flash = document.querySelector(".flash");
+  if (flash) {
+    flash.setAttribute("tabindex", "-1");
+    flash.focus();
+  }
+})();
+
+// Mechanism entries: "Add" opens the entry form in the page and "Remove" removes the row, both
+// without a reload; the list is then fetched again from the server, so it looks exactly as the
+// page without script would show it.
+(function () {
+  var list = document.getElementById("mechanism-list");
+  var addLink = document.getElementById("mechanism-add-link");
+  var panel = document.getElementById("mechanism-add");
+  var panelBody = document.getElementById("mechanism-add-body");
+  var status = document.getElementById("mechanism-status");
+  if (!list || !addLink || !panel || !panelBody || !window.fetch || !window.DOMParser) {
+    return;
+  }
+
+  function say(text) {
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  function message(name) {
+    return list.getAttribute("data-msg-" + name) || "";
+  }
+
+  function parse(html) {
+    return new DOMParser().parseFromString(html, "text/html");
+  }
+
+  function csrf(form) {
+    return form.elements.csrf_token ? form.elements.csrf_token.value : "";
+  }
+
+  function post(form) {
+    var body = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      body.append(name, String(value));
+    });
+    return fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrf(form) }
+    });
+  }
+
+  // Fetches this page again and puts its list in place of ours.
+  function refreshList() {
+    return fetch(window.location.pathname, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = parse(html).getElementById("mechanism-list");
+        if (fresh) {
+          list.innerHTML = fresh.innerHTML;
+        }
+      });
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    panelBody.innerHTML = "";
+  }
+
+  // Shows the entry form (and any error summary) from a page of the server.
+  function showForm(doc) {
+    var form = doc.querySelector("form.questionnaire");
+    if (!form) {
+      return false;
+    }
+    panelBody.innerHTML = "";
+    doc.querySelectorAll(".error-summary").forEach(function (node) {
+      panelBody.appendChild(document.importNode(node, true));
+    });
+    var imported = document.importNode(form, true);
+    panelBody.appendChild(imported);
+    panel.hidden = false;
+    var cancel = imported.querySelector(".form-actions a");
+    if (cancel) {
+      cancel.addEventListener("click", function (event) {
+        event.preventDefault();
+        closePanel();
+        addLink.focus();
+      });
+    }
+    imported.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitEntry(imported);
+    });
+    var summary = panelBody.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+    } else {
+      var first = imported.querySelector("input:not([type=hidden]), select, textarea");
+      (first || document.getElementById("mechanism-add-title")).focus();
+    }
+    return true;
+  }
+
+  function submitEntry(form) {
+    post(form)
+      .then(function (response) {
+        if (response.status === 201) {
+          return response.json().then(function (data) {
+            closePanel();
+            return refreshList().then(function () {
+              say(data.message || "");
+              var link = list.querySelector("a[href$='/mechanisms/" + data.id + "']");
+              (link || addLink).focus();
+            });
+          });
+        }
+        return response.text().then(function (html) {
+          if (!showForm(parse(html))) {
+            say(message("failed"));
+          }
+        });
+      })
+      .catch(function () {
+        say(message("offline"));
+      });
+  }
+
+  addLink.addEventListener("click", function (event) {
+    event.preventDefault();
+    if (!panel.hidden) {
+      document.getElementById("mechanism-add-title").focus();
+      return;
+    }
+    fetch(addLink.getAttribute("href"), { credentials: "same-origin" })
+      .then(function (response) {
+        return response.text();
+      })
+      .then(function (html) {
+        if (!showForm(parse(html))) {
+          window.location.href = addLink.getAttribute("href");
+        }
+      })
+      .catch(function () {
+        say(message("offline"));
+      });
+  });
+
+  // Remove: the forms are in the list, which is replaced after each change, so listen on it.
+  list.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.getAttribute("action") || !/\/delete$/.test(form.getAttribute("action"))) {
+      return;
+    }
+    event.preventDefault();
+    var rows = Array.prototype.slice.call(list.querySelectorAll("tbody tr"));
+    var index = rows.indexOf(form.closest("tr"));
+    post(form)
+      .then(function (response) {
+        if (response.status !== 200) {
+          say(message("failed"));
+          return null;
+        }
+        return response.json().then(function (data) {
+          return refreshList().then(function () {
+            say(data.message || "");
+            // The focus goes to the row that took the removed one's place, else the last row,
+            // else the "Add" button.
+            var links = list.querySelectorAll("tbody tr th a");
+            var next = links[Math.min(index, links.length - 1)];
+            (next || addLink).focus();
+          });
+        });
+      })
+      .catch(function () {
+        say(message("offline"));
+      });
+  });
+})();
 
 (function () {
   var form = document.querySelector("form[data-autosave]");
@@ -72,7 +290,7 @@
     timer = setTimeout(save, DELAY_MS);
   }
 
-  function save() {
+  function save(leaving) {
     if (saving || !dirty || submitting) {
       return;
     }
@@ -89,6 +307,8 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
+      // Leaving the page: the request outlives it.
+      keepalive: leaving === true,
       headers: {
         Accept: "application/json",
         "X-CSRF-Token": form.elements.csrf_token ? form.elements.csrf_token.value : ""
@@ -138,6 +358,13 @@
   form.addEventListener("submit", function () {
     submitting = true;
     clearTimeout(timer);
+  });
+  // Leaving the page (another tab, closing, a phone locking): save now rather than later.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && dirty) {
+      clearTimeout(timer);
+      save(true);
+    }
   });
   window.addEventListener("online", function () {
     if (dirty) {

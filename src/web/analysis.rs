@@ -1008,13 +1008,27 @@ pub async fn network(
     let selection = query.selection();
     let lang = ctx.lang;
     let reconciled = data.reconciled(&selection);
-    let nodes: Vec<Node> = data
+    let mut nodes: Vec<Node> = data
         .selected(&selection)
         .map(|p| Node {
             id: p.organization.id.clone(),
             label: p.organization.acronym.clone(),
         })
         .collect();
+    // The other side of a reported flow is drawn even when its own response is not included
+    // (not submitted yet), so that every flow of the table below is also in the picture.
+    for p in &data.participants {
+        let id = &p.organization.id;
+        let named = reconciled
+            .iter()
+            .any(|f| &f.flow.provider == id || &f.flow.receiver == id);
+        if named && !nodes.iter().any(|n| &n.id == id) {
+            nodes.push(Node {
+                id: id.clone(),
+                label: p.organization.acronym.clone(),
+            });
+        }
+    }
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
     let flows = flow_rows(&data, &selection, lang);
     let confirmed = flows.iter().filter(|f| f.confirmed).count();

@@ -607,6 +607,15 @@ pub async fn section(
     render(StatusCode::OK, &page)
 }
 
+/// Whether the page's script asked for a JSON answer (autosave, adding and removing mechanism
+/// entries without a reload); the form without script gets pages and redirects.
+fn wants_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
 /// Saves a section. The form carries the version it was loaded at; a colleague's save in between
 /// makes this a conflict (409) that shows both values and keeps everything typed.
 pub async fn save_section(
@@ -618,13 +627,8 @@ pub async fn save_section(
     path: web::Path<SectionPath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    // The page's script autosaves with `Accept: application/json` and gets JSON back; the form
-    // without script gets pages and redirects.
-    let wants_json = req
-        .headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+    // The page's script autosaves with `Accept: application/json` and gets JSON back.
+    let wants_json = wants_json(&req);
     let path = path.into_inner();
     let response = open_for_edit(&state, &user, &path.id).await?;
     let section = find_section(&response.instrument, &path.section)?.clone();
@@ -1060,10 +1064,22 @@ pub async fn create_mechanism(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    save_mechanism(ctx, user, state, session, path.into_inner(), None, body).await
+    let json = wants_json(&req);
+    save_mechanism(
+        ctx,
+        user,
+        state,
+        session,
+        path.into_inner(),
+        None,
+        body,
+        json,
+    )
+    .await
 }
 
 pub async fn update_mechanism(
@@ -1083,10 +1099,15 @@ pub async fn update_mechanism(
         path.id,
         Some(path.mechanism),
         body,
+        false,
     )
     .await
 }
 
+/// Saves a new or changed entry. With `json` (the mechanisms page's script adding an entry in
+/// place), success answers 201 with the entry's id instead of a redirect; invalid input still
+/// answers the form page (422) so the script can show the same messages.
+#[allow(clippy::too_many_arguments)]
 async fn save_mechanism(
     ctx: Ctx,
     user: CurrentUser,
@@ -1095,6 +1116,7 @@ async fn save_mechanism(
     response_id: String,
     mechanism_id: Option<String>,
     body: web::Bytes,
+    json: bool,
 ) -> Result<HttpResponse, AppError> {
     let response = open_for_edit(&state, &user, &response_id).await?;
     let group = response
@@ -1232,6 +1254,8 @@ async fn save_mechanism(
     })
     .await?;
     match outcome {
+        MechanismOutcome::Saved { id } if json => Ok(HttpResponse::Created()
+            .json(serde_json::json!({ "id": id, "message": i18n::tr(lang, "mechanisms.saved") }))),
         MechanismOutcome::Saved { .. } => {
             context::flash(&session, "mechanisms.saved");
             Ok(see_other(&format!(
@@ -1279,9 +1303,11 @@ pub fn mechanism_summary(
 }
 
 pub async fn delete_mechanism(
+    ctx: Ctx,
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
+    req: actix_web::HttpRequest,
     path: web::Path<MechanismPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
@@ -1295,6 +1321,12 @@ pub async fn delete_mechanism(
     .await?;
     if !deleted {
         return Err(AppError::NotFound);
+    }
+    if wants_json(&req) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "deleted": true,
+            "message": i18n::tr(ctx.lang, "mechanisms.deleted"),
+        })));
     }
     context::flash(&session, "mechanisms.deleted");
     Ok(see_other(&format!("/responses/{}/mechanisms", path.id)))

@@ -276,3 +276,34 @@ pub fn location(response: &reqwest::Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+// Stopping and restarting the server (the browser tests in tests/e2e take the site "offline"
+// and back; this binary does not use them).
+#[allow(dead_code)]
+impl TestApp {
+    /// Stops the server and waits until it no longer accepts connections; the database stays.
+    pub async fn stop_server(&self) {
+        self.handle.stop(false).await;
+    }
+
+    /// Starts the application again on the same address, database, clock and session key, so a
+    /// browser that was on the site keeps its session.
+    pub async fn restart_server(&mut self) {
+        let addr = self
+            .base
+            .strip_prefix("http://")
+            .expect("base starts with http://")
+            .to_owned();
+        let listener = TcpListener::bind(&addr).expect("bind the same address again");
+        let running = web::start_with_clock(
+            self.state.config.clone(),
+            self.state.pool.clone(),
+            listener,
+            self.clock.clone(),
+        )
+        .expect("restart the app");
+        self.handle = running.handle.clone();
+        self.state = running.state;
+        actix_web::rt::spawn(running.server);
+    }
+}

@@ -1,0 +1,638 @@
+//! The stories of issue 6, in a real browser: the organizer sets up and invites; the
+//! representative joins, fills two sections with the keyboard only, adds mechanisms, goes
+//! offline and comes back, submits; the organizer reads the matrix and the network. Every page
+//! visited is checked with axe-core (es and en) and kept for the Nu checker.
+
+use std::time::Duration;
+
+use fantoccini::key::Key;
+
+use crate::browser::{Browser, Checks, Driver, Source};
+use crate::forum;
+use crate::support::{self, PASSWORD, TestApp};
+
+const REP_EMAIL: &str = "ana@inec.gob.pa";
+
+/// Levels chosen with the arrow keys: (item, level). Legal averages 2.5, collection 2.0.
+const LEGAL: [(&str, u8); 4] = [
+    ("legal.mandate", 3),
+    ("legal.confidentiality", 2),
+    ("legal.sharing", 4),
+    ("legal.coordination", 1),
+];
+const COLLECTION: [(&str, u8); 4] = [
+    ("collection.inventory", 2),
+    ("collection.concepts", 2),
+    ("collection.disaggregation", 3),
+    ("collection.digital_capture", 1),
+];
+
+fn html_id(key: &str) -> String {
+    format!("q-{}", key.replace('.', "-"))
+}
+
+fn key(k: Key) -> String {
+    k.to_string()
+}
+
+/// Answers the maturity items of the open section with the keyboard only: Tab to the item's
+/// radio group, Space to choose the first level, the right arrow up to the wanted level, Tab to
+/// the evidence field and type. Finishes on the "Save and continue" button, without pressing it.
+async fn fill_by_keyboard(b: &Browser, items: &[(&str, u8)], evidence: &str) {
+    b.focus_top().await;
+    for (item, level) in items {
+        let id = html_id(item);
+        b.tab_to(&format!("#{id}-0")).await;
+        b.press(&key(Key::Space)).await;
+        for _ in 0..*level {
+            b.press(&key(Key::Right)).await;
+        }
+        b.press(&key(Key::Tab)).await;
+        assert_eq!(b.active_id().await, format!("{id}-evidence"));
+        b.press(&format!("{evidence} ({item})")).await;
+    }
+    // Every level really is the one chosen.
+    for (item, level) in items {
+        let radio = b.find(&format!("#{}-{level}", html_id(item))).await;
+        assert!(
+            radio.is_selected().await.unwrap(),
+            "{item} should be at level {level}"
+        );
+    }
+    b.tab_to("button[value=continue]").await;
+}
+
+/// A number that is not one: the section page comes back (422) with the error summary at the
+/// top linking to the field. With scripts, the summary has the focus and its link focuses the
+/// field.
+async fn invalid_answer_shows_the_summary(
+    app: &TestApp,
+    b: &Browser,
+    checks: &mut Checks,
+    response: &str,
+) {
+    b.goto(&app.url(&format!("/responses/{response}/sections/about")))
+        .await;
+    b.fill("#q-about-staff", "muchos").await;
+    let marker = b.mark_page().await;
+    b.click("button[value=save]").await;
+    b.wait_new_page(marker).await;
+    let link = b.find(".error-summary a[href='#q-about-staff']").await;
+    let field = b.find("#q-about-staff").await;
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some("muchos")
+    );
+    if b.javascript {
+        assert!(
+            b.exists(".error-summary:focus").await,
+            "the error summary has the focus"
+        );
+        link.click().await.unwrap();
+        assert_eq!(b.active_id().await, "q-about-staff");
+    }
+    checks.page(b, "section-error", Source::Dom).await;
+}
+
+/// Chooses `value` in a field of the entry form, whether it shows radios or a list.
+async fn choose(b: &Browser, id: &str, value: &str) {
+    let radio = format!("#{id}-{value}");
+    if b.exists(&radio).await {
+        b.click(&radio).await;
+    } else {
+        b.select(&format!("#{id}"), value).await;
+    }
+}
+
+/// Fills the mechanism entry form found under `scope`.
+async fn fill_mechanism(b: &Browser, scope: &str, name: &str, partner: Partner<'_>) {
+    b.fill(&format!("{scope} #m-name"), name).await;
+    match partner {
+        Partner::Organization(id) => b.select(&format!("{scope} #m-partner_org"), id).await,
+        Partner::Outside(partner) => b.fill(&format!("{scope} #m-partner_name"), partner).await,
+    }
+    choose(b, "m-direction", "provide").await;
+    b.click(&format!("{scope} #m-domains-border_flows")).await;
+    choose(b, "m-status", "active").await;
+}
+
+enum Partner<'a> {
+    Organization(&'a str),
+    Outside(&'a str),
+}
+
+/// The representative's remaining sections, saved over HTTP with their own login (the story is
+/// about two sections; submitting needs every required answer).
+async fn fill_other_sections(app: &TestApp, response: &str, skip: &[&str]) {
+    let client = app.new_client();
+    assert_eq!(
+        support::login(&client, &app.base, REP_EMAIL, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let instrument = forum::instrument();
+    for section in &instrument.sections {
+        if skip.contains(&section.key.as_str()) {
+            continue;
+        }
+        let values = forum::complete_answers(&instrument, &section.key);
+        if values.is_empty() {
+            continue;
+        }
+        let saved = forum::save_section(&client, app, response, &section.key, &values, &[]).await;
+        assert_eq!(saved.status(), 303, "save {}", section.key);
+    }
+}
+
+fn response_id_of(path: &str) -> String {
+    path.strip_prefix("/responses/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("not on a response page: {path}"))
+        .to_owned()
+}
+
+/// The organizer's part, in the browser: setup link, two organizations, an assessment, an
+/// invitation. Returns the assessment id, the partner organization's id and the link.
+async fn organizer_sets_up(
+    app: &TestApp,
+    org: &Browser,
+    checks: &mut Checks,
+) -> (String, String, String) {
+    org.goto(&app.url("/login")).await;
+    checks.page(org, "login", Source::Http).await;
+    org.screenshots("login").await;
+    let token = app
+        .setup_token
+        .clone()
+        .expect("a setup token on a fresh site");
+    org.goto(&app.url(&format!("/setup?token={token}"))).await;
+    checks.page(org, "setup", Source::Http).await;
+    org.fill("#name", "Olga Organizer").await;
+    org.fill("#email", forum::ORGANIZER).await;
+    org.fill("#password", PASSWORD).await;
+    org.fill("#password_confirm", PASSWORD).await;
+    org.click_and_wait("main button[type=submit]").await;
+    assert_eq!(org.path().await, "/organizer");
+    checks.page(org, "organizer", Source::Http).await;
+    org.screenshots("organizer").await;
+
+    for (name, acronym, sector) in [
+        (
+            "Instituto Nacional de Estadística y Censo",
+            "INEC",
+            "statistics",
+        ),
+        (
+            "Servicio Nacional de Migración",
+            "SNM",
+            "immigration_borders",
+        ),
+    ] {
+        org.goto(&app.url("/organizer/organizations/new")).await;
+        if acronym == "INEC" {
+            checks.page(org, "organization-new", Source::Http).await;
+        }
+        org.fill("#name", name).await;
+        org.fill("#acronym", acronym).await;
+        org.select("#sector", sector).await;
+        org.click_and_wait("main button[type=submit]").await;
+    }
+    checks.page(org, "organizations", Source::Http).await;
+    let snm = forum::organization_id(app, "SNM");
+    let inec = forum::organization_id(app, "INEC");
+
+    org.goto(&app.url("/organizer/assessments/new")).await;
+    checks.page(org, "assessment-new", Source::Http).await;
+    org.fill("#title_es", "Foro de Estadísticas Migratorias 2023")
+        .await;
+    org.fill("#title_en", "Migration Statistics Forum 2023")
+        .await;
+    org.click_and_wait("main button[type=submit]").await;
+    let assessment = org
+        .path()
+        .await
+        .strip_prefix("/organizer/assessments/")
+        .expect("lands on the assessment")
+        .to_owned();
+    checks.page(org, "assessment", Source::Http).await;
+
+    // SNM is invited too, so that it takes part and can be named as a partner.
+    for (organization, name, email) in [
+        (&snm, "Luis Gómez", "luis@migracion.gob.pa"),
+        (&inec, "Ana Pérez", REP_EMAIL),
+    ] {
+        org.goto(&app.url(&format!("/organizer/assessments/{assessment}/invite")))
+            .await;
+        if organization == &inec {
+            checks.page(org, "invite", Source::Http).await;
+        }
+        org.select("#organization", organization).await;
+        org.fill("#name_0", name).await;
+        org.fill("#email_0", email).await;
+        org.click_and_wait("main button[type=submit]").await;
+    }
+    checks.page(org, "invitations-created", Source::Dom).await;
+    let link = org
+        .find("#link-1")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the invitation link");
+    (assessment, snm, link)
+}
+
+/// The representative accepts the invitation in the browser; returns the response id.
+async fn representative_joins(rep: &Browser, link: &str, checks: &mut Checks) -> String {
+    rep.goto(link).await;
+    checks.page(rep, "invitation", Source::Http).await;
+    rep.fill("#name", "Ana Pérez").await;
+    rep.fill("#password", PASSWORD).await;
+    rep.fill("#password_confirm", PASSWORD).await;
+    rep.click_and_wait("main button[type=submit]").await;
+    let path = rep.path().await;
+    let response = response_id_of(&path);
+    assert_eq!(path, format!("/responses/{response}"));
+    checks.page(rep, "response", Source::Http).await;
+    rep.screenshots("response").await;
+    response
+}
+
+/// On a phone the matrix scrolls sideways in its own box while the organization column stays.
+async fn matrix_scrolls_with_fixed_first_column(org: &Browser) {
+    org.client.set_window_size(360, 900).await.unwrap();
+    let measured = org
+        .client
+        .execute(
+            "var box = document.querySelector('.matrix-scroll');\
+             var first = box.querySelector('tbody th.sticky');\
+             var before = first.getBoundingClientRect().left;\
+             box.scrollLeft = 400;\
+             box.scrollIntoView({ block: 'center' });\
+             return [box.scrollWidth > box.clientWidth, box.scrollLeft > 0,\
+                     Math.abs(first.getBoundingClientRect().left - before) < 1,\
+                     document.documentElement.scrollWidth <= document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        measured,
+        serde_json::json!([true, true, true, true]),
+        "[matrix wider than its box, box scrolled, first column stayed, page not wider than the phone]"
+    );
+    let png = org.client.screenshot().await.unwrap();
+    std::fs::write(
+        crate::browser::screenshots_dir().join("matrix-scrolled-360.png"),
+        png,
+    )
+    .unwrap();
+    org.client.set_window_size(1280, 900).await.unwrap();
+}
+
+/// The organizer reads the matrix and the network with the representative's values.
+async fn organizer_reads(
+    app: &TestApp,
+    org: &Browser,
+    checks: &mut Checks,
+    assessment: &str,
+    mechanism: &str,
+) {
+    org.goto(&app.url(&format!("/organizer/assessments/{assessment}")))
+        .await;
+    checks.page(org, "assessment-progress", Source::Http).await;
+    org.screenshots("assessment").await;
+
+    org.goto(&app.url(&format!(
+        "/organizer/assessments/{assessment}/matrix?lang=en"
+    )))
+    .await;
+    let matrix = org.text("main").await;
+    assert!(matrix.contains("INEC"), "the matrix lists INEC:\n{matrix}");
+    assert!(
+        matrix.contains("2.5") && matrix.contains("2.0"),
+        "the matrix shows legal 2.5 and collection 2.0:\n{matrix}"
+    );
+    org.goto(&app.url(&format!(
+        "/organizer/assessments/{assessment}/matrix?lang=es"
+    )))
+    .await;
+    checks.page(org, "matrix", Source::Http).await;
+    org.screenshots("matrix").await;
+    if org.javascript {
+        matrix_scrolls_with_fixed_first_column(org).await;
+    }
+
+    org.goto(&app.url(&format!("/organizer/assessments/{assessment}/network")))
+        .await;
+    let network = org.text("main").await;
+    assert!(
+        network.contains(mechanism) && network.contains("SNM"),
+        "the network shows the exchange with SNM:\n{network}"
+    );
+    let drawn = org.text("svg.network").await;
+    assert!(
+        drawn.contains("INEC") && drawn.contains("SNM") && org.exists("svg.network .edge").await,
+        "the network draws INEC, SNM and the flow between them: {drawn}"
+    );
+    checks.page(org, "network", Source::Http).await;
+    org.screenshots("network").await;
+
+    org.goto(&app.url(&format!("/organizer/assessments/{assessment}/mechanisms")))
+        .await;
+    checks.page(org, "inventory", Source::Http).await;
+}
+
+#[actix_web::test]
+#[ignore = "needs chromium; .ci/run runs it"]
+async fn the_forum_story_with_javascript_offline_included() {
+    let mut app = TestApp::spawn().await;
+    let driver = Driver::start();
+    let mut checks = Checks::new("javascript");
+    let org = Browser::open(&driver, true).await;
+    let (assessment, snm, link) = organizer_sets_up(&app, &org, &mut checks).await;
+
+    let rep = Browser::open(&driver, true).await;
+    let response = representative_joins(&rep, &link, &mut checks).await;
+
+    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
+
+    // Section 1, keyboard only, then "Save and continue" with Enter.
+    rep.goto(&app.url(&format!("/responses/{response}/sections/legal")))
+        .await;
+    checks.page(&rep, "section", Source::Http).await;
+    fill_by_keyboard(&rep, &LEGAL, "Ley 3 de 2008").await;
+    let marker = rep.mark_page().await;
+    rep.press(&key(Key::Enter)).await;
+    rep.wait_new_page(marker).await;
+    assert_eq!(
+        rep.path().await,
+        format!("/responses/{response}/sections/collection")
+    );
+    // The confirmation took the focus.
+    assert!(
+        rep.exists(".flash:focus").await,
+        "the saved message has the focus"
+    );
+
+    // Section 2, keyboard only; autosave does the saving.
+    fill_by_keyboard(&rep, &COLLECTION, "Registro administrativo").await;
+    rep.wait_until("the autosave", Duration::from_secs(15), || async {
+        let status = rep.text("#save-status").await;
+        status.starts_with("Guardado")
+    })
+    .await;
+
+    // Offline: the server stops, the representative keeps typing.
+    app.stop_server().await;
+    let evidence = "#q-collection-digital_capture-evidence";
+    rep.tab_to(evidence).await;
+    rep.press(" escrito sin conexión").await;
+    rep.wait_until("the offline status", Duration::from_secs(15), || async {
+        rep.text("#save-status")
+            .await
+            .starts_with("Sin conexión: se guardará al volver")
+    })
+    .await;
+    let status_live = rep
+        .find("#save-status")
+        .await
+        .attr("aria-live")
+        .await
+        .unwrap();
+    assert_eq!(status_live.as_deref(), Some("polite"));
+
+    // Back online: same port, same database; the kept copy is sent.
+    app.restart_server().await;
+    rep.wait_until(
+        "the save after coming back",
+        Duration::from_secs(30),
+        || async { rep.text("#save-status").await.starts_with("Guardado") },
+    )
+    .await;
+    rep.client.refresh().await.unwrap();
+    let kept = rep
+        .find(evidence)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        kept.ends_with("escrito sin conexión"),
+        "the text typed offline was saved: {kept:?}"
+    );
+    for (item, level) in COLLECTION {
+        let radio = rep.find(&format!("#{}-{level}", html_id(item))).await;
+        assert!(
+            radio.is_selected().await.unwrap(),
+            "{item} kept level {level}"
+        );
+    }
+    assert!(
+        !rep.find("#restore").await.is_displayed().await.unwrap(),
+        "nothing left to restore once saved"
+    );
+    checks.page(&rep, "section-saved", Source::Http).await;
+    rep.screenshots("section").await;
+
+    // Mechanisms: two added and one removed, without a reload.
+    rep.goto(&app.url(&format!("/responses/{response}/mechanisms")))
+        .await;
+    checks.page(&rep, "mechanisms-empty", Source::Http).await;
+    let marker = rep.mark_page().await;
+    let entries = [
+        (
+            "Intercambio de registros de entradas",
+            Partner::Organization(&snm),
+        ),
+        (
+            "Reporte a la OIM",
+            Partner::Outside("Organización Internacional para las Migraciones"),
+        ),
+        ("Entrada de prueba", Partner::Outside("Nadie")),
+    ];
+    for (name, partner) in entries {
+        rep.click("#mechanism-add-link").await;
+        rep.find("#mechanism-add form #m-name").await;
+        assert_eq!(
+            rep.active_id().await,
+            "m-name",
+            "the form's first field has the focus"
+        );
+        fill_mechanism(&rep, "#mechanism-add", name, partner).await;
+        rep.click("#mechanism-add button[type=submit]").await;
+        rep.wait_until(
+            "the new entry in the list",
+            Duration::from_secs(10),
+            || async { rep.text("#mechanism-list").await.contains(name) },
+        )
+        .await;
+        assert!(rep.text("#mechanism-status").await.len() > 3, "announced");
+    }
+    // An entry without a name: the error summary comes back in place and takes the focus.
+    rep.click("#mechanism-add-link").await;
+    rep.find("#mechanism-add form #m-name").await;
+    rep.click("#mechanism-add button[type=submit]").await;
+    rep.find("#mechanism-add .error-summary:focus").await;
+    checks
+        .page(&rep, "mechanism-inline-error", Source::Dom)
+        .await;
+    rep.click("#mechanism-add .form-actions a").await;
+    // Remove the test entry.
+    rep.click_xpath(
+        "//div[@id='mechanism-list']//tr[th/a[normalize-space()='Entrada de prueba']]//button",
+    )
+    .await;
+    rep.wait_until("the entry removed", Duration::from_secs(10), || async {
+        !rep.text("#mechanism-list")
+            .await
+            .contains("Entrada de prueba")
+    })
+    .await;
+    assert!(rep.still_marked(&marker).await, "the page never reloaded");
+    assert_eq!(
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response)
+            .unwrap()
+            .len(),
+        2
+    );
+    rep.client.refresh().await.unwrap();
+    checks.page(&rep, "mechanisms", Source::Http).await;
+    rep.screenshots("mechanisms").await;
+
+    // Reload shows everything: the first section too.
+    rep.goto(&app.url(&format!("/responses/{response}/sections/legal")))
+        .await;
+    for (item, level) in LEGAL {
+        let radio = rep.find(&format!("#{}-{level}", html_id(item))).await;
+        assert!(
+            radio.is_selected().await.unwrap(),
+            "{item} kept level {level}"
+        );
+    }
+
+    fill_other_sections(&app, &response, &["legal", "collection"]).await;
+    rep.goto(&app.url(&format!("/responses/{response}/review")))
+        .await;
+    checks.page(&rep, "review", Source::Http).await;
+    rep.screenshots("review").await;
+    rep.click_and_wait("form.submit-box button[type=submit]")
+        .await;
+    checks.page(&rep, "submitted", Source::Http).await;
+    let status = capacity_survey::store::responses::find(&mut app.conn(), &response)
+        .unwrap()
+        .status;
+    assert_eq!(status, "submitted");
+
+    organizer_reads(
+        &app,
+        &org,
+        &mut checks,
+        &assessment,
+        "Intercambio de registros de entradas",
+    )
+    .await;
+    rep.close().await;
+    org.close().await;
+    checks.finish().await;
+}
+
+#[actix_web::test]
+#[ignore = "needs chromium; .ci/run runs it"]
+async fn the_fill_and_submit_story_without_javascript() {
+    let app = TestApp::spawn().await;
+    let driver = Driver::start();
+    let mut checks = Checks::new("no-javascript").with_seer(Browser::open(&driver, true).await);
+    let org = Browser::open(&driver, true).await;
+    let (assessment, snm, link) = organizer_sets_up(&app, &org, &mut checks).await;
+
+    let rep = Browser::open(&driver, false).await;
+    let response = representative_joins(&rep, &link, &mut checks).await;
+
+    for (section, items, next) in [
+        ("legal", &LEGAL, "collection"),
+        ("collection", &COLLECTION, "quality"),
+    ] {
+        rep.goto(&app.url(&format!("/responses/{response}/sections/{section}")))
+            .await;
+        if section == "legal" {
+            checks.page(&rep, "section", Source::Http).await;
+        }
+        fill_by_keyboard(&rep, items, "Sin script").await;
+        rep.press(&key(Key::Enter)).await;
+        rep.wait_new_page(String::new()).await;
+        assert_eq!(
+            rep.path().await,
+            format!("/responses/{response}/sections/{next}")
+        );
+    }
+    checks.page(&rep, "section-after-save", Source::Http).await;
+    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
+    // A mistake first: the page comes back with the summary, the values kept.
+    rep.goto(&app.url(&format!("/responses/{response}/mechanisms/new")))
+        .await;
+    checks.page(&rep, "mechanism-new", Source::Http).await;
+    rep.click("main form.questionnaire button[type=submit]")
+        .await;
+    rep.wait_new_page(String::new()).await;
+    rep.find(".error-summary a[href='#m-name']").await;
+    checks.page(&rep, "mechanism-error", Source::Dom).await;
+    for (name, partner) in [
+        (
+            "Intercambio de registros de entradas",
+            Partner::Organization(&snm),
+        ),
+        (
+            "Reporte a la OIM",
+            Partner::Outside("Organización Internacional para las Migraciones"),
+        ),
+    ] {
+        rep.goto(&app.url(&format!("/responses/{response}/mechanisms")))
+            .await;
+        rep.click("#mechanism-add-link").await;
+        rep.wait_new_page(String::new()).await;
+        assert_eq!(
+            rep.path().await,
+            format!("/responses/{response}/mechanisms/new")
+        );
+        fill_mechanism(&rep, "main", name, partner).await;
+        rep.click("main form.questionnaire button[type=submit]")
+            .await;
+        rep.wait_new_page(String::new()).await;
+        assert_eq!(
+            rep.path().await,
+            format!("/responses/{response}/mechanisms")
+        );
+        assert!(rep.text("#mechanism-list").await.contains(name));
+    }
+    checks.page(&rep, "mechanisms", Source::Http).await;
+
+    fill_other_sections(&app, &response, &["legal", "collection"]).await;
+    rep.goto(&app.url(&format!("/responses/{response}/review")))
+        .await;
+    rep.click("form.submit-box button[type=submit]").await;
+    rep.wait_new_page(String::new()).await;
+    let status = capacity_survey::store::responses::find(&mut app.conn(), &response)
+        .unwrap()
+        .status;
+    assert_eq!(status, "submitted");
+    checks.page(&rep, "submitted", Source::Http).await;
+
+    organizer_reads(
+        &app,
+        &org,
+        &mut checks,
+        &assessment,
+        "Intercambio de registros de entradas",
+    )
+    .await;
+    rep.close().await;
+    org.close().await;
+    checks.finish().await;
+}
