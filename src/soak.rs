@@ -571,8 +571,9 @@ impl Server {
 
     /// Stops the server (SIGTERM where there is `kill`, else at once) and returns its log.
     fn stop(&mut self) -> String {
-        let terminated = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        let terminated = Command::new("sh")
+            // The shell's own `kill`: no procps needed.
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
             .status()
             .is_ok_and(|s| s.success());
         if terminated {

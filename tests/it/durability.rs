@@ -153,8 +153,9 @@ impl ServerProcess {
     }
 
     pub fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        let status = Command::new("sh")
+            // The shell's own `kill`: no procps needed.
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
             .status()
             .expect("run kill");
         assert!(status.success());
