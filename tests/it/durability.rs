@@ -358,10 +358,16 @@ async fn every_acknowledged_save_survives_sigkill_in_the_middle_of_a_burst() {
     // The burst: every client saves as fast as it can; the process is killed once
     // KILL_AFTER_ACKS saves were acknowledged, while the others are in flight.
     let acks = Rc::new(Cell::new(0u64));
+    let killed = Rc::new(Cell::new(false));
     let plan = Rc::new(db.plan.clone());
     let mut tasks = Vec::new();
     for (no, mut rep) in reps.into_iter().enumerate() {
-        let (acks, plan, base) = (acks.clone(), plan.clone(), server.base.clone());
+        let (acks, killed, plan, base) = (
+            acks.clone(),
+            killed.clone(),
+            plan.clone(),
+            server.base.clone(),
+        );
         tasks.push(actix_web::rt::spawn(async move {
             let mut failure = None;
             for seq in 1..=2000u64 {
@@ -369,6 +375,7 @@ async fn every_acknowledged_save_survives_sigkill_in_the_middle_of_a_burst() {
                 match rep.save(&base, &plan, s, no, seq).await {
                     Ok(()) => acks.set(acks.get() + 1),
                     Err(e) => {
+                        assert!(killed.get(), "save {seq} of client {no} failed: {e}");
                         failure = Some(e);
                         break;
                     }
@@ -382,6 +389,7 @@ async fn every_acknowledged_save_survives_sigkill_in_the_middle_of_a_burst() {
         assert!(Instant::now() < deadline, "the burst is too slow");
         actix_web::rt::time::sleep(Duration::from_millis(2)).await;
     }
+    killed.set(true);
     server.child.kill().unwrap(); // SIGKILL
     let killed_at_acks = acks.get();
     server.child.wait().unwrap();
@@ -431,6 +439,40 @@ async fn every_acknowledged_save_survives_sigkill_in_the_middle_of_a_burst() {
     assert_eq!(server.stop().await.code(), Some(0));
     let log = server.log();
     assert!(!log.contains("ERROR") && !log.contains("panicked"), "{log}");
+}
+
+#[actix_web::test]
+async fn many_first_saves_at_once_all_succeed() {
+    // Each client's first save of a section creates its version row; on SQLite a transaction
+    // that read before writing could not wait for the write lock ("database is locked").
+    const CLIENTS: usize = 24;
+    let db = SeededDb::create(CLIENTS);
+    let mut server = ServerProcess::start(&db.url, free_port(), &[]).await;
+    let mut reps = Vec::new();
+    for seat in &db.seeded.seats {
+        reps.push(Representative::log_in(&server.base, seat, &db.plan).await);
+    }
+    // Everyone logged in first, then all the first saves at once.
+    let mut tasks = Vec::new();
+    for (no, mut rep) in reps.into_iter().enumerate() {
+        let (plan, base) = (db.plan.clone(), server.base.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            for s in 0..plan.len() {
+                if let Err(e) = rep.save(&base, &plan, s, no, 1).await {
+                    panic!("first save of section {} by client {no}: {e}", plan[s].key);
+                }
+            }
+            rep
+        }));
+    }
+    let mut reps = Vec::new();
+    for task in tasks {
+        reps.push(task.await.unwrap());
+    }
+    assert_eq!(check_ledgers(&db, &reps), 0);
+    assert_eq!(server.stop().await.code(), Some(0));
+    let log = server.log();
+    assert!(!log.contains("database is locked"), "{log}");
 }
 
 #[actix_web::test]
