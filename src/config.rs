@@ -45,6 +45,22 @@ pub enum Command {
     Bench(BenchArgs),
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup(BackupArgs),
+    /// Many representatives save sections at once for a while; then check nothing was lost.
+    Soak(SoakArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SoakArgs {
+    /// Concurrent representatives, each answering for its own organization (1 to 1000).
+    #[arg(long, default_value_t = 200)]
+    pub representatives: usize,
+    /// How long they keep saving, in seconds (1 to 3600).
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// A PostgreSQL server URL (postgres://user@host/database) to soak instead of a fresh SQLite
+    /// file; a fresh database is created next to the one named and dropped afterwards.
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

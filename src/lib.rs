@@ -14,5 +14,6 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod service;
+pub mod soak;
 pub mod store;
 pub mod web;

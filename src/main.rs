@@ -7,9 +7,11 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = capacity_survey::config::Cli::parse();
-    // The bench prints a table; request logs would drown it.
+    // The bench and the soak print a table; request logs would drown it.
     let default_filter = match cli.command {
-        Some(capacity_survey::config::Command::Bench(_)) => "warn",
+        Some(
+            capacity_survey::config::Command::Bench(_) | capacity_survey::config::Command::Soak(_),
+        ) => "warn",
         _ => "info,actix_server=warn",
     };
     let filter = EnvFilter::try_from_env("CAPACITY_SURVEY_LOG")

@@ -258,9 +258,9 @@ pub fn bump_section_version(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     if expected == 0 {
-        if section_version(conn, response_id, section_key)? != 0 {
-            return Ok(false);
-        }
+        // The INSERT alone decides (an existing row is a unique violation): no SELECT first,
+        // because on SQLite a transaction that reads before it writes cannot wait for the
+        // write lock and fails with "database is locked" when another save committed meanwhile.
         // A savepoint, so that losing a race for the first save leaves the transaction usable
         // (PostgreSQL aborts a transaction on any error otherwise).
         let inserted = conn.transaction(|conn| {

@@ -18,13 +18,13 @@ use reqwest::redirect::Policy;
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Where the test's database lives, so it can be removed afterwards.
-enum TestDb {
+pub enum TestDb {
     Sqlite { dir: PathBuf },
     Postgres { admin_url: String, name: String },
 }
 
 impl TestDb {
-    fn create() -> (TestDb, String) {
+    pub fn create() -> (TestDb, String) {
         let suffix = store::new_id();
         match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => {

@@ -1,0 +1,1008 @@
+//! `capacity-survey soak`: many representatives save sections at once for a bounded time against
+//! the real server (this binary started as a child process on loopback, on a fresh SQLite file or
+//! a fresh PostgreSQL database), each remembering the last save the server acknowledged; then the
+//! database is read back to prove that no acknowledged save was lost or overwritten.
+//!
+//! The seeding, the save plan and the ledger of acknowledged saves are public so that the
+//! durability and several-instances tests check saves the same way.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use diesel::{Connection, RunQueryDsl};
+
+use crate::config::SoakArgs;
+use crate::domain::account::Role;
+use crate::domain::answers::AnswerValue;
+use crate::domain::instrument::{self, Instrument, SectionBody};
+use crate::service::{self, accounts, instruments};
+use crate::store::bulk::{self, MemberRow, OrganizationRow, ResponseRow};
+use crate::store::{self, DbConnection};
+
+/// The password of every seeded representative.
+pub const PASSWORD: &str = "soak password 2023";
+/// Most representatives and seconds a soak accepts (it is bounded in count and time).
+pub const MAX_REPRESENTATIVES: usize = 1000;
+pub const MAX_SECONDS: u64 = 3600;
+
+/// One seeded representative and the response it answers alone.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    pub email: String,
+    pub organization_id: String,
+    pub response_id: String,
+}
+
+/// What [`seed`] made.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub assessment_id: String,
+    pub seats: Vec<Seat>,
+}
+
+/// The email of the `i`th seeded representative.
+pub fn representative_email(i: usize) -> String {
+    format!("soak-rep-{i:04}@forum.example")
+}
+
+/// Seeds an open assessment of the forum instrument and `n` organizations, each with a draft
+/// response and one representative (password [`PASSWORD`]), in one transaction.
+pub fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded, String> {
+    instruments::install_bundled(conn, now)?;
+    let forum = instrument::forum_instrument().map_err(|_| "the forum instrument does not load")?;
+    // One hash for all: the same password, and 200 argon2 hashes would take seconds.
+    let hash = accounts::hash_password(PASSWORD).map_err(|e| e.to_string())?;
+    let today = now.date();
+    let assessment_id = store::new_id();
+    let seats: Vec<Seat> = (0..n)
+        .map(|i| Seat {
+            email: representative_email(i),
+            organization_id: store::new_id(),
+            response_id: store::new_id(),
+        })
+        .collect();
+    let organizations: Vec<OrganizationRow> = seats
+        .iter()
+        .enumerate()
+        .map(|(i, seat)| OrganizationRow {
+            id: seat.organization_id.clone(),
+            name: format!("Institución de carga {i:04}"),
+            acronym: format!("SOAK{i:04}"),
+            name_key: format!("institución de carga {i:04}"),
+            acronym_key: format!("soak{i:04}"),
+            sector: "statistics".to_owned(),
+            contact_name: None,
+            contact_email: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let responses: Vec<ResponseRow> = seats
+        .iter()
+        .map(|seat| ResponseRow {
+            id: seat.response_id.clone(),
+            assessment_id: assessment_id.clone(),
+            organization_id: seat.organization_id.clone(),
+            status: "draft".to_owned(),
+            first_opened_at: None,
+            last_activity_at: None,
+            submitted_at: None,
+            created_at: now,
+        })
+        .collect();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        store::assessments::insert(
+            conn,
+            &store::assessments::NewAssessment {
+                id: &assessment_id,
+                title_es: "Evaluación de carga",
+                title_en: "Load assessment",
+                instrument_key: &forum.key,
+                instrument_version: &forum.version,
+                opens_on: today - chrono::Duration::days(1),
+                closes_on: today + chrono::Duration::days(30),
+                created_at: now,
+                updated_at: now,
+                show_national_averages: false,
+            },
+        )?;
+        bulk::organizations(conn, &organizations)?;
+        bulk::responses(conn, &responses)?;
+        let mut members = Vec::with_capacity(n);
+        for (i, seat) in seats.iter().enumerate() {
+            let user_id = store::new_id();
+            store::users::insert(
+                conn,
+                &store::users::NewUser {
+                    id: &user_id,
+                    email: &seat.email,
+                    name: &format!("Representante {i:04}"),
+                    role: Role::Representative.as_str(),
+                    password_hash: &hash,
+                    created_at: now,
+                },
+            )?;
+            members.push(MemberRow {
+                response_id: seat.response_id.clone(),
+                user_id,
+                joined_at: now,
+            });
+        }
+        bulk::members(conn, &members)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Seeded {
+        assessment_id,
+        seats,
+    })
+}
+
+/// One section a client saves, and the maturity items it writes in it.
+#[derive(Debug, Clone)]
+pub struct SectionPlan {
+    pub key: String,
+    pub items: Vec<String>,
+}
+
+/// The sections the clients save: the first three sections with unconditional maturity items.
+pub fn plan(instrument: &Instrument) -> Vec<SectionPlan> {
+    instrument
+        .sections
+        .iter()
+        .filter_map(|section| match &section.body {
+            SectionBody::Items(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .filter(|i| i.is_maturity() && i.relevant_when.is_none())
+                    .map(|i| i.key.clone())
+                    .collect();
+                (!items.is_empty()).then(|| SectionPlan {
+                    key: section.key.clone(),
+                    items,
+                })
+            }
+            _ => None,
+        })
+        .take(3)
+        .collect()
+}
+
+/// What one save writes: per item, the stored value and the evidence.
+pub type Values = BTreeMap<String, (String, String)>;
+
+/// What the database holds for a section's items: per item, the value and the evidence.
+pub type StoredAnswers = BTreeMap<String, (String, Option<String>)>;
+
+/// The values of save number `seq` of client `client` in a section: levels that change from
+/// save to save, and evidence that names the save, so any stale row is told apart.
+pub fn values(section: &SectionPlan, client: usize, seq: u64) -> Values {
+    section
+        .items
+        .iter()
+        .enumerate()
+        .map(|(j, item)| {
+            let level = ((client as u64).wrapping_mul(7) + seq + j as u64) % 5;
+            (
+                item.clone(),
+                (
+                    AnswerValue::Level(level as u8).encode(),
+                    format!("carga {client}/{seq}/{j}"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The urlencoded body of a section save at `version` (the CSRF token goes in a header).
+pub fn save_body(version: i64, values: &Values) -> String {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("version".into(), version.to_string()),
+        ("action".into(), "save".into()),
+    ];
+    for (item, (value, evidence)) in values {
+        pairs.push(("_items".into(), item.clone()));
+        pairs.push((format!("v.{item}"), value.clone()));
+        pairs.push((format!("e.{item}"), evidence.clone()));
+    }
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+/// One save: the section version it produced and what it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Save {
+    pub version: i64,
+    pub values: Values,
+}
+
+/// What a client knows about one section: the last save the server acknowledged, and the last
+/// one sent without an answer (the server may or may not have committed it).
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub acked: Option<Save>,
+    pub pending: Option<Save>,
+    /// Acknowledged saves.
+    pub acks: u64,
+}
+
+/// How a section in the database compares with a client's ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The last acknowledged save is there.
+    Acknowledged,
+    /// A save sent without an answer was committed too (it is newer than the acknowledged one).
+    PendingCommitted,
+    /// Neither: an acknowledged save was lost or overwritten.
+    Lost(String),
+}
+
+impl Ledger {
+    /// Compares the section's stored version and answers (item -> value, evidence) with this
+    /// ledger. Every client is the only writer of its section, so the stored version must be the
+    /// acknowledged one, or one more when the unanswered save was committed, with its values.
+    pub fn verdict(&self, stored_version: i64, stored: &StoredAnswers) -> Verdict {
+        let matches = |save: &Save| {
+            save.version == stored_version
+                && save.values.iter().all(|(item, (value, evidence))| {
+                    stored
+                        .get(item)
+                        .is_some_and(|(v, e)| v == value && e.as_deref() == Some(evidence.as_str()))
+                })
+        };
+        match (&self.acked, &self.pending) {
+            (Some(acked), _) if matches(acked) => Verdict::Acknowledged,
+            (_, Some(pending)) if matches(pending) => Verdict::PendingCommitted,
+            (None, _) if stored_version == 0 => Verdict::Acknowledged,
+            (Some(acked), _) => Verdict::Lost(format!(
+                "acknowledged version {} with {:?}, stored version {stored_version} with {:?}",
+                acked.version, acked.values, stored
+            )),
+            (None, _) => Verdict::Lost(format!(
+                "nothing acknowledged, but stored version {stored_version} with {stored:?}"
+            )),
+        }
+    }
+}
+
+/// A section's stored version and the answers to the given items, read from the database.
+pub fn stored_section(
+    conn: &mut DbConnection,
+    response_id: &str,
+    section: &SectionPlan,
+) -> Result<(i64, StoredAnswers), String> {
+    let version = store::responses::section_version(conn, response_id, &section.key)
+        .map_err(|e| e.to_string())?;
+    let answers = store::responses::answers(conn, response_id)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|a| section.items.contains(&a.item_key))
+        .map(|a| (a.item_key, (a.value, a.evidence)))
+        .collect();
+    Ok((version, answers))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The soak
+
+/// What the soak measured.
+#[derive(Debug, Default)]
+struct Tally {
+    saves: u64,
+    other_requests: u64,
+    errors: u64,
+    first_errors: Vec<String>,
+    latencies_us: Vec<u32>,
+}
+
+pub fn run(args: &SoakArgs) -> Result<(), String> {
+    if !(1..=MAX_REPRESENTATIVES).contains(&args.representatives) {
+        return Err(format!(
+            "--representatives must be between 1 and {MAX_REPRESENTATIVES}"
+        ));
+    }
+    if !(1..=MAX_SECONDS).contains(&args.seconds) {
+        return Err(format!("--seconds must be between 1 and {MAX_SECONDS}"));
+    }
+    let scratch =
+        std::env::temp_dir().join(format!("capacity-survey-soak-{}", &store::new_id()[..12]));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let result = fresh_database(args.database.as_deref(), &scratch).and_then(|(url, drop_db)| {
+        let result = soak(args, &url, &scratch);
+        drop_db();
+        result
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+type Cleanup = Box<dyn FnOnce()>;
+
+fn fresh_database(server: Option<&str>, scratch: &Path) -> Result<(String, Cleanup), String> {
+    let Some(server) = server else {
+        return Ok((
+            format!("sqlite://{}/soak.db", scratch.display()),
+            Box::new(|| {}),
+        ));
+    };
+    if !matches!(
+        store::DatabaseUrl::parse(server),
+        Ok(store::DatabaseUrl::Postgres(_))
+    ) {
+        return Err(
+            "--database takes a PostgreSQL URL (postgres://user@host/database); without it \
+             the soak uses a fresh SQLite file"
+                .to_owned(),
+        );
+    }
+    let (base, _) = server
+        .trim()
+        .rsplit_once('/')
+        .ok_or("--database must be a URL ending with /database")?;
+    let admin_url = format!("{base}/postgres");
+    let name = format!("cs_soak_{}", &store::new_id()[..12]);
+    let mut admin = diesel::PgConnection::establish(&admin_url).map_err(|e| {
+        format!(
+            "cannot connect to {}: {e}",
+            crate::config::redact_url(&admin_url)
+        )
+    })?;
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .map_err(|e| e.to_string())?;
+    let url = format!("{base}/{name}");
+    Ok((
+        url,
+        Box::new(move || {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }),
+    ))
+}
+
+fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
+    let n = args.representatives;
+    let pool = store::open(url, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
+    let seeded = {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        seed(&mut conn, n, service::now())?
+    };
+    let forum = instrument::forum_instrument().map_err(|_| "the forum instrument does not load")?;
+    let plan = Arc::new(plan(&forum));
+    if plan.is_empty() {
+        return Err("the forum instrument has no maturity items to save".to_owned());
+    }
+
+    let mut server = Server::start(url, scratch)?;
+    let addr = server.addr;
+    println!(
+        "capacity-survey soak: {n} representatives for {} s on {} ({} build), server pid {}",
+        args.seconds,
+        store::DatabaseUrl::parse(url)
+            .map(|u| u.backend_name())
+            .unwrap_or("?"),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        server.child.id()
+    );
+
+    // Everyone logs in and loads its sections, then all start together.
+    let barrier = Arc::new(Barrier::new(n + 1));
+    let logins = Arc::new(Gate::new(LOGINS_AT_ONCE));
+    let seconds = args.seconds;
+    let mut threads = Vec::with_capacity(n);
+    for (client, seat) in seeded.seats.iter().cloned().enumerate() {
+        let plan = plan.clone();
+        let barrier = barrier.clone();
+        let logins = logins.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("soak-{client}"))
+            .stack_size(256 * 1024)
+            .spawn(move || client_run(addr, client, &seat, &plan, &barrier, &logins, seconds));
+        match spawned {
+            Ok(handle) => threads.push(handle),
+            Err(e) => {
+                server.stop();
+                return Err(format!("cannot start client thread {client}: {e}"));
+            }
+        }
+    }
+    barrier.wait();
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let mut ledgers = Vec::with_capacity(n);
+    for handle in threads {
+        match handle.join() {
+            Ok((t, ledger)) => {
+                tally.saves += t.saves;
+                tally.other_requests += t.other_requests;
+                tally.errors += t.errors;
+                if tally.first_errors.len() < 10 {
+                    tally.first_errors.extend(t.first_errors);
+                }
+                tally.latencies_us.extend(t.latencies_us);
+                ledgers.push(ledger);
+            }
+            Err(_) => {
+                tally.errors += 1;
+                tally
+                    .first_errors
+                    .push("a client thread panicked".to_owned());
+                ledgers.push(Vec::new());
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let log = server.stop();
+
+    // Read everything back.
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut lost = 0u64;
+    let mut pending_committed = 0u64;
+    let mut checked = 0u64;
+    for (seat, ledger) in seeded.seats.iter().zip(&ledgers) {
+        for (section, ledger) in plan.iter().zip(ledger) {
+            let (version, stored) = stored_section(&mut conn, &seat.response_id, section)?;
+            checked += 1;
+            match ledger.verdict(version, &stored) {
+                Verdict::Acknowledged => {}
+                Verdict::PendingCommitted => pending_committed += 1,
+                Verdict::Lost(why) => {
+                    lost += 1;
+                    if lost <= 5 {
+                        eprintln!("lost: {} section {}: {why}", seat.email, section.key);
+                    }
+                }
+            }
+        }
+    }
+    let locked = log.matches("database is locked").count();
+    let log_errors = log.lines().filter(|l| l.contains("ERROR")).count();
+
+    tally.latencies_us.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        let v = &tally.latencies_us;
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+        f64::from(v[i]) / 1000.0
+    };
+    let acked: u64 = ledgers.iter().flatten().map(|l| l.acks).sum();
+    println!(
+        "requests: {} ({} section saves, {} logins and pages)",
+        tally.saves + tally.other_requests,
+        tally.saves,
+        tally.other_requests
+    );
+    println!(
+        "throughput: {:.0} saves/s over {elapsed:.1} s",
+        tally.saves as f64 / elapsed
+    );
+    println!(
+        "save latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "errors: {}; acknowledged saves: {acked}; sections checked: {checked}; lost or \
+         overwritten: {lost}; unanswered saves found committed: {pending_committed}",
+        tally.errors
+    );
+    println!("server log: {locked} \"database is locked\", {log_errors} error lines",);
+    for e in &tally.first_errors {
+        eprintln!("error: {e}");
+    }
+    if tally.errors > 0 || lost > 0 || locked > 0 || log_errors > 0 {
+        if log_errors > 0 {
+            for line in log.lines().filter(|l| l.contains("ERROR")).take(5) {
+                eprintln!("server: {line}");
+            }
+        }
+        return Err("the soak found errors or lost saves".to_owned());
+    }
+    println!("soak passed");
+    Ok(())
+}
+
+/// The server under test: this same binary, `serve`, on a free loopback port.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log_path: PathBuf,
+}
+
+impl Server {
+    fn start(url: &str, scratch: &Path) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log_path = scratch.join("server.log");
+        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        let child = Command::new(exe)
+            .arg("serve")
+            .args(["--bind", &addr.to_string()])
+            .args(["--database", url])
+            .arg("--data-dir")
+            .arg(scratch.join("data"))
+            .env("CAPACITY_SURVEY_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let mut server = Server {
+            child,
+            addr,
+            log_path,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut probe = HttpClient::new(addr);
+            if probe
+                .request("GET", "/healthz", None, &[])
+                .is_ok_and(|r| r.status == 200)
+            {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(&server.log_path).unwrap_or_default();
+                return Err(format!("the server exited ({status}) at start:\n{log}"));
+            }
+            if Instant::now() > deadline {
+                server.stop();
+                return Err("the server did not answer /healthz within 60 s".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the server (SIGTERM where there is `kill`, else at once) and returns its log.
+    fn stop(&mut self) -> String {
+        let terminated = Command::new("sh")
+            // The shell's own `kill`: no procps needed.
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status()
+            .is_ok_and(|s| s.success());
+        if terminated {
+            let deadline = Instant::now() + Duration::from_secs(45);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+type ClientResult = (Tally, Vec<Ledger>);
+
+/// Logins at once before the soak starts. A login checks an argon2 hash while it holds a
+/// database connection, so hundreds at the same instant wait for the pool (8 connections) for
+/// more than its 5 s and get 503: spread, they measure what the soak is about, the saves.
+const LOGINS_AT_ONCE: usize = 4;
+
+/// A counting semaphore for threads.
+struct Gate {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+struct Turn<'a>(&'a Gate);
+
+impl Gate {
+    fn new(n: usize) -> Gate {
+        Gate {
+            free: std::sync::Mutex::new(n),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn enter(&self) -> Turn<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Turn(self)
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+fn client_run(
+    addr: SocketAddr,
+    client: usize,
+    seat: &Seat,
+    plan: &[SectionPlan],
+    barrier: &Barrier,
+    logins: &Gate,
+    seconds: u64,
+) -> ClientResult {
+    let mut tally = Tally::default();
+    let mut ledgers = vec![Ledger::default(); plan.len()];
+    let mut http = HttpClient::new(addr);
+    let prepared = {
+        let _turn = logins.enter();
+        prepare(&mut http, seat, plan, &mut tally)
+    };
+    barrier.wait();
+    let started = Instant::now();
+    let (token, mut versions) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            tally.errors += 1;
+            tally.first_errors.push(format!("{}: {e}", seat.email));
+            return (tally, ledgers);
+        }
+    };
+    let deadline = started + Duration::from_secs(seconds);
+    let mut seq: u64 = 0;
+    while Instant::now() < deadline {
+        seq += 1;
+        let s = (seq as usize + client) % plan.len();
+        let section = &plan[s];
+        let values = values(section, client, seq);
+        let body = save_body(versions[s], &values);
+        ledgers[s].pending = Some(Save {
+            version: versions[s] + 1,
+            values: values.clone(),
+        });
+        let path = format!("/responses/{}/sections/{}", seat.response_id, section.key);
+        let sent = Instant::now();
+        let reply = http.request(
+            "POST",
+            &path,
+            Some(&body),
+            &[("Accept", "application/json"), ("X-CSRF-Token", &token)],
+        );
+        let took = sent.elapsed();
+        tally.saves += 1;
+        tally
+            .latencies_us
+            .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+        let version = reply.as_ref().ok().and_then(|r| {
+            (r.status == 200)
+                .then(|| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+                .flatten()
+                .and_then(|v| v.get("version").and_then(serde_json::Value::as_i64))
+        });
+        match version {
+            Some(v) if v == versions[s] + 1 => {
+                versions[s] = v;
+                let ledger = &mut ledgers[s];
+                ledger.acked = ledger.pending.take();
+                ledger.acks += 1;
+            }
+            _ => {
+                tally.errors += 1;
+                tally.first_errors.push(match reply {
+                    Ok(r) => format!(
+                        "{} save {seq} of section {}: status {} {}",
+                        seat.email,
+                        section.key,
+                        r.status,
+                        title(&r.body)
+                    ),
+                    Err(e) => format!("{} save {seq}: {e}", seat.email),
+                });
+                // The section's state is now uncertain; this client stops (the ledger still
+                // knows the last acknowledged save and the unanswered one).
+                break;
+            }
+        }
+    }
+    (tally, ledgers)
+}
+
+/// Logs in and reads the CSRF token and each section's version.
+fn prepare(
+    http: &mut HttpClient,
+    seat: &Seat,
+    plan: &[SectionPlan],
+    tally: &mut Tally,
+) -> Result<(String, Vec<i64>), String> {
+    let login = http.request("GET", "/login", None, &[])?;
+    tally.other_requests += 1;
+    let token = field(&login.body, "name=\"csrf_token\" value=\"")?;
+    let form = serde_urlencoded::to_string([
+        ("csrf_token", token.as_str()),
+        ("email", seat.email.as_str()),
+        ("password", PASSWORD),
+    ])
+    .map_err(|e| e.to_string())?;
+    let reply = http.request("POST", "/login", Some(&form), &[])?;
+    tally.other_requests += 1;
+    if reply.status != 303 {
+        return Err(format!("login gave {}", reply.status));
+    }
+    let mut token = String::new();
+    let mut versions = Vec::with_capacity(plan.len());
+    for section in plan {
+        let page = http.request(
+            "GET",
+            &format!("/responses/{}/sections/{}", seat.response_id, section.key),
+            None,
+            &[],
+        )?;
+        tally.other_requests += 1;
+        if page.status != 200 {
+            return Err(format!("section {} gave {}", section.key, page.status));
+        }
+        token = field(&page.body, "name=\"csrf_token\" value=\"")?;
+        versions.push(
+            field(&page.body, "name=\"version\" value=\"")?
+                .parse()
+                .map_err(|_| "bad version field")?,
+        );
+    }
+    Ok((token, versions))
+}
+
+/// What an answer is about: the title of an error page, or the start of a JSON body.
+fn title(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    match (text.find("<title>"), text.find("</title>")) {
+        (Some(start), Some(end)) if start < end => text[start + 7..end].to_owned(),
+        _ => text.chars().take(120).collect(),
+    }
+}
+
+fn field(body: &[u8], marker: &str) -> Result<String, String> {
+    let html = String::from_utf8_lossy(body);
+    let start = html
+        .find(marker)
+        .ok_or_else(|| format!("no {marker:?} in the page"))?
+        + marker.len();
+    let end = html[start..].find('"').ok_or("unterminated field")?;
+    Ok(html[start..start + end].to_owned())
+}
+
+/// A small blocking HTTP/1.1 client for loopback that keeps its connection and its session
+/// cookie.
+struct HttpClient {
+    addr: SocketAddr,
+    conn: Option<(BufReader<TcpStream>, Instant)>,
+    cookie: Option<String>,
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// Reconnect before reusing a connection idle this long (the server closes idle ones at 5 s).
+const IDLE_REUSE: Duration = Duration::from_secs(2);
+
+impl HttpClient {
+    fn new(addr: SocketAddr) -> HttpClient {
+        HttpClient {
+            addr,
+            conn: None,
+            cookie: None,
+        }
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, String> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        if let Some(cookie) = &self.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = form {
+            head.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        if let Some(body) = form {
+            head.push_str(body);
+        }
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|(_, used)| used.elapsed() > IDLE_REUSE)
+        {
+            self.conn = None;
+        }
+        let (mut reader, _) = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                let stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .map_err(|e| e.to_string())?;
+                let _ = stream.set_nodelay(true);
+                (BufReader::new(stream), Instant::now())
+            }
+        };
+        reader
+            .get_mut()
+            .write_all(head.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let (reply, keep) = self.read_reply(&mut reader)?;
+        if keep {
+            self.conn = Some((reader, Instant::now()));
+        }
+        Ok(reply)
+    }
+
+    fn read_reply(&mut self, reader: &mut BufReader<TcpStream>) -> Result<(Reply, bool), String> {
+        let mut line = String::new();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            return Err("the server closed the connection".to_owned());
+        }
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("bad status line {line:?}"))?;
+        let (mut length, mut chunked, mut keep) = (None, false, true);
+        loop {
+            line.clear();
+            reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let Some((name, value)) = header.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "connection" => keep = !value.eq_ignore_ascii_case("close"),
+                "set-cookie" => {
+                    if let Some(pair) = value.split(';').next()
+                        && pair.starts_with(&format!("{}=", crate::web::SESSION_COOKIE))
+                    {
+                        self.cookie = Some(pair.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                reader.read_line(&mut line).map_err(|e| e.to_string())?;
+                let size = usize::from_str_radix(line.trim(), 16).map_err(|e| e.to_string())?;
+                if size == 0 {
+                    line.clear();
+                    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+                    break;
+                }
+                let start = body.len();
+                body.resize(start + size, 0);
+                reader
+                    .read_exact(&mut body[start..])
+                    .map_err(|e| e.to_string())?;
+                line.clear();
+                reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            }
+        } else if let Some(length) = length {
+            body.resize(length, 0);
+            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+        } else {
+            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
+            keep = false;
+        }
+        Ok((Reply { status, body }, keep))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section() -> SectionPlan {
+        SectionPlan {
+            key: "legal".into(),
+            items: vec!["legal.mandate".into(), "legal.sharing".into()],
+        }
+    }
+
+    fn stored(save: &Save) -> StoredAnswers {
+        save.values
+            .iter()
+            .map(|(k, (v, e))| (k.clone(), (v.clone(), Some(e.clone()))))
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_takes_maturity_items_of_three_sections() {
+        let forum = instrument::forum_instrument().unwrap();
+        let plan = plan(&forum);
+        assert_eq!(plan.len(), 3);
+        assert!(plan.iter().all(|s| s.items.len() >= 2));
+    }
+
+    #[test]
+    fn successive_saves_write_different_values() {
+        let s = section();
+        assert_ne!(values(&s, 3, 1), values(&s, 3, 2));
+        assert_ne!(values(&s, 3, 1), values(&s, 4, 1));
+        let body = save_body(7, &values(&s, 3, 1));
+        assert!(body.starts_with("version=7&action=save&_items=legal.mandate"));
+    }
+
+    #[test]
+    fn the_ledger_tells_kept_from_lost() {
+        let s = section();
+        let first = Save {
+            version: 1,
+            values: values(&s, 0, 1),
+        };
+        let second = Save {
+            version: 2,
+            values: values(&s, 0, 2),
+        };
+        let ledger = Ledger {
+            acked: Some(first.clone()),
+            pending: Some(second.clone()),
+            acks: 1,
+        };
+        assert_eq!(ledger.verdict(1, &stored(&first)), Verdict::Acknowledged);
+        assert_eq!(
+            ledger.verdict(2, &stored(&second)),
+            Verdict::PendingCommitted
+        );
+        // Right version, older values: overwritten.
+        assert!(matches!(
+            ledger.verdict(1, &stored(&second)),
+            Verdict::Lost(_)
+        ));
+        // Nothing stored although a save was acknowledged: lost.
+        assert!(matches!(
+            ledger.verdict(0, &BTreeMap::new()),
+            Verdict::Lost(_)
+        ));
+        // Nothing acknowledged and nothing stored: fine.
+        assert_eq!(
+            Ledger::default().verdict(0, &BTreeMap::new()),
+            Verdict::Acknowledged
+        );
+    }
+}
