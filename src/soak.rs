@@ -602,9 +602,8 @@ impl Drop for Server {
 
 type ClientResult = (Tally, Vec<Ledger>);
 
-/// Logins at once before the soak starts. A login checks an argon2 hash while it holds a
-/// database connection, so hundreds at the same instant wait for the pool (8 connections) for
-/// more than its 5 s and get 503: spread, they measure what the soak is about, the saves.
+/// Logins at once before the soak starts. Each checks an argon2 hash (deliberately slow, ~19 MB):
+/// a few at a time keep the start-up short and the memory low; the soak is about the saves.
 const LOGINS_AT_ONCE: usize = 4;
 
 /// A counting semaphore for threads.

@@ -117,29 +117,37 @@ pub fn create_organizer(
     })
 }
 
-/// Checks an email and password. Unknown email and wrong password give the same `None` after
-/// the same work (one argon2 verification). The outcome is audited (a failed login with the
-/// email as typed, never the password) in one transaction with the login's own writes.
-pub fn authenticate(
-    conn: &mut DbConnection,
-    raw_email: &str,
-    password: &str,
-    address: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<Option<User>, AppError> {
-    let user = match EmailAddress::parse(raw_email) {
+/// The account a login form names: `None` for a malformed or unknown email.
+pub fn find_for_login(conn: &mut DbConnection, raw_email: &str) -> Result<Option<User>, AppError> {
+    Ok(match EmailAddress::parse(raw_email) {
         Ok(email) => users::find_by_email(conn, email.as_str())?,
         Err(_) => None,
-    };
-    // Verify outside the transaction: it is slow and needs no lock.
-    let verified = match &user {
+    })
+}
+
+/// Whether the password is the account's. Without an account a dummy hash of the same cost is
+/// checked, so an unknown email takes as long as a wrong password. Slow (argon2): call it on a
+/// blocking thread without holding a database connection.
+pub fn password_matches(user: Option<&User>, password: &str) -> bool {
+    match user {
         Some(user) => verify_password(&user.password_hash, password),
         None => {
-            // Same cost as a real check; the result is thrown away.
             let _ = verify_password(&DUMMY_HASH, password);
             false
         }
-    };
+    }
+}
+
+/// Records a login attempt checked by [`password_matches`]: the login time and the audit row of a
+/// success, or the audit row of a failure, in one transaction. Returns the user when it succeeded.
+pub fn record_login_attempt(
+    conn: &mut DbConnection,
+    raw_email: &str,
+    user: Option<User>,
+    verified: bool,
+    address: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Option<User>, AppError> {
     let address = address.map(str::to_owned);
     conn.transaction(|conn| match user {
         Some(user) if verified => {

@@ -97,19 +97,19 @@ pub async fn login(
     let address = super::audit::client_address(&req);
     let keys = throttle::keys(&email, address.as_deref());
     let now = state.clock.now();
-    let outcome = db(&state, move |conn| {
-        if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
-            return Ok(Err(wait));
-        }
-        let user = accounts::authenticate(conn, &email, &password, address.as_deref(), now)?;
-        match &user {
-            Some(_) => throttle::record_success(conn, &email)?,
-            None => throttle::record_failure(conn, &keys, now)?,
-        }
-        Ok(Ok(user))
-    })
-    .await?;
-    let user = match outcome {
+    // Three steps, so that no database connection waits on argon2: the throttle and the account,
+    // then the password check on a blocking thread, then the outcome in one transaction.
+    let lookup = {
+        let (email, keys) = (email.clone(), keys.clone());
+        db(&state, move |conn| {
+            if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
+                return Ok(Err(wait));
+            }
+            Ok(Ok(accounts::find_for_login(conn, &email)?))
+        })
+        .await?
+    };
+    let user = match lookup {
         Ok(user) => user,
         Err(wait) => {
             tracing::warn!(retry_after = wait, "login throttled");
@@ -124,6 +124,22 @@ pub async fn login(
             return Ok(response);
         }
     };
+    let (user, verified) = web::block(move || {
+        let verified = accounts::password_matches(user.as_ref(), &password);
+        (user, verified)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?;
+    let user = db(&state, move |conn| {
+        let user =
+            accounts::record_login_attempt(conn, &email, user, verified, address.as_deref(), now)?;
+        match &user {
+            Some(_) => throttle::record_success(conn, &email)?,
+            None => throttle::record_failure(conn, &keys, now)?,
+        }
+        Ok(user)
+    })
+    .await?;
     match user {
         Some(user) => {
             context::log_in(&session, &user)?;
