@@ -450,6 +450,9 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     }
     conn.transaction(|conn| bulk::mechanisms(conn, &mechanisms))
         .map_err(err)?;
+    // The scores a save would have stored with each response's answers.
+    service::analysis::fill_missing_scores(conn, &forum, &assessment_id)
+        .map_err(|e| e.to_string())?;
     Ok(Seeded {
         assessment: assessment_id,
         response: response_ids[0].clone(),

@@ -5,10 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use diesel::Connection;
+
 use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
-    self, Answers, Cell, ColumnStats, Direction, DomainSummary, Exchange, Gaps, ReconciledFlow,
+    self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainSummary, Exchange, Gaps,
+    ReconciledFlow, ResponseScores,
 };
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
@@ -32,14 +35,22 @@ impl Participant {
     }
 }
 
-/// Which answers a view needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which answers a view needs. Every scope but `Mechanisms` loads the scores of every response
+/// (the read model behind the matrix, the domain summaries and the gaps).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Maturity items only (matrix, dimension pages, gaps by dimension).
+    /// The scores only (matrix, gaps).
     Maturity,
-    /// No answers, only the mechanisms (the inventory).
+    /// The scores and the answers of this dimension's maturity items for every response (a
+    /// dimension page; no answers when the key is not a dimension).
+    Dimension(String),
+    /// The scores and one response's answers and evidence (a cell, a response's scores).
+    Response(String),
+    /// No answers, only the mechanisms (the inventory, the network).
     Mechanisms,
-    /// Maturity items and the data-domain grid.
+    /// The scores and the mechanisms, no answers (the report annex, the JSON export).
+    Summary,
+    /// The scores, the maturity and data-domain grid answers of every response, the mechanisms.
     MaturityAndGrid,
     /// Every answer.
     All,
@@ -55,6 +66,8 @@ pub struct AssessmentData {
     pub answers: HashMap<String, Answers>,
     /// Evidence texts by response id and item key.
     pub evidence: HashMap<String, BTreeMap<String, String>>,
+    /// The scores of every response by response id (empty for `Scope::Mechanisms`).
+    pub scores: HashMap<String, ResponseScores>,
     pub mechanisms: Vec<Mechanism>,
 }
 
@@ -85,8 +98,9 @@ fn grid_keys(instrument: &Instrument) -> Vec<String> {
         .collect()
 }
 
-/// Loads an assessment with the answers a view needs, its responses and (unless only maturity is
-/// needed) its mechanisms: four queries whatever the number of organizations.
+/// Loads an assessment with what a view needs: its responses, the scores of each (one row per
+/// response), the answers the scope asks for and (for the scopes that show them) its mechanisms;
+/// a handful of queries whatever the number of organizations.
 pub fn load(
     conn: &mut DbConnection,
     registry: &InstrumentRegistry,
@@ -99,27 +113,77 @@ pub fn load(
         &assessment.instrument_key,
         &assessment.instrument_version,
     )?;
-    let participants = response_rows::list_for_assessment(conn, assessment_id)?
+    let participants: Vec<Participant> = response_rows::list_for_assessment(conn, assessment_id)?
         .into_iter()
         .map(|(response, organization)| Participant {
             response,
             organization,
         })
         .collect();
-    let keys = match scope {
-        Scope::Maturity => Some(maturity_keys(&instrument)),
-        Scope::Mechanisms => Some(Vec::new()),
+    let rows = match &scope {
+        Scope::Maturity | Scope::Mechanisms | Scope::Summary => Vec::new(),
+        Scope::Dimension(key) => {
+            let keys: Vec<String> = instrument
+                .dimensions()
+                .filter(|d| d.key == *key)
+                .flat_map(|d| d.items())
+                .filter(|i| i.is_maturity())
+                .map(|i| i.key.clone())
+                .collect();
+            if keys.is_empty() {
+                Vec::new()
+            } else {
+                response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
+            }
+        }
+        Scope::Response(id) => {
+            // Only a response of this assessment: another's id reads nothing.
+            if participants.iter().any(|p| p.response.id == *id) {
+                response_rows::answers_of_responses(conn, std::slice::from_ref(id))?
+            } else {
+                Vec::new()
+            }
+        }
         Scope::MaturityAndGrid => {
             let mut keys = maturity_keys(&instrument);
             keys.extend(grid_keys(&instrument));
-            Some(keys)
+            response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
         }
-        Scope::All => None,
+        Scope::All => response_rows::answers_of_assessment(conn, assessment_id, None)?,
     };
-    let rows = match &keys {
-        Some(keys) if keys.is_empty() => Vec::new(),
-        _ => response_rows::answers_of_assessment(conn, assessment_id, keys.as_deref())?,
+    let (answers, evidence) = decode_answers(&instrument, rows);
+    let scores = match scope {
+        Scope::Mechanisms => HashMap::new(),
+        _ => load_scores(conn, &instrument, assessment_id, &participants)?,
     };
+    let mechanisms = match scope {
+        Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
+            store::mechanisms::list_for_assessment(conn, assessment_id)?
+        }
+        Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) => Vec::new(),
+    };
+    Ok(AssessmentData {
+        assessment,
+        instrument,
+        participants,
+        answers,
+        evidence,
+        scores,
+        mechanisms,
+    })
+}
+
+type DecodedAnswers = (
+    HashMap<String, Answers>,
+    HashMap<String, BTreeMap<String, String>>,
+);
+
+/// Stored answer rows as values of their items' kinds (rows that no longer fit are skipped), and
+/// the evidence texts.
+pub fn decode_answers(
+    instrument: &Instrument,
+    rows: Vec<response_rows::AssessmentAnswer>,
+) -> DecodedAnswers {
     let mut answers: HashMap<String, Answers> = HashMap::new();
     let mut evidence: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     for row in rows {
@@ -133,26 +197,131 @@ pub fn load(
             continue;
         }
         if let Some(value) =
-            slot_kind(&instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
+            slot_kind(instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
         {
-            answers
-                .entry(row.response_id)
-                .or_default()
-                .insert(row.item_key, value);
+            // Rows come ordered by response: the last entry is usually the one to extend.
+            match answers.get_mut(&row.response_id) {
+                Some(map) => {
+                    map.insert(row.item_key, value);
+                }
+                None => {
+                    answers
+                        .entry(row.response_id)
+                        .or_default()
+                        .insert(row.item_key, value);
+                }
+            }
         }
     }
-    let mechanisms = match scope {
-        Scope::Maturity => Vec::new(),
-        _ => store::mechanisms::list_for_assessment(conn, assessment_id)?,
-    };
-    Ok(AssessmentData {
-        assessment,
-        instrument,
-        participants,
-        answers,
-        evidence,
-        mechanisms,
-    })
+    (answers, evidence)
+}
+
+/// The decoded answers of some responses (e.g. the organizations shown as columns of a table).
+pub fn answers_of_responses(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+) -> Result<HashMap<String, Answers>, AppError> {
+    let rows = response_rows::answers_of_responses(conn, response_ids)?;
+    Ok(decode_answers(instrument, rows).0)
+}
+
+/// Responses whose scores are recomputed from their answers per query, when stored ones are
+/// missing (a database from before the read model, answers written outside a save).
+const RESPONSES_PER_REBUILD: usize = 200;
+
+/// The stored scores of an assessment's responses; those missing (or unreadable) are computed
+/// from the answers and stored for the next reader.
+fn load_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    assessment_id: &str,
+    participants: &[Participant],
+) -> Result<HashMap<String, ResponseScores>, AppError> {
+    let mut scores: HashMap<String, ResponseScores> =
+        store::scores::of_assessment(conn, assessment_id)?
+            .into_iter()
+            .filter_map(|row| {
+                ResponseScores::decode(&row.dimensions, &row.domains).map(|s| (row.response_id, s))
+            })
+            .collect();
+    let missing: Vec<String> = participants
+        .iter()
+        .filter(|p| !scores.contains_key(&p.response.id))
+        .map(|p| p.response.id.clone())
+        .collect();
+    let now = crate::service::now();
+    for batch in missing.chunks(RESPONSES_PER_REBUILD) {
+        let rows = response_rows::answers_of_responses(conn, batch)?;
+        let (answers, _) = decode_answers(instrument, rows);
+        let computed: Vec<(&String, ResponseScores)> = batch
+            .iter()
+            .map(|id| {
+                let answers = answers.get(id).unwrap_or(&EMPTY);
+                (id, ResponseScores::from_answers(instrument, answers))
+            })
+            .collect();
+        // One transaction per batch: one commit instead of one per response.
+        conn.transaction(|conn| {
+            for (id, scores) in computed.iter().filter(|(_, s)| s.is_storable()) {
+                store::scores::insert_missing(
+                    conn,
+                    id,
+                    &scores.encode_dimensions(),
+                    &scores.encode_domains(),
+                    now,
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        scores.extend(computed.into_iter().map(|(id, s)| (id.clone(), s)));
+    }
+    Ok(scores)
+}
+
+/// Computes and stores the scores of every response of an assessment that has none (after a
+/// bulk load of answers); returns how many were computed.
+pub fn fill_missing_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    assessment_id: &str,
+) -> Result<usize, AppError> {
+    let participants: Vec<Participant> = response_rows::list_for_assessment(conn, assessment_id)?
+        .into_iter()
+        .map(|(response, organization)| Participant {
+            response,
+            organization,
+        })
+        .collect();
+    let stored = store::scores::of_assessment(conn, assessment_id)?.len();
+    let all = load_scores(conn, instrument, assessment_id, &participants)?;
+    Ok(all.len().saturating_sub(stored))
+}
+
+/// Recomputes and stores the scores of one response from its answers: called by a save, in its
+/// transaction, after the answers are written.
+pub fn refresh_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let rows = response_rows::answers_of_responses(conn, &[response_id.to_owned()])?;
+    let (answers, _) = decode_answers(instrument, rows);
+    let computed =
+        ResponseScores::from_answers(instrument, answers.get(response_id).unwrap_or(&EMPTY));
+    if computed.is_storable() {
+        store::scores::put(
+            conn,
+            response_id,
+            &computed.encode_dimensions(),
+            &computed.encode_domains(),
+            now,
+        )?;
+    } else {
+        store::scores::forget(conn, response_id)?;
+    }
+    Ok(())
 }
 
 /// Which responses a view includes.
@@ -183,6 +352,8 @@ pub struct MatrixRow<'a> {
 }
 
 static EMPTY: std::sync::LazyLock<Answers> = std::sync::LazyLock::new(BTreeMap::new);
+static NO_SCORES: std::sync::LazyLock<ResponseScores> =
+    std::sync::LazyLock::new(ResponseScores::default);
 
 impl AssessmentData {
     /// The answers of a response (empty when it has none).
@@ -201,12 +372,17 @@ impl AssessmentData {
             .filter(move |p| selection.includes(p))
     }
 
+    /// The scores of a response (empty when it has none).
+    pub fn scores_of(&self, response_id: &str) -> &ResponseScores {
+        self.scores.get(response_id).unwrap_or(&NO_SCORES)
+    }
+
     /// The matrix rows of the selected responses, in participant order.
     pub fn matrix(&self, selection: &Selection) -> Vec<MatrixRow<'_>> {
+        let sizes = DimensionSizes::new(&self.instrument);
         self.selected(selection)
             .map(|participant| {
-                let (cells, overall) =
-                    analysis::row(&self.instrument, self.answers_of(&participant.response.id));
+                let (cells, overall) = sizes.row(self.scores_of(&participant.response.id));
                 MatrixRow {
                     participant,
                     cells,
@@ -244,10 +420,10 @@ impl AssessmentData {
     }
 
     pub fn domain_summaries(&self, selection: &Selection) -> Vec<DomainSummary> {
-        analysis::domain_summaries(
+        analysis::domain_summaries_of_scores(
             &self.instrument,
             self.selected(selection)
-                .map(|p| self.answers_of(&p.response.id)),
+                .map(|p| self.scores_of(&p.response.id)),
         )
     }
 

@@ -14,6 +14,7 @@ pub mod password_resets;
 pub mod reminders;
 pub mod responses;
 pub mod schema;
+pub mod scores;
 pub mod throttle;
 pub mod users;
 

@@ -331,6 +331,8 @@ pub fn put_answer(
             answers::updated_by.eq(Some(user_id)),
         ))
         .execute(conn)?;
+    // The stored scores no longer match; a save rewrites them before it commits.
+    super::scores::forget(conn, response_id)?;
     if updated == 0 {
         diesel::insert_into(answers::table)
             .values((
@@ -351,6 +353,7 @@ pub fn delete_answer(
     response_id: &str,
     item_key: &str,
 ) -> QueryResult<()> {
+    super::scores::forget(conn, response_id)?;
     diesel::delete(answers::table.find((response_id, item_key)))
         .execute(conn)
         .map(|_| ())

@@ -430,7 +430,12 @@ pub async fn cell(
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
     let context = super::responses::open(&state, &user, &path.id).await?;
-    let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
+    let data = load_data(
+        &state,
+        context.assessment.id.clone(),
+        Scope::Response(path.id.clone()),
+    )
+    .await?;
     let lang = ctx.lang;
     let dimension = data
         .instrument
@@ -512,7 +517,8 @@ pub async fn scores(
     let context = super::responses::open(&state, &user, &response_id).await?;
     let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
     let lang = ctx.lang;
-    let (cells, overall) = analysis::row(&data.instrument, data.answers_of(&response_id));
+    let (cells, overall) =
+        analysis::DimensionSizes::new(&data.instrument).row(data.scores_of(&response_id));
     let show_national = context.assessment.show_national_averages || user.is_organizer();
     let national_rows = if show_national {
         data.matrix(&Selection::default())
@@ -586,7 +592,7 @@ pub async fn dimension(
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
-    let data = load_data(&state, path.id, Scope::Maturity).await?;
+    let data = load_data(&state, path.id, Scope::Dimension(path.dimension.clone())).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -1138,7 +1144,7 @@ pub async fn domains(
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Maturity).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -1147,6 +1153,16 @@ pub async fn domains(
     let all_selected: Vec<&Participant> = data.selected(&selection).collect();
     let capped = (all_selected.len() > DOMAIN_TABLE_MAX).then_some(DOMAIN_TABLE_MAX);
     let selected: Vec<&Participant> = all_selected.into_iter().take(DOMAIN_TABLE_MAX).collect();
+    // Only the organizations shown as columns need their answers read.
+    let shown_answers = {
+        let ids: Vec<String> = selected.iter().map(|p| p.response.id.clone()).collect();
+        let instrument = data.instrument.clone();
+        db(&state, move |conn| {
+            service::answers_of_responses(conn, &instrument, &ids)
+        })
+        .await?
+    };
+    let no_answers = analysis::Answers::new();
     let option = |list: &str, key: &str| {
         data.instrument
             .option_label(list, key, lang)
@@ -1162,7 +1178,7 @@ pub async fn domains(
                     let a = analysis::domain_answer(
                         &grid_section,
                         &summary.domain,
-                        data.answers_of(&p.response.id),
+                        shown_answers.get(&p.response.id).unwrap_or(&no_answers),
                     );
                     let mut detail = Vec::new();
                     if !a.disaggregations.is_empty() {
@@ -1266,7 +1282,7 @@ pub async fn annex(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Summary).await?;
     let lang = ctx.lang;
     let selection = Selection::default();
     let dimensions: Vec<&Section> = data.instrument.dimensions().collect();

@@ -332,7 +332,7 @@ pub async fn export(
             ))
         }
         "assessment.json" => {
-            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
+            let data = load_data(&state, path.id, Scope::Summary).await?;
             let value = json_export(&data, &selection, lang);
             let body = serde_json::to_vec_pretty(&value).map_err(AppError::internal)?;
             Ok(attachment("application/json", "assessment.json", body))
