@@ -81,7 +81,8 @@ pub fn maturity_keys(instrument: &Instrument) -> Vec<String> {
         .collect()
 }
 
-fn grid_keys(instrument: &Instrument) -> Vec<String> {
+/// The keys of every cell of the data-domain grid.
+pub fn grid_keys(instrument: &Instrument) -> Vec<String> {
     let Some((section, grid)) = instrument.grid() else {
         return Vec::new();
     };
@@ -178,12 +179,43 @@ type DecodedAnswers = (
     HashMap<String, BTreeMap<String, String>>,
 );
 
+/// The kind of every answer key of an instrument (items and grid cells), found by one hash
+/// look-up instead of a walk through the instrument per answer.
+pub struct SlotKinds<'a> {
+    instrument: &'a Instrument,
+    kinds: HashMap<String, &'a ItemKind>,
+}
+
+impl<'a> SlotKinds<'a> {
+    pub fn new(instrument: &'a Instrument) -> SlotKinds<'a> {
+        let mut kinds: HashMap<String, &ItemKind> = HashMap::new();
+        for item in instrument.sections.iter().flat_map(|s| s.items()) {
+            // The first item of a key wins, as in `slot_kind`.
+            kinds.entry(item.key.clone()).or_insert(&item.kind);
+        }
+        for key in grid_keys(instrument) {
+            if let Some(kind) = slot_kind(instrument, &key) {
+                kinds.entry(key).or_insert(kind);
+            }
+        }
+        SlotKinds { instrument, kinds }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a ItemKind> {
+        match self.kinds.get(key) {
+            Some(kind) => Some(kind),
+            None => slot_kind(self.instrument, key),
+        }
+    }
+}
+
 /// Stored answer rows as values of their items' kinds (rows that no longer fit are skipped), and
 /// the evidence texts.
 pub fn decode_answers(
     instrument: &Instrument,
     rows: Vec<response_rows::AssessmentAnswer>,
 ) -> DecodedAnswers {
+    let kinds = SlotKinds::new(instrument);
     let mut answers: HashMap<String, Answers> = HashMap::new();
     let mut evidence: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     for row in rows {
@@ -196,8 +228,9 @@ pub fn decode_answers(
         if row.value.is_empty() {
             continue;
         }
-        if let Some(value) =
-            slot_kind(instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
+        if let Some(value) = kinds
+            .get(&row.item_key)
+            .and_then(|k| AnswerValue::decode(k, &row.value))
         {
             // Rows come ordered by response: the last entry is usually the one to extend.
             match answers.get_mut(&row.response_id) {
@@ -223,6 +256,17 @@ pub fn answers_of_responses(
     response_ids: &[String],
 ) -> Result<HashMap<String, Answers>, AppError> {
     let rows = response_rows::answers_of_responses(conn, response_ids)?;
+    Ok(decode_answers(instrument, rows).0)
+}
+
+/// The decoded answers of some responses for some item keys.
+pub fn answers_for_keys(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+    keys: &[String],
+) -> Result<HashMap<String, Answers>, AppError> {
+    let rows = response_rows::answers_of_responses_for_keys(conn, response_ids, keys)?;
     Ok(decode_answers(instrument, rows).0)
 }
 

@@ -400,3 +400,17 @@ pub fn answers_of_responses(
         .select(AssessmentAnswer::as_select())
         .load(conn)
 }
+
+/// The answers of the given responses for the given item keys, by response and item.
+pub fn answers_of_responses_for_keys(
+    conn: &mut DbConnection,
+    response_ids: &[String],
+    keys: &[String],
+) -> QueryResult<Vec<AssessmentAnswer>> {
+    answers::table
+        .filter(answers::response_id.eq_any(response_ids.to_vec()))
+        .filter(answers::item_key.eq_any(keys.to_vec()))
+        .order((answers::response_id, answers::item_key))
+        .select(AssessmentAnswer::as_select())
+        .load(conn)
+}

@@ -14,12 +14,15 @@ use super::analysis::{ViewQuery, flow_rows, load_data, mechanism_label};
 use super::context::{Ctx, Organizer};
 use super::{AppState, render};
 use crate::domain::Lang;
-use crate::domain::analysis::{self, Cell, ColumnStats};
+use crate::domain::analysis::{self, Answers, Cell, ColumnStats};
 use crate::domain::instrument::{Instrument, SectionBody};
 use crate::error::AppError;
 use crate::i18n::tr;
-use crate::service::analysis::{AssessmentData, Scope, Selection, matrix_stats, split_list};
+use crate::service::analysis::{
+    AssessmentData, Participant, Scope, Selection, matrix_stats, split_list,
+};
 use crate::service::responses::slot_kind;
+use crate::store::DbConnection;
 use crate::store::assessments::Assessment;
 
 /// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
@@ -179,6 +182,32 @@ fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) ->
 }
 
 fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    let mut table = domains_header(data, lang);
+    table.extend(domains_rows(data, &participants, &data.answers, lang));
+    table
+}
+
+/// The header of the domains table (none when the instrument has no grid).
+fn domains_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
+    let Some((_, grid)) = data.instrument.grid() else {
+        return Vec::new();
+    };
+    let mut header = vec![
+        tr(lang, "organizations.field.acronym").into_owned(),
+        tr(lang, "inventory.domain").into_owned(),
+    ];
+    header.extend(grid.columns.iter().map(|c| c.label.get(lang).to_owned()));
+    vec![header]
+}
+
+/// The rows of the domains table for some participants, their answers found by response id.
+fn domains_rows(
+    data: &AssessmentData,
+    participants: &[&Participant],
+    answers: &HashMap<String, Answers>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
     let Some((section, grid)) = data.instrument.grid() else {
         return Vec::new();
     };
@@ -203,14 +232,10 @@ fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Ve
         Some(false) => tr(lang, "section.no").into_owned(),
         None => String::new(),
     };
-    let mut header = vec![
-        tr(lang, "organizations.field.acronym").into_owned(),
-        tr(lang, "inventory.domain").into_owned(),
-    ];
-    header.extend(grid.columns.iter().map(|c| c.label.get(lang).to_owned()));
-    let mut table = vec![header];
-    for p in data.selected(selection) {
-        let answers = data.answers_of(&p.response.id);
+    let no_answers = Answers::new();
+    let mut table = Vec::new();
+    for p in participants {
+        let answers = answers.get(&p.response.id).unwrap_or(&no_answers);
         for domain in &list.options {
             let a = analysis::domain_answer(&section.key, &domain.key, answers);
             if a == analysis::DomainAnswer::default() {
@@ -321,10 +346,14 @@ pub async fn export(
         }
         "answers.csv" => answers_csv(state, path.id, selection, lang).await,
         "workbook.xlsx" => {
-            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
-            let bytes = web::block(move || workbook(&data, &selection, lang))
-                .await
-                .map_err(AppError::internal)??;
+            let data = load_data(&state, path.id, Scope::Summary).await?;
+            let pool = state.pool.clone();
+            let bytes = web::block(move || {
+                let mut conn = pool.get()?;
+                workbook(&mut conn, &data, &selection, lang)
+            })
+            .await
+            .map_err(AppError::internal)??;
             Ok(attachment(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "assessment.xlsx",
@@ -497,45 +526,116 @@ fn describe_answer(
 }
 
 /// One workbook with a sheet per view, written in constant-memory mode.
-fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<Vec<u8>, AppError> {
+/// Responses whose answers the workbook reads at a time: memory stays flat whatever the size.
+const WORKBOOK_BATCH: usize = 500;
+
+/// How a sheet gets its rows: built whole from what was loaded (small tables), or read from the
+/// answers a batch of responses at a time (header, rows of a batch, the answer keys to read).
+enum SheetRows {
+    Whole(fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>),
+    Batched {
+        header: fn(&AssessmentData, Lang) -> Vec<Vec<String>>,
+        rows: BatchRows,
+        keys: fn(&Instrument) -> Vec<String>,
+    },
+}
+
+type BatchRows =
+    fn(&AssessmentData, &[&Participant], &HashMap<String, Answers>, Lang) -> Vec<Vec<String>>;
+
+fn workbook(
+    conn: &mut DbConnection,
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    // Each sheet's rows are built just before the sheet is written and dropped after, so only
-    // one table is in memory at a time; the sheets themselves stream to temporary files.
-    type Builder = fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>;
-    let sheets: [(&str, Builder, usize); 6] = [
-        ("exports.sheet.matrix", matrix_table, 4),
-        ("exports.sheet.answers", answers_wide, 2),
-        ("exports.sheet.mechanisms", mechanisms_table, usize::MAX),
-        ("exports.sheet.flows", flows_table, usize::MAX),
-        ("exports.sheet.domains", domains_table, usize::MAX),
-        ("exports.sheet.gaps", gaps_table, usize::MAX),
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    // Each sheet's rows are built just before they are written and dropped after, so only one
+    // table (or one batch of answers) is in memory at a time; the sheets stream to temporary files.
+    let sheets: [(&str, SheetRows, usize); 6] = [
+        ("exports.sheet.matrix", SheetRows::Whole(matrix_table), 4),
+        (
+            "exports.sheet.answers",
+            SheetRows::Batched {
+                header: answers_wide_header,
+                rows: answers_wide_rows,
+                keys: crate::service::analysis::maturity_keys,
+            },
+            2,
+        ),
+        (
+            "exports.sheet.mechanisms",
+            SheetRows::Whole(mechanisms_table),
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.flows",
+            SheetRows::Whole(flows_table),
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.domains",
+            SheetRows::Batched {
+                header: domains_header,
+                rows: domains_rows,
+                keys: crate::service::analysis::grid_keys,
+            },
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.gaps",
+            SheetRows::Whole(gaps_table),
+            usize::MAX,
+        ),
     ];
-    for (name_key, build, numbers_from) in sheets {
-        let table = build(data, selection, lang);
+    for (name_key, rows, numbers_from) in sheets {
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(xlsx)?;
         sheet.set_name(tr(lang, name_key).as_ref()).map_err(xlsx)?;
-        for (r, row) in table.iter().enumerate() {
-            let r = u32::try_from(r).map_err(AppError::internal)?;
-            for (c, value) in row.iter().enumerate() {
-                let c = u16::try_from(c).map_err(AppError::internal)?;
-                // Scores are numbers in the sheet, everything else text.
-                match value.parse::<f64>() {
-                    Ok(number) if r > 0 && c as usize >= numbers_from => {
-                        sheet.write_number(r, c, number).map_err(xlsx)?;
+        let mut next: u32 = 0;
+        let mut write = |table: Vec<Vec<String>>| -> Result<(), AppError> {
+            for row in &table {
+                let r = next;
+                next += 1;
+                for (c, value) in row.iter().enumerate() {
+                    let c = u16::try_from(c).map_err(AppError::internal)?;
+                    // Scores are numbers in the sheet, everything else text.
+                    match value.parse::<f64>() {
+                        Ok(number) if r > 0 && c as usize >= numbers_from => {
+                            sheet.write_number(r, c, number).map_err(xlsx)?;
+                        }
+                        _ if r == 0 => {
+                            sheet
+                                .write_string_with_format(r, c, neutralize(value), &bold)
+                                .map_err(xlsx)?;
+                        }
+                        _ => {
+                            sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
+                        }
                     }
-                    _ if r == 0 => {
-                        sheet
-                            .write_string_with_format(r, c, neutralize(value), &bold)
-                            .map_err(xlsx)?;
-                    }
-                    _ => {
-                        sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
-                    }
+                }
+            }
+            Ok(())
+        };
+        match rows {
+            SheetRows::Whole(build) => write(build(data, selection, lang))?,
+            SheetRows::Batched { header, rows, keys } => {
+                write(header(data, lang))?;
+                let keys = keys(&data.instrument);
+                for batch in participants.chunks(WORKBOOK_BATCH) {
+                    let ids: Vec<String> = batch.iter().map(|p| p.response.id.clone()).collect();
+                    let answers = crate::service::analysis::answers_for_keys(
+                        conn,
+                        &data.instrument,
+                        &ids,
+                        &keys,
+                    )?;
+                    write(rows(data, batch, &answers, lang))?;
                 }
             }
         }
@@ -543,11 +643,10 @@ fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<
     workbook.save_to_buffer().map_err(xlsx)
 }
 
-/// Answers one row per organization, one column per item (Excel's row limit rules out the long
-/// format at scale).
-fn answers_wide(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+/// The maturity items of the wide answers table: key and label.
+fn wide_items(instrument: &Instrument, lang: Lang) -> Vec<(String, String)> {
     let mut keys: Vec<(String, String)> = Vec::new();
-    for section in &data.instrument.sections {
+    for section in &instrument.sections {
         match &section.body {
             SectionBody::Items(items) => {
                 keys.extend(
@@ -560,14 +659,35 @@ fn answers_wide(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
             SectionBody::DomainGrid(_) | SectionBody::Mechanisms(_) => {}
         }
     }
+    keys
+}
+
+/// The wide answers table: one row per organization, one column per maturity item (Excel's
+/// row limit rules out the long format at scale).
+fn answers_wide_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
     let mut header = vec![
         tr(lang, "organizations.field.acronym").into_owned(),
         tr(lang, "organizations.field.name").into_owned(),
     ];
-    header.extend(keys.iter().map(|(_, label)| label.clone()));
-    let mut table = vec![header];
-    for p in data.selected(selection) {
-        let answers = data.answers_of(&p.response.id);
+    header.extend(
+        wide_items(&data.instrument, lang)
+            .into_iter()
+            .map(|(_, label)| label),
+    );
+    vec![header]
+}
+
+fn answers_wide_rows(
+    data: &AssessmentData,
+    participants: &[&Participant],
+    answers: &HashMap<String, Answers>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
+    let keys = wide_items(&data.instrument, lang);
+    let no_answers = Answers::new();
+    let mut table = Vec::with_capacity(participants.len());
+    for p in participants {
+        let answers = answers.get(&p.response.id).unwrap_or(&no_answers);
         let mut line = vec![p.organization.acronym.clone(), p.organization.name.clone()];
         line.extend(keys.iter().map(|(key, _)| {
             answers
