@@ -26,6 +26,8 @@ use crate::store::{self, DbConnection};
 const PASSWORD: &str = "bench password 2023";
 const ORGANIZER: &str = "bench-organizer@forum.example";
 const REPRESENTATIVE: &str = "bench-rep@forum.example";
+/// Responses the bench representative answers for (the load script's savers need 64).
+const REPRESENTED: usize = 128;
 
 /// One measured operation.
 #[derive(Debug, Clone)]
@@ -43,6 +45,18 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         return Err("--organizations and --runs must be at least 1".into());
     }
     let (url, cleanup) = fresh_database(args)?;
+    if args.seed_only {
+        let pool = store::open(&url, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        let seeded = seed(&mut conn, args.organizations, service::now())?;
+        println!("database: {url}");
+        println!("organizer: {ORGANIZER}");
+        println!("representative: {REPRESENTATIVE}");
+        println!("password: {PASSWORD}");
+        println!("assessment: {}", seeded.assessment);
+        println!("representative responses: {}", seeded.members.join(","));
+        return Ok(());
+    }
     let result = bench(args, &url);
     if args.keep {
         println!(
@@ -330,6 +344,8 @@ impl Server {
 struct Seeded {
     assessment: String,
     response: String,
+    /// The responses the representative answers for (the first is `response`).
+    members: Vec<String>,
 }
 
 /// A number from two indexes, spread enough to vary answers without a random generator.
@@ -489,15 +505,24 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     let rep = store::users::find_by_email(conn, REPRESENTATIVE)
         .map_err(err)?
         .ok_or("the representative was not created")?;
-    bulk::members(
-        conn,
-        &[MemberRow {
-            response_id: response_ids[0].clone(),
-            user_id: rep.id,
+    // The representative answers for several organizations, so that the HTTP load can have
+    // many savers each saving its own response with one login.
+    // Drafts only (every fifth organization): a submitted response takes no more saves.
+    let members: Vec<String> = response_ids
+        .iter()
+        .step_by(5)
+        .take(REPRESENTED)
+        .cloned()
+        .collect();
+    let member_rows: Vec<MemberRow> = members
+        .iter()
+        .map(|id| MemberRow {
+            response_id: id.clone(),
+            user_id: rep.id.clone(),
             joined_at: now,
-        }],
-    )
-    .map_err(err)?;
+        })
+        .collect();
+    bulk::members(conn, &member_rows).map_err(err)?;
 
     // Answers, a few thousand organizations per transaction.
     let mut slots: Vec<(String, &crate::domain::instrument::Item, Option<&str>)> = Vec::new();
@@ -629,6 +654,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     Ok(Seeded {
         assessment: assessment_id,
         response: response_ids[0].clone(),
+        members,
     })
 }
 
