@@ -51,6 +51,11 @@ EMAIL="$(field representative)"
 PASSWORD="$(field password)"
 RESPONSES="$(field 'representative responses')"
 FIRST="${RESPONSES%%,*}"
+SAVERS="$(tr ',' '\n' <<<"$RESPONSES" | grep -c .)"
+if [ "$SAVERS" -lt "$CONNECTIONS" ]; then
+    echo "${CONNECTIONS} savers need ${CONNECTIONS} draft responses; ORGS=${ORGS} gives ${SAVERS} (use ORGS >= $((CONNECTIONS * 5)))" >&2
+    exit 1
+fi
 
 # A free loopback port.
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
