@@ -18,15 +18,14 @@ use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
 use crate::error::AppError;
 use crate::store::assessments::Assessment;
 use crate::store::mechanisms::Mechanism;
-use crate::store::organizations::Organization;
-use crate::store::responses::{self as response_rows, Response};
+use crate::store::responses::{self as response_rows, OrganizationHead, ResponseHead};
 use crate::store::{self, DbConnection};
 
 /// One organization taking part, with its response.
 #[derive(Debug, Clone)]
 pub struct Participant {
-    pub response: Response,
-    pub organization: Organization,
+    pub response: ResponseHead,
+    pub organization: OrganizationHead,
 }
 
 impl Participant {
@@ -114,7 +113,7 @@ pub fn load(
         &assessment.instrument_key,
         &assessment.instrument_version,
     )?;
-    let participants: Vec<Participant> = response_rows::list_for_assessment(conn, assessment_id)?
+    let participants: Vec<Participant> = response_rows::heads_for_assessment(conn, assessment_id)?
         .into_iter()
         .map(|(response, organization)| Participant {
             response,
@@ -330,7 +329,7 @@ pub fn fill_missing_scores(
     instrument: &Instrument,
     assessment_id: &str,
 ) -> Result<usize, AppError> {
-    let participants: Vec<Participant> = response_rows::list_for_assessment(conn, assessment_id)?
+    let participants: Vec<Participant> = response_rows::heads_for_assessment(conn, assessment_id)?
         .into_iter()
         .map(|(response, organization)| Participant {
             response,
@@ -481,7 +480,7 @@ impl AssessmentData {
     }
 
     /// Organizations by id, for labels.
-    pub fn organizations(&self) -> HashMap<&str, &Organization> {
+    pub fn organizations(&self) -> HashMap<&str, &OrganizationHead> {
         self.participants
             .iter()
             .map(|p| (p.organization.id.as_str(), &p.organization))

@@ -800,7 +800,7 @@ pub fn inventory_rows(
 /// One mechanism as an inventory row.
 fn inventory_row(
     data: &AssessmentData,
-    organizations: &HashMap<&str, &crate::store::organizations::Organization>,
+    organizations: &HashMap<&str, &crate::store::responses::OrganizationHead>,
     reporter: &Participant,
     m: &crate::store::mechanisms::Mechanism,
     lang: Lang,
@@ -982,7 +982,7 @@ pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Ve
 /// only the flows it shows.
 pub struct FlowLabeller<'a> {
     data: &'a AssessmentData,
-    organizations: HashMap<&'a str, &'a crate::store::organizations::Organization>,
+    organizations: HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
     mechanisms: HashMap<&'a str, &'a crate::store::mechanisms::Mechanism>,
     lang: Lang,
 }
