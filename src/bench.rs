@@ -38,6 +38,9 @@ pub struct Measure {
     pub bytes: usize,
     /// The server's peak resident memory during this measure (exports only).
     pub peak_mb: Option<f64>,
+    /// CPU time the server spent per run (all its threads), in ms: unlike the wall time it does
+    /// not grow when other work shares the machine.
+    pub cpu_ms: Option<f64>,
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), String> {
@@ -76,17 +79,21 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         args.organizations, args.runs, outcome.seed_secs
     );
     println!(
-        "{:<34} {:>12} {:>12} {:>12} {:>14}",
-        "measure", "median ms", "max ms", "bytes", "server peak MB"
+        "{:<34} {:>11} {:>11} {:>14} {:>11} {:>14}",
+        "measure", "median ms", "max ms", "server CPU ms", "bytes", "server peak MB"
     );
     for m in &outcome.measures {
         let peak = m
             .peak_mb
             .map(|p| format!("{p:.1}"))
             .unwrap_or_else(|| "-".to_owned());
+        let cpu = m
+            .cpu_ms
+            .map(|c| format!("{c:.2}"))
+            .unwrap_or_else(|| "-".to_owned());
         println!(
-            "{:<34} {:>12.2} {:>12.2} {:>12} {:>14}",
-            m.name, m.median_ms, m.max_ms, m.bytes, peak
+            "{:<34} {:>11.2} {:>11.2} {:>14} {:>11} {:>14}",
+            m.name, m.median_ms, m.max_ms, cpu, m.bytes, peak
         );
     }
     let mb = |v: Option<f64>| {
@@ -112,7 +119,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             "seed_seconds": outcome.seed_secs,
             "measures": outcome.measures.iter().map(|m| serde_json::json!({
                 "name": m.name, "median_ms": m.median_ms, "max_ms": m.max_ms, "bytes": m.bytes,
-                "server_peak_mb": m.peak_mb,
+                "server_peak_mb": m.peak_mb, "server_cpu_ms": m.cpu_ms,
             })).collect::<Vec<_>>(),
             "server_rss_mb_after_start": outcome.idle_rss_mb,
             "server_rss_mb_after_runs": outcome.final_rss_mb,
@@ -333,6 +340,18 @@ impl Server {
         let line = status.lines().find(|l| l.starts_with(field))?;
         let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kb / 1024.0)
+    }
+
+    /// CPU time the server's threads have run so far, in ms (from each thread's schedstat, in
+    /// nanoseconds).
+    fn cpu_ms(&self) -> Option<f64> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid)).ok()?;
+        let mut ns: u64 = 0;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(ns as f64 / 1e6)
     }
 
     /// Resets the server's peak resident memory to its current value (Linux, "5" to
@@ -806,10 +825,12 @@ fn summarize(name: &'static str, mut times: Vec<f64>, bytes: usize) -> Measure {
         max_ms: times.last().copied().unwrap_or_default(),
         bytes,
         peak_mb: None,
+        cpu_ms: None,
     }
 }
 
 fn time_get(
+    server: &Server,
     client: &mut Client,
     name: &'static str,
     path: &str,
@@ -817,6 +838,7 @@ fn time_get(
 ) -> Result<Measure, String> {
     let mut times = Vec::with_capacity(runs);
     let mut bytes = 0;
+    let cpu_before = server.cpu_ms();
     for _ in 0..runs {
         let started = Instant::now();
         let reply = client.request("GET", path, None)?;
@@ -826,7 +848,12 @@ fn time_get(
         }
         bytes = reply.body.len();
     }
-    Ok(summarize(name, times, bytes))
+    let cpu = cpu_before
+        .zip(server.cpu_ms())
+        .map(|(before, after)| (after - before) / runs as f64);
+    let mut measure = summarize(name, times, bytes);
+    measure.cpu_ms = cpu;
+    Ok(measure)
 }
 
 fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Measure>, String> {
@@ -836,12 +863,14 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
     let a = &seeded.assessment;
     let r = &seeded.response;
     let mut measures = vec![time_get(
+        server,
         &mut organizer,
         "healthz (bare route)",
         "/healthz",
         runs,
     )?];
     measures.push(time_get(
+        server,
         &mut rep,
         "questionnaire section page",
         &format!("/responses/{r}/sections/legal"),
@@ -850,6 +879,7 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
 
     // Section saves: load the page (not timed) for the version, then time the post.
     let mut times = Vec::new();
+    let mut save_cpu: Option<f64> = None;
     for run in 0..runs {
         let page = rep.request("GET", &format!("/responses/{r}/sections/legal"), None)?;
         let html = String::from_utf8_lossy(&page.body).into_owned();
@@ -869,6 +899,7 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
             ("v.legal.mandate", level.as_str()),
         ])
         .map_err(|e| e.to_string())?;
+        let cpu_before = server.cpu_ms();
         let started = Instant::now();
         let reply = rep.request(
             "POST",
@@ -876,6 +907,9 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
             Some(&form),
         )?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if let Some(spent) = cpu_before.zip(server.cpu_ms()).map(|(b, a)| a - b) {
+            *save_cpu.get_or_insert(0.0) += spent;
+        }
         if reply.status != 303 {
             return Err(format!(
                 "section save gave {} ({:?})",
@@ -883,7 +917,9 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
             ));
         }
     }
-    measures.push(summarize("section save", times, 0));
+    let mut save = summarize("section save", times, 0);
+    save.cpu_ms = save_cpu.map(|total| total / runs as f64);
+    measures.push(save);
 
     for (name, path) in [
         ("progress page", format!("/organizer/assessments/{a}")),
@@ -908,7 +944,7 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
             format!("/organizer/assessments/{a}/domains"),
         ),
     ] {
-        measures.push(time_get(&mut organizer, name, &path, runs)?);
+        measures.push(time_get(server, &mut organizer, name, &path, runs)?);
     }
     Ok(measures)
 }
@@ -933,7 +969,7 @@ fn measure_exports(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<
         ),
     ] {
         let reset = server.reset_peak();
-        let mut measure = time_get(&mut organizer, name, &path, runs)?;
+        let mut measure = time_get(server, &mut organizer, name, &path, runs)?;
         measure.peak_mb = if reset { server.memory("VmHWM") } else { None };
         measures.push(measure);
     }

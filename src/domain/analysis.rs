@@ -249,46 +249,88 @@ impl ResponseScores {
                 is_plain_key(&d.domain) && d.disaggregations.iter().all(|k| is_plain_key(k))
             })
     }
+}
 
-    /// Reads the stored form back; None when it is malformed (then the scores are recomputed).
-    pub fn decode(dimensions: &str, domains: &str) -> Option<ResponseScores> {
-        let entries = |text: &str| {
-            text.split(ENTRY)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
-        let dimensions = entries(dimensions)
-            .iter()
-            .map(|entry| {
-                let mut parts = entry.split(FIELD);
-                let tally = DimensionTally {
-                    dimension: parts.next().filter(|k| !k.is_empty())?.to_owned(),
-                    sum: parts.next()?.parse().ok()?,
-                    scored: parts.next()?.parse().ok()?,
-                    excluded: parts.next()?.parse().ok()?,
-                };
-                parts.next().is_none().then_some(tally)
+/// The stored form of a response's scores, read in place: views over thousands of responses parse
+/// it while they aggregate instead of building a [`ResponseScores`] (dozens of small
+/// allocations) per response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredScores {
+    pub dimensions: String,
+    pub domains: String,
+}
+
+/// One dimension entry: key, sum, scored, excluded.
+type DimensionEntry<'a> = (&'a str, u64, usize, usize);
+/// One domain entry: key, needed, producer, published, disaggregations (`a|b`).
+type DomainEntry<'a> = (&'a str, bool, bool, bool, &'a str);
+
+fn entries(text: &str) -> impl Iterator<Item = &str> {
+    text.split(ENTRY).filter(|e| !e.is_empty())
+}
+
+fn dimension_entry(entry: &str) -> Option<DimensionEntry<'_>> {
+    let mut parts = entry.split(FIELD);
+    let key = parts.next().filter(|k| !k.is_empty())?;
+    let sum = parts.next()?.parse().ok()?;
+    let scored = parts.next()?.parse().ok()?;
+    let excluded = parts.next()?.parse().ok()?;
+    parts
+        .next()
+        .is_none()
+        .then_some((key, sum, scored, excluded))
+}
+
+fn domain_entry(entry: &str) -> Option<DomainEntry<'_>> {
+    let mut parts = entry.split(FIELD);
+    let key = parts.next().filter(|k| !k.is_empty())?;
+    let flags = parts.next()?;
+    if !flags.chars().all(|c| matches!(c, 'n' | 'p' | 'b')) {
+        return None;
+    }
+    let list = parts.next()?;
+    parts.next().is_none().then_some((
+        key,
+        flags.contains('n'),
+        flags.contains('p'),
+        flags.contains('b'),
+        list,
+    ))
+}
+
+impl StoredScores {
+    pub fn of(scores: &ResponseScores) -> StoredScores {
+        StoredScores {
+            dimensions: scores.encode_dimensions(),
+            domains: scores.encode_domains(),
+        }
+    }
+
+    /// Whether every entry reads; a stored row that does not is recomputed from the answers.
+    pub fn is_valid(&self) -> bool {
+        entries(&self.dimensions).all(|e| dimension_entry(e).is_some())
+            && entries(&self.domains).all(|e| domain_entry(e).is_some())
+    }
+
+    /// Back to the scores (tests and single responses; views read in place).
+    pub fn scores(&self) -> Option<ResponseScores> {
+        let dimensions = entries(&self.dimensions)
+            .map(|e| {
+                dimension_entry(e).map(|(key, sum, scored, excluded)| DimensionTally {
+                    dimension: key.to_owned(),
+                    sum,
+                    scored,
+                    excluded,
+                })
             })
             .collect::<Option<Vec<_>>>()?;
-        let domains = entries(domains)
-            .iter()
-            .map(|entry| {
-                let mut parts = entry.split(FIELD);
-                let domain = parts.next().filter(|k| !k.is_empty())?.to_owned();
-                let flags = parts.next()?;
-                if !flags.chars().all(|c| matches!(c, 'n' | 'p' | 'b')) {
-                    return None;
-                }
-                let list = parts.next()?;
-                if parts.next().is_some() {
-                    return None;
-                }
-                Some(DomainFlags {
-                    domain,
-                    needed: flags.contains('n'),
-                    producer: flags.contains('p'),
-                    published: flags.contains('b'),
+        let domains = entries(&self.domains)
+            .map(|e| {
+                domain_entry(e).map(|(key, needed, producer, published, list)| DomainFlags {
+                    domain: key.to_owned(),
+                    needed,
+                    producer,
+                    published,
                     disaggregations: list
                         .split(LIST)
                         .filter(|k| !k.is_empty())
@@ -343,6 +385,97 @@ impl DimensionSizes {
             .collect();
         (cells, total.cell())
     }
+}
+
+impl DimensionSizes {
+    /// The same row as [`DimensionSizes::row`] for the scores stored, read in place.
+    pub fn row_stored(&self, stored: &StoredScores) -> (Vec<Cell>, Cell) {
+        let mut tallies: Vec<Tally> = self
+            .0
+            .iter()
+            .map(|(_, items)| Tally {
+                items: *items,
+                ..Tally::default()
+            })
+            .collect();
+        for (key, sum, scored, excluded) in entries(&stored.dimensions).filter_map(dimension_entry)
+        {
+            if let Some(tally) = self
+                .0
+                .iter()
+                .position(|(k, _)| k == key)
+                .and_then(|i| tallies.get_mut(i))
+            {
+                tally.sum = sum;
+                tally.scored = scored;
+                tally.excluded = excluded;
+            }
+        }
+        let mut total = Tally::default();
+        let cells = tallies
+            .into_iter()
+            .map(|tally| {
+                total.add(tally);
+                tally.cell()
+            })
+            .collect();
+        (cells, total.cell())
+    }
+}
+
+/// The same summaries as [`domain_summaries`] for the scores stored, read in place.
+pub fn domain_summaries_of_stored<'a>(
+    instrument: &Instrument,
+    responses: impl IntoIterator<Item = &'a StoredScores>,
+) -> Vec<DomainSummary> {
+    let Some((_, grid)) = instrument.grid() else {
+        return Vec::new();
+    };
+    let Some(list) = instrument.code_list(&grid.list) else {
+        return Vec::new();
+    };
+    let mut summaries: Vec<DomainSummary> = list
+        .options
+        .iter()
+        .map(|option| DomainSummary {
+            domain: option.key.clone(),
+            ..DomainSummary::default()
+        })
+        .collect();
+    let index: HashMap<&str, usize> = list
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, option)| (option.key.as_str(), i))
+        .collect();
+    for stored in responses {
+        for (key, needed, producer, published, disaggregations) in
+            entries(&stored.domains).filter_map(domain_entry)
+        {
+            let Some(summary) = index.get(key).and_then(|&i| summaries.get_mut(i)) else {
+                continue;
+            };
+            if needed {
+                summary.needers += 1;
+            }
+            if !producer {
+                continue;
+            }
+            summary.producers += 1;
+            if published {
+                summary.published_by += 1;
+            }
+            for key in disaggregations.split(LIST).filter(|k| !k.is_empty()) {
+                match summary.disaggregations.get_mut(key) {
+                    Some(count) => *count += 1,
+                    None => {
+                        summary.disaggregations.insert(key.to_owned(), 1);
+                    }
+                }
+            }
+        }
+    }
+    summaries
 }
 
 /// The same summaries as [`domain_summaries`] gives for the answers the scores were computed from.
@@ -1175,11 +1308,11 @@ mod tests {
         let sizes = DimensionSizes::new(&instrument);
         for answers in varied_answers(&instrument, 40) {
             let scores = ResponseScores::from_answers(&instrument, &answers);
-            let stored =
-                ResponseScores::decode(&scores.encode_dimensions(), &scores.encode_domains())
-                    .unwrap();
-            assert_eq!(stored, scores);
-            assert_eq!(sizes.row(&stored), row(&instrument, &answers));
+            let stored = StoredScores::of(&scores);
+            assert!(stored.is_valid());
+            assert_eq!(stored.scores().unwrap(), scores);
+            assert_eq!(sizes.row(&scores), row(&instrument, &answers));
+            assert_eq!(sizes.row_stored(&stored), row(&instrument, &answers));
         }
         // A response with no answers has empty cells with the item counts.
         let empty = ResponseScores::from_answers(&instrument, &Answers::new());
@@ -1197,6 +1330,8 @@ mod tests {
         let expected = domain_summaries(&instrument, &all);
         assert!(expected.iter().any(|s| s.producers > 0 && s.needers > 0));
         assert_eq!(domain_summaries_of_scores(&instrument, &scores), expected);
+        let stored: Vec<StoredScores> = scores.iter().map(StoredScores::of).collect();
+        assert_eq!(domain_summaries_of_stored(&instrument, &stored), expected);
     }
 
     #[test]
@@ -1209,14 +1344,15 @@ mod tests {
             ("", "asylum:p"),
             ("", ":p:sex"),
         ] {
-            assert_eq!(
-                ResponseScores::decode(dimensions, domains),
-                None,
-                "{dimensions} {domains}"
-            );
+            let stored = StoredScores {
+                dimensions: dimensions.into(),
+                domains: domains.into(),
+            };
+            assert!(!stored.is_valid(), "{dimensions} {domains}");
+            assert_eq!(stored.scores(), None);
         }
         assert_eq!(
-            ResponseScores::decode("", ""),
+            StoredScores::default().scores(),
             Some(ResponseScores::default())
         );
         let odd = ResponseScores {

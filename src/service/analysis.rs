@@ -11,7 +11,7 @@ use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
     self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainSummary, Exchange, Gaps,
-    ReconciledFlow, ResponseScores,
+    ReconciledFlow, ResponseScores, StoredScores,
 };
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
@@ -65,8 +65,8 @@ pub struct AssessmentData {
     pub answers: HashMap<String, Answers>,
     /// Evidence texts by response id and item key.
     pub evidence: HashMap<String, BTreeMap<String, String>>,
-    /// The scores of every response by response id (empty for `Scope::Mechanisms`).
-    pub scores: HashMap<String, ResponseScores>,
+    /// The stored scores of every response by response id (empty for `Scope::Mechanisms`).
+    pub scores: HashMap<String, StoredScores>,
     pub mechanisms: Vec<Mechanism>,
 }
 
@@ -280,13 +280,20 @@ fn load_scores(
     instrument: &Instrument,
     assessment_id: &str,
     participants: &[Participant],
-) -> Result<HashMap<String, ResponseScores>, AppError> {
-    let mut scores: HashMap<String, ResponseScores> =
+) -> Result<HashMap<String, StoredScores>, AppError> {
+    let mut scores: HashMap<String, StoredScores> =
         store::scores::of_assessment(conn, assessment_id)?
             .into_iter()
-            .filter_map(|row| {
-                ResponseScores::decode(&row.dimensions, &row.domains).map(|s| (row.response_id, s))
+            .map(|row| {
+                (
+                    row.response_id,
+                    StoredScores {
+                        dimensions: row.dimensions,
+                        domains: row.domains,
+                    },
+                )
             })
+            .filter(|(_, stored)| stored.is_valid())
             .collect();
     let missing: Vec<String> = participants
         .iter()
@@ -317,7 +324,11 @@ fn load_scores(
             }
             Ok::<_, diesel::result::Error>(())
         })?;
-        scores.extend(computed.into_iter().map(|(id, s)| (id.clone(), s)));
+        scores.extend(
+            computed
+                .into_iter()
+                .map(|(id, s)| (id.clone(), StoredScores::of(&s))),
+        );
     }
     Ok(scores)
 }
@@ -395,8 +406,8 @@ pub struct MatrixRow<'a> {
 }
 
 static EMPTY: std::sync::LazyLock<Answers> = std::sync::LazyLock::new(BTreeMap::new);
-static NO_SCORES: std::sync::LazyLock<ResponseScores> =
-    std::sync::LazyLock::new(ResponseScores::default);
+static NO_SCORES: std::sync::LazyLock<StoredScores> =
+    std::sync::LazyLock::new(StoredScores::default);
 
 impl AssessmentData {
     /// The answers of a response (empty when it has none).
@@ -416,7 +427,7 @@ impl AssessmentData {
     }
 
     /// The scores of a response (empty when it has none).
-    pub fn scores_of(&self, response_id: &str) -> &ResponseScores {
+    pub fn scores_of(&self, response_id: &str) -> &StoredScores {
         self.scores.get(response_id).unwrap_or(&NO_SCORES)
     }
 
@@ -425,7 +436,7 @@ impl AssessmentData {
         let sizes = DimensionSizes::new(&self.instrument);
         self.selected(selection)
             .map(|participant| {
-                let (cells, overall) = sizes.row(self.scores_of(&participant.response.id));
+                let (cells, overall) = sizes.row_stored(self.scores_of(&participant.response.id));
                 MatrixRow {
                     participant,
                     cells,
@@ -463,7 +474,7 @@ impl AssessmentData {
     }
 
     pub fn domain_summaries(&self, selection: &Selection) -> Vec<DomainSummary> {
-        analysis::domain_summaries_of_scores(
+        analysis::domain_summaries_of_stored(
             &self.instrument,
             self.selected(selection)
                 .map(|p| self.scores_of(&p.response.id)),

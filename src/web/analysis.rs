@@ -518,7 +518,7 @@ pub async fn scores(
     let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
     let lang = ctx.lang;
     let (cells, overall) =
-        analysis::DimensionSizes::new(&data.instrument).row(data.scores_of(&response_id));
+        analysis::DimensionSizes::new(&data.instrument).row_stored(data.scores_of(&response_id));
     let show_national = context.assessment.show_national_averages || user.is_organizer();
     let national_rows = if show_national {
         data.matrix(&Selection::default())
