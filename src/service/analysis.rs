@@ -49,6 +49,8 @@ pub enum Scope {
     Mechanisms,
     /// The scores and the mechanisms, no answers (the report annex, the JSON export).
     Summary,
+    /// Only the responses and their organizations (the streamed answers export).
+    Participants,
     /// The scores, the maturity and data-domain grid answers of every response, the mechanisms.
     MaturityAndGrid,
     /// Every answer.
@@ -121,7 +123,7 @@ pub fn load(
         })
         .collect();
     let rows = match &scope {
-        Scope::Maturity | Scope::Mechanisms | Scope::Summary => Vec::new(),
+        Scope::Maturity | Scope::Mechanisms | Scope::Summary | Scope::Participants => Vec::new(),
         Scope::Dimension(key) => {
             let keys: Vec<String> = instrument
                 .dimensions()
@@ -153,14 +155,16 @@ pub fn load(
     };
     let (answers, evidence) = decode_answers(&instrument, rows);
     let scores = match scope {
-        Scope::Mechanisms => HashMap::new(),
+        Scope::Mechanisms | Scope::Participants => HashMap::new(),
         _ => load_scores(conn, &instrument, assessment_id, &participants)?,
     };
     let mechanisms = match scope {
         Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
             store::mechanisms::list_for_assessment(conn, assessment_id)?
         }
-        Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) => Vec::new(),
+        Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) | Scope::Participants => {
+            Vec::new()
+        }
     };
     Ok(AssessmentData {
         assessment,

@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::analysis::{ViewQuery, flow_rows, load_data, mechanism_label};
+use super::analysis::{FlowLabeller, ViewQuery, load_data, mechanism_label};
 use super::context::{Ctx, Organizer};
 use super::{AppState, render};
 use crate::domain::Lang;
@@ -144,9 +144,37 @@ fn matrix_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
     table
 }
 
-fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+/// A sink for rows: tables that can be long hand their rows over one at a time.
+type Emit<'e> = &'e mut dyn FnMut(Vec<String>) -> Result<(), AppError>;
+
+/// Collects an emitted table (CSV files are built whole).
+fn collect_rows(
+    build: impl FnOnce(Emit<'_>) -> Result<(), AppError>,
+) -> Result<Vec<Vec<String>>, AppError> {
+    let mut table = Vec::new();
+    build(&mut |row| {
+        table.push(row);
+        Ok(())
+    })?;
+    Ok(table)
+}
+
+fn mechanisms_table(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<Vec<String>>, AppError> {
+    collect_rows(|emit| emit_mechanisms(data, selection, lang, emit))
+}
+
+fn emit_mechanisms(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+    emit: Emit<'_>,
+) -> Result<(), AppError> {
     let Some((_, group)) = data.instrument.mechanisms() else {
-        return Vec::new();
+        return Ok(());
     };
     let organizations = data.organizations();
     let reporters: HashMap<&str, &str> = data
@@ -155,7 +183,7 @@ fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) ->
         .collect();
     let mut header = vec![tr(lang, "inventory.reporter").into_owned()];
     header.extend(group.fields.iter().map(|f| f.label.get(lang).to_owned()));
-    let mut table = vec![header];
+    emit(header)?;
     for m in &data.mechanisms {
         let Some(reporter) = reporters.get(m.response_id.as_str()) else {
             continue;
@@ -176,9 +204,9 @@ fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) ->
                 None => String::new(),
             });
         }
-        table.push(line);
+        emit(line)?;
     }
-    table
+    Ok(())
 }
 
 fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
@@ -268,8 +296,21 @@ fn domains_rows(
     table
 }
 
-fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
-    let mut table = vec![vec![
+fn flows_table(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<Vec<String>>, AppError> {
+    collect_rows(|emit| emit_flows(data, selection, lang, emit))
+}
+
+fn emit_flows(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+    emit: Emit<'_>,
+) -> Result<(), AppError> {
+    emit(vec![
         tr(lang, "network.provider").into_owned(),
         tr(lang, "network.receiver").into_owned(),
         tr(lang, "mechanisms.name").into_owned(),
@@ -277,14 +318,16 @@ fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<
         tr(lang, "inventory.domain").into_owned(),
         tr(lang, "mechanisms.status").into_owned(),
         tr(lang, "network.reconciliation").into_owned(),
-    ]];
-    for f in flow_rows(data, selection, lang) {
+    ])?;
+    let labeller = FlowLabeller::new(data, lang);
+    for r in data.reconciled(selection) {
+        let f = labeller.row(&r);
         let state = if f.confirmed {
             tr(lang, "network.confirmed").into_owned()
         } else {
             crate::i18n::tr_args(lang, "network.only_by", &[("org", &f.reporter)])
         };
-        table.push(vec![
+        emit(vec![
             f.provider,
             f.receiver,
             f.mechanism,
@@ -292,9 +335,9 @@ fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<
             f.domains,
             f.status,
             state,
-        ]);
+        ])?;
     }
-    table
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,11 +377,11 @@ pub async fn export(
         }
         "mechanisms.csv" => {
             let data = load_data(&state, path.id, Scope::Mechanisms).await?;
-            table_csv(mechanisms_table(&data, &selection, lang), "mechanisms.csv")
+            table_csv(mechanisms_table(&data, &selection, lang)?, "mechanisms.csv")
         }
         "flows.csv" => {
             let data = load_data(&state, path.id, Scope::Mechanisms).await?;
-            table_csv(flows_table(&data, &selection, lang), "flows.csv")
+            table_csv(flows_table(&data, &selection, lang)?, "flows.csv")
         }
         "domains.csv" => {
             let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
@@ -381,7 +424,7 @@ async fn answers_csv(
     selection: Selection,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, assessment_id, Scope::Mechanisms).await?;
+    let data = load_data(&state, assessment_id, Scope::Participants).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
     let pool = state.pool.clone();
     std::thread::spawn(move || {
@@ -533,6 +576,8 @@ const WORKBOOK_BATCH: usize = 500;
 /// answers a batch of responses at a time (header, rows of a batch, the answer keys to read).
 enum SheetRows {
     Whole(fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>),
+    /// Rows handed over one at a time (long tables built from what was loaded).
+    Emitted(fn(&AssessmentData, &Selection, Lang, Emit<'_>) -> Result<(), AppError>),
     Batched {
         header: fn(&AssessmentData, Lang) -> Vec<Vec<String>>,
         rows: BatchRows,
@@ -569,12 +614,12 @@ fn workbook(
         ),
         (
             "exports.sheet.mechanisms",
-            SheetRows::Whole(mechanisms_table),
+            SheetRows::Emitted(emit_mechanisms),
             usize::MAX,
         ),
         (
             "exports.sheet.flows",
-            SheetRows::Whole(flows_table),
+            SheetRows::Emitted(emit_flows),
             usize::MAX,
         ),
         (
@@ -624,6 +669,9 @@ fn workbook(
         };
         match rows {
             SheetRows::Whole(build) => write(build(data, selection, lang))?,
+            SheetRows::Emitted(build) => {
+                build(data, selection, lang, &mut |row| write(vec![row]))?;
+            }
             SheetRows::Batched { header, rows, keys } => {
                 write(header(data, lang))?;
                 let keys = keys(&data.instrument);
