@@ -258,9 +258,10 @@ pub fn bump_section_version(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     if expected == 0 {
-        if section_version(conn, response_id, section_key)? != 0 {
-            return Ok(false);
-        }
+        // No read first: a row exists only once the section was saved (version 1 or more), so
+        // the insert failing on the key is the conflict. Writing first also keeps SQLite from
+        // refusing ("database is locked", no wait) a transaction that read and then wants to
+        // write after another save committed, which many first saves at once ran into.
         // A savepoint, so that losing a race for the first save leaves the transaction usable
         // (PostgreSQL aborts a transaction on any error otherwise).
         let inserted = conn.transaction(|conn| {

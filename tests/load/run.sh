@@ -108,9 +108,9 @@ printf '\n%-36s %12s %10s %8s\n' "measure" "requests/s" "p99 ms" "errors"
 printf '%-36s %12s %10s %8s\n' "bare route (/healthz)" "$(rps "$WORK/bare.txt")" "$(p99 "$WORK/bare.txt")" "$(errors "$WORK/bare.txt")"
 printf '%-36s %12s %10s %8s\n' "questionnaire section page" "$(rps "$WORK/page.txt")" "$(p99 "$WORK/page.txt")" "$(errors "$WORK/page.txt")"
 printf '%-36s %12s %10s %8s\n' "section save (${CONNECTIONS} savers)" "$(rps "$WORK/save.txt")" "$(p99 "$WORK/save.txt")" "$(errors "$WORK/save.txt")"
-grep '^saves:' "$WORK/save.txt" || true
+grep -E '^(saves:|a failed save:)' "$WORK/save.txt" || true
 awk -v page="$(rps "$WORK/page.txt")" -v bare="$(rps "$WORK/bare.txt")" \
     'BEGIN { printf "section page / bare route: %.1f %%\n", 100 * page / bare }'
 if [ -n "${KEEP_REPORTS:-}" ]; then
-    cp "$WORK"/bare.txt "$WORK"/page.txt "$WORK"/save.txt "$KEEP_REPORTS"/
+    cp "$WORK"/bare.txt "$WORK"/page.txt "$WORK"/save.txt "$WORK"/server.log "$KEEP_REPORTS"/
 fi

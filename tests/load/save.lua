@@ -31,6 +31,7 @@ function init(args)
   conflicts = 0
   failures = 0
   sent = 0
+  last_failure = ""
   path = "/responses/" .. response_id .. "/sections/legal"
   token = urlencode(os.getenv("CSRF") or "")
   headers = {
@@ -57,6 +58,7 @@ function response(status, headers, body)
     version = v
   else
     failures = failures + 1
+    last_failure = status .. " " .. string.sub(string.gsub(body or "", "%s+", " "), 1, 160)
   end
 end
 
@@ -68,4 +70,11 @@ function done(summary, latency, requests)
     f = f + thread:get("failures")
   end
   io.write(string.format("saves: %d saved, %d version conflicts, %d failures\n", s, c, f))
+  for _, thread in ipairs(threads) do
+    local failure = thread:get("last_failure")
+    if failure ~= nil and failure ~= "" then
+      io.write("a failed save: " .. failure .. "\n")
+      break
+    end
+  end
 end
