@@ -1,11 +1,13 @@
 //! `capacity-survey bench`: seeds a synthetic assessment of a chosen size into a fresh database
-//! (SQLite file, or a fresh PostgreSQL database), starts the real server in this process, and
-//! times the main pages, a section save and the exports over loopback HTTP, with the median and
-//! the maximum of several runs, and the peak memory of the process during the exports.
+//! (SQLite file, or a fresh PostgreSQL database), times the reminder scheduler pass, starts the
+//! real server as a child process (this same binary, `serve`) and times the main pages, a section
+//! save and the exports over loopback HTTP, with the median and the maximum of several runs; and
+//! reads the server's memory: resident after start-up and after the runs, peak during each export.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -15,6 +17,7 @@ use crate::config::{BenchArgs, Config};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{self, Instrument, ItemKind, SectionBody, grid_cell_key};
+use crate::service::instruments::InstrumentRegistry;
 use crate::service::{self, SystemClock, accounts, instruments};
 use crate::store::bulk::{self, AnswerRow, MemberRow, OrganizationRow, ResponseRow};
 use crate::store::mechanisms::Mechanism;
@@ -23,6 +26,8 @@ use crate::store::{self, DbConnection};
 const PASSWORD: &str = "bench password 2023";
 const ORGANIZER: &str = "bench-organizer@forum.example";
 const REPRESENTATIVE: &str = "bench-rep@forum.example";
+/// Responses the bench representative answers for (the load script's savers need 64).
+const REPRESENTED: usize = 128;
 
 /// One measured operation.
 #[derive(Debug, Clone)]
@@ -31,6 +36,11 @@ pub struct Measure {
     pub median_ms: f64,
     pub max_ms: f64,
     pub bytes: usize,
+    /// The server's peak resident memory during this measure (exports only).
+    pub peak_mb: Option<f64>,
+    /// CPU time the server spent per run (all its threads), in ms: unlike the wall time it does
+    /// not grow when other work shares the machine.
+    pub cpu_ms: Option<f64>,
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), String> {
@@ -38,6 +48,18 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         return Err("--organizations and --runs must be at least 1".into());
     }
     let (url, cleanup) = fresh_database(args)?;
+    if args.seed_only {
+        let pool = store::open(&url, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        let seeded = seed(&mut conn, args.organizations, service::now())?;
+        println!("database: {url}");
+        println!("organizer: {ORGANIZER}");
+        println!("representative: {REPRESENTATIVE}");
+        println!("password: {PASSWORD}");
+        println!("assessment: {}", seeded.assessment);
+        println!("representative responses: {}", seeded.members.join(","));
+        return Ok(());
+    }
     let result = bench(args, &url);
     if args.keep {
         println!(
@@ -46,40 +68,63 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     } else {
         cleanup();
     }
-    let (seed_secs, measures, peak) = result?;
+    let outcome = result?;
     let backend = if args.postgres.is_some() {
         "postgres"
     } else {
         "sqlite"
     };
     println!(
-        "capacity-survey bench: {} organizations, {backend}, {} runs each (seeded in {seed_secs:.1} s)",
-        args.organizations, args.runs
+        "capacity-survey bench: {} organizations, {backend}, {} runs each (seeded in {:.1} s)",
+        args.organizations, args.runs, outcome.seed_secs
     );
     println!(
-        "{:<34} {:>12} {:>12} {:>12}",
-        "measure", "median ms", "max ms", "bytes"
+        "{:<34} {:>11} {:>11} {:>14} {:>11} {:>14}",
+        "measure", "median ms", "max ms", "server CPU ms", "bytes", "server peak MB"
     );
-    for m in &measures {
+    for m in &outcome.measures {
+        let peak = m
+            .peak_mb
+            .map(|p| format!("{p:.1}"))
+            .unwrap_or_else(|| "-".to_owned());
+        let cpu = m
+            .cpu_ms
+            .map(|c| format!("{c:.2}"))
+            .unwrap_or_else(|| "-".to_owned());
         println!(
-            "{:<34} {:>12.2} {:>12.2} {:>12}",
-            m.name, m.median_ms, m.max_ms, m.bytes
+            "{:<34} {:>11.2} {:>11.2} {:>14} {:>11} {:>14}",
+            m.name, m.median_ms, m.max_ms, cpu, m.bytes, peak
         );
     }
-    if let Some((before, during)) = peak {
-        println!("peak RSS during exports: {during:.1} MB (before exports: {before:.1} MB)");
-    }
+    let mb = |v: Option<f64>| {
+        v.map(|v| format!("{v:.1} MB"))
+            .unwrap_or_else(|| "unknown".into())
+    };
+    println!(
+        "server resident memory: {} after start-up, {} after the page runs; peak during the \
+         exports (on a fresh server) {}",
+        mb(outcome.idle_rss_mb),
+        mb(outcome.final_rss_mb),
+        mb(outcome.export_peak_mb)
+    );
+    println!(
+        "scheduler pass: {} reminders queued by the first pass",
+        outcome.reminders
+    );
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "organizations": args.organizations,
             "backend": backend,
             "runs": args.runs,
-            "seed_seconds": seed_secs,
-            "measures": measures.iter().map(|m| serde_json::json!({
+            "seed_seconds": outcome.seed_secs,
+            "measures": outcome.measures.iter().map(|m| serde_json::json!({
                 "name": m.name, "median_ms": m.median_ms, "max_ms": m.max_ms, "bytes": m.bytes,
+                "server_peak_mb": m.peak_mb, "server_cpu_ms": m.cpu_ms,
             })).collect::<Vec<_>>(),
-            "peak_rss_mb_before_exports": peak.map(|p| p.0),
-            "peak_rss_mb_during_exports": peak.map(|p| p.1),
+            "server_rss_mb_after_start": outcome.idle_rss_mb,
+            "server_rss_mb_after_runs": outcome.final_rss_mb,
+            "server_peak_mb_during_exports": outcome.export_peak_mb,
+            "reminders_queued": outcome.reminders,
         });
         let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -131,9 +176,17 @@ fn fresh_database(args: &BenchArgs) -> Result<(String, Cleanup), String> {
     }
 }
 
-type BenchResult = (f64, Vec<Measure>, Option<(f64, f64)>);
+/// What a bench run found.
+struct Outcome {
+    seed_secs: f64,
+    measures: Vec<Measure>,
+    idle_rss_mb: Option<f64>,
+    final_rss_mb: Option<f64>,
+    export_peak_mb: Option<f64>,
+    reminders: usize,
+}
 
-fn bench(args: &BenchArgs, url: &str) -> Result<BenchResult, String> {
+fn bench(args: &BenchArgs, url: &str) -> Result<Outcome, String> {
     let pool = store::open(url, &store::PoolOptions::default()).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let seeded = {
@@ -141,44 +194,186 @@ fn bench(args: &BenchArgs, url: &str) -> Result<BenchResult, String> {
         seed(&mut conn, args.organizations, service::now())?
     };
     let seed_secs = started.elapsed().as_secs_f64();
+    let scratch = std::env::temp_dir().join(format!(
+        "capacity-survey-bench-{}",
+        &seeded.assessment[..12]
+    ));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let (scheduler, reminders) = time_scheduler(pool.clone(), url, &scratch, args.runs)?;
+    drop(pool);
 
-    // The real server, in this process, on its own thread and runtime.
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let mut config = Config::for_database(url);
-    config.base_url = format!("http://{addr}");
-    config.workers = Some(2);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let server_thread = std::thread::spawn(move || {
-        let system = actix_web::rt::System::new();
-        system.block_on(async move {
-            match crate::web::start_with_clock(config, pool, listener, Arc::new(SystemClock)) {
-                Ok(running) => {
-                    let _ = ready_tx.send(Ok(running.handle.clone()));
-                    let _ = running.server.await;
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                }
-            }
-        });
+    // The pages on one server process; the exports on a fresh one, so that their peak memory is
+    // their own and not what earlier pages left in the allocator.
+    let server = Server::start(url, &scratch)?;
+    let pages = (|| {
+        let idle = server.memory("VmRSS");
+        let measures = measure_pages(&server, args.runs, &seeded)?;
+        Ok::<_, String>((idle, measures, server.memory("VmRSS")))
+    })();
+    server.stop();
+    let exports = pages.and_then(|(idle_rss_mb, mut measures, final_rss_mb)| {
+        measures.push(scheduler);
+        let server = Server::start(url, &scratch)?;
+        let exports = measure_exports(&server, args.runs, &seeded);
+        server.stop();
+        measures.extend(exports?);
+        let export_peak_mb = measures.iter().filter_map(|m| m.peak_mb).reduce(f64::max);
+        Ok(Outcome {
+            seed_secs,
+            measures,
+            idle_rss_mb,
+            final_rss_mb,
+            export_peak_mb,
+            reminders,
+        })
     });
-    let handle = ready_rx
-        .recv_timeout(Duration::from_secs(60))
-        .map_err(|e| e.to_string())??;
+    let _ = std::fs::remove_dir_all(&scratch);
+    exports
+}
 
-    let measured = measure_all(addr, args.runs, &seeded);
-    let system = actix_web::rt::System::new();
-    system.block_on(handle.stop(true));
-    let _ = server_thread.join();
-    let (measures, peak) = measured?;
-    Ok((seed_secs, measures, peak))
+/// Times the reminder scheduler pass in this process: the first pass finds every draft due for
+/// a reminder and queues it; the later ones find them all done. The queued emails are then
+/// dropped so the server does not deliver them while pages are timed.
+fn time_scheduler(
+    pool: store::Pool,
+    url: &str,
+    scratch: &std::path::Path,
+    runs: usize,
+) -> Result<(Measure, usize), String> {
+    let mut config = Config::for_database(url);
+    config.mail = crate::mail::MailConfig::folder(scratch.join("outbox"));
+    let mailer = Arc::new(crate::mail::Mailer::new(&config.mail)?);
+    let state = crate::web::AppState {
+        config,
+        pool,
+        setup_token_hash: Mutex::new(None),
+        instruments: InstrumentRegistry::default(),
+        clock: Arc::new(SystemClock),
+        mailer,
+    };
+    let mut times = Vec::with_capacity(runs);
+    let mut reminders = 0;
+    for run in 0..runs {
+        let started = Instant::now();
+        let report = crate::jobs::scheduler_pass(&state).map_err(|e| e.to_string())?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if run == 0 {
+            reminders = report.reminders;
+        }
+    }
+    let first = times.first().copied().unwrap_or_default();
+    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    diesel::sql_query("DELETE FROM outbox")
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let mut measure = summarize("reminder scheduler pass", times, 0);
+    // The first pass is the one with work: it is the maximum unless the machine hiccuped.
+    measure.max_ms = measure.max_ms.max(first);
+    Ok((measure, reminders))
+}
+
+/// The release server as a child process (this binary's `serve`) on the seeded database.
+struct Server {
+    child: Mutex<Child>,
+    pid: u32,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(url: &str, scratch: &std::path::Path) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        // A free port: bound, read, released for the child (loopback only).
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(scratch.join("server.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(exe)
+            .arg("serve")
+            .args(["--bind", &addr.to_string()])
+            .args(["--database", url])
+            .args(["--base-url", &format!("http://{addr}")])
+            .arg("--data-dir")
+            .arg(scratch.join("data"))
+            .arg("--outbox-dir")
+            .arg(scratch.join("outbox"))
+            .args(["--workers", "2"])
+            .env_remove("CAPACITY_SURVEY_SMTP_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("starting the server: {e}"))?;
+        let server = Server {
+            pid: child.id(),
+            child: Mutex::new(child),
+            addr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let mut probe = Client { addr, cookie: None };
+            if probe
+                .request("GET", "/healthz", None)
+                .is_ok_and(|r| r.status == 200)
+            {
+                return Ok(server);
+            }
+            let exited = server
+                .child
+                .lock()
+                .map_err(|e| e.to_string())?
+                .try_wait()
+                .map_err(|e| e.to_string())?;
+            if exited.is_some() || Instant::now() > deadline {
+                server.stop();
+                return Err(format!(
+                    "the server did not start; see {}",
+                    scratch.join("server.log").display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A memory figure of the server process in MB: `VmRSS` (now) or `VmHWM` (peak).
+    fn memory(&self, field: &str) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+
+    /// CPU time the server's threads have run so far, in ms (from each thread's schedstat, in
+    /// nanoseconds).
+    fn cpu_ms(&self) -> Option<f64> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid)).ok()?;
+        let mut ns: u64 = 0;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(ns as f64 / 1e6)
+    }
+
+    /// Resets the server's peak resident memory to its current value (Linux, "5" to
+    /// clear_refs); false where the kernel does not allow it.
+    fn reset_peak(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
+    }
+
+    fn stop(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// What the seed made that the measurements need.
 struct Seeded {
     assessment: String,
     response: String,
+    /// The responses the representative answers for (the first is `response`).
+    members: Vec<String>,
 }
 
 /// A number from two indexes, spread enough to vary answers without a random generator.
@@ -338,15 +533,24 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     let rep = store::users::find_by_email(conn, REPRESENTATIVE)
         .map_err(err)?
         .ok_or("the representative was not created")?;
-    bulk::members(
-        conn,
-        &[MemberRow {
-            response_id: response_ids[0].clone(),
-            user_id: rep.id,
+    // The representative answers for several organizations, so that the HTTP load can have
+    // many savers each saving its own response with one login.
+    // Drafts only (every fifth organization): a submitted response takes no more saves.
+    let members: Vec<String> = response_ids
+        .iter()
+        .step_by(5)
+        .take(REPRESENTED)
+        .cloned()
+        .collect();
+    let member_rows: Vec<MemberRow> = members
+        .iter()
+        .map(|id| MemberRow {
+            response_id: id.clone(),
+            user_id: rep.id.clone(),
             joined_at: now,
-        }],
-    )
-    .map_err(err)?;
+        })
+        .collect();
+    bulk::members(conn, &member_rows).map_err(err)?;
 
     // Answers, a few thousand organizations per transaction.
     let mut slots: Vec<(String, &crate::domain::instrument::Item, Option<&str>)> = Vec::new();
@@ -450,9 +654,35 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     }
     conn.transaction(|conn| bulk::mechanisms(conn, &mechanisms))
         .map_err(err)?;
+    // Drafts were invited eight days ago, so the reminder scheduler finds them due.
+    let invited = now - chrono::Duration::days(8);
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for i in (0..n).filter(|i| i.is_multiple_of(5)) {
+            store::invitations::insert(
+                conn,
+                &store::invitations::NewInvitation {
+                    id: &store::new_id(),
+                    response_id: &response_ids[i],
+                    email: &format!("enlace{i}@example.org"),
+                    name: &format!("Enlace {i}"),
+                    lang: "es",
+                    token_hash: &store::new_id(),
+                    created_at: invited,
+                    created_by: None,
+                    expires_at: now + chrono::Duration::days(30),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .map_err(err)?;
+    // The scores a save would have stored with each response's answers.
+    service::analysis::fill_missing_scores(conn, &forum, &assessment_id)
+        .map_err(|e| e.to_string())?;
     Ok(Seeded {
         assessment: assessment_id,
         response: response_ids[0].clone(),
+        members,
     })
 }
 
@@ -594,10 +824,13 @@ fn summarize(name: &'static str, mut times: Vec<f64>, bytes: usize) -> Measure {
         median_ms: median,
         max_ms: times.last().copied().unwrap_or_default(),
         bytes,
+        peak_mb: None,
+        cpu_ms: None,
     }
 }
 
 fn time_get(
+    server: &Server,
     client: &mut Client,
     name: &'static str,
     path: &str,
@@ -605,6 +838,7 @@ fn time_get(
 ) -> Result<Measure, String> {
     let mut times = Vec::with_capacity(runs);
     let mut bytes = 0;
+    let cpu_before = server.cpu_ms();
     for _ in 0..runs {
         let started = Instant::now();
         let reply = client.request("GET", path, None)?;
@@ -614,35 +848,29 @@ fn time_get(
         }
         bytes = reply.body.len();
     }
-    Ok(summarize(name, times, bytes))
+    let cpu = cpu_before
+        .zip(server.cpu_ms())
+        .map(|(before, after)| (after - before) / runs as f64);
+    let mut measure = summarize(name, times, bytes);
+    measure.cpu_ms = cpu;
+    Ok(measure)
 }
 
-/// The process's peak resident memory in MB (VmHWM), optionally resetting it first.
-fn peak_rss_mb(reset: bool) -> Option<f64> {
-    if reset {
-        // "5" resets the peak; unavailable on some kernels, then the figure covers the whole run.
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-    }
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-type Measured = (Vec<Measure>, Option<(f64, f64)>);
-
-fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measured, String> {
+fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Measure>, String> {
+    let addr = server.addr;
     let mut organizer = Client::login(addr, ORGANIZER)?;
     let mut rep = Client::login(addr, REPRESENTATIVE)?;
     let a = &seeded.assessment;
     let r = &seeded.response;
     let mut measures = vec![time_get(
+        server,
         &mut organizer,
         "healthz (bare route)",
         "/healthz",
         runs,
     )?];
     measures.push(time_get(
+        server,
         &mut rep,
         "questionnaire section page",
         &format!("/responses/{r}/sections/legal"),
@@ -651,6 +879,7 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
 
     // Section saves: load the page (not timed) for the version, then time the post.
     let mut times = Vec::new();
+    let mut save_cpu: Option<f64> = None;
     for run in 0..runs {
         let page = rep.request("GET", &format!("/responses/{r}/sections/legal"), None)?;
         let html = String::from_utf8_lossy(&page.body).into_owned();
@@ -670,6 +899,7 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
             ("v.legal.mandate", level.as_str()),
         ])
         .map_err(|e| e.to_string())?;
+        let cpu_before = server.cpu_ms();
         let started = Instant::now();
         let reply = rep.request(
             "POST",
@@ -677,6 +907,9 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
             Some(&form),
         )?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if let Some(spent) = cpu_before.zip(server.cpu_ms()).map(|(b, a)| a - b) {
+            *save_cpu.get_or_insert(0.0) += spent;
+        }
         if reply.status != 303 {
             return Err(format!(
                 "section save gave {} ({:?})",
@@ -684,7 +917,9 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
             ));
         }
     }
-    measures.push(summarize("section save", times, 0));
+    let mut save = summarize("section save", times, 0);
+    save.cpu_ms = save_cpu.map(|total| total / runs as f64);
+    measures.push(save);
 
     for (name, path) in [
         ("progress page", format!("/organizer/assessments/{a}")),
@@ -709,9 +944,16 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
             format!("/organizer/assessments/{a}/domains"),
         ),
     ] {
-        measures.push(time_get(&mut organizer, name, &path, runs)?);
+        measures.push(time_get(server, &mut organizer, name, &path, runs)?);
     }
-    let before = peak_rss_mb(true);
+    Ok(measures)
+}
+
+/// The exports, each with the server's peak resident memory while it ran.
+fn measure_exports(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Measure>, String> {
+    let mut organizer = Client::login(server.addr, ORGANIZER)?;
+    let a = &seeded.assessment;
+    let mut measures = Vec::new();
     for (name, path) in [
         (
             "CSV export: matrix",
@@ -726,8 +968,10 @@ fn measure_all(addr: SocketAddr, runs: usize, seeded: &Seeded) -> Result<Measure
             format!("/organizer/assessments/{a}/export/workbook.xlsx"),
         ),
     ] {
-        measures.push(time_get(&mut organizer, name, &path, runs)?);
+        let reset = server.reset_peak();
+        let mut measure = time_get(server, &mut organizer, name, &path, runs)?;
+        measure.peak_mb = if reset { server.memory("VmHWM") } else { None };
+        measures.push(measure);
     }
-    let during = peak_rss_mb(false);
-    Ok((measures, before.zip(during)))
+    Ok(measures)
 }

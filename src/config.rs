@@ -89,6 +89,10 @@ pub struct BenchArgs {
     /// Keep the seeded database afterwards (its URL and logins are printed) to look at it.
     #[arg(long)]
     pub keep: bool,
+    /// Only seed (implies --keep): print the database URL, the logins and the responses the
+    /// representative answers for (the HTTP load script uses them), and measure nothing.
+    #[arg(long)]
+    pub seed_only: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,25 +5,27 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use diesel::Connection;
+
 use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
-    self, Answers, Cell, ColumnStats, Direction, DomainSummary, Exchange, Gaps, ReconciledFlow,
+    self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainSummary, Exchange, Gaps,
+    ReconciledFlow, ResponseScores, StoredScores,
 };
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
 use crate::error::AppError;
 use crate::store::assessments::Assessment;
 use crate::store::mechanisms::Mechanism;
-use crate::store::organizations::Organization;
-use crate::store::responses::{self as response_rows, Response};
+use crate::store::responses::{self as response_rows, OrganizationHead, ResponseHead};
 use crate::store::{self, DbConnection};
 
 /// One organization taking part, with its response.
 #[derive(Debug, Clone)]
 pub struct Participant {
-    pub response: Response,
-    pub organization: Organization,
+    pub response: ResponseHead,
+    pub organization: OrganizationHead,
 }
 
 impl Participant {
@@ -32,14 +34,24 @@ impl Participant {
     }
 }
 
-/// Which answers a view needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which answers a view needs. Every scope but `Mechanisms` loads the scores of every response
+/// (the read model behind the matrix, the domain summaries and the gaps).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Maturity items only (matrix, dimension pages, gaps by dimension).
+    /// The scores only (matrix, gaps).
     Maturity,
-    /// No answers, only the mechanisms (the inventory).
+    /// The scores and the answers of this dimension's maturity items for every response (a
+    /// dimension page; no answers when the key is not a dimension).
+    Dimension(String),
+    /// The scores and one response's answers and evidence (a cell, a response's scores).
+    Response(String),
+    /// No answers, only the mechanisms (the inventory, the network).
     Mechanisms,
-    /// Maturity items and the data-domain grid.
+    /// The scores and the mechanisms, no answers (the report annex, the JSON export).
+    Summary,
+    /// Only the responses and their organizations (the streamed answers export).
+    Participants,
+    /// The scores, the maturity and data-domain grid answers of every response, the mechanisms.
     MaturityAndGrid,
     /// Every answer.
     All,
@@ -55,6 +67,8 @@ pub struct AssessmentData {
     pub answers: HashMap<String, Answers>,
     /// Evidence texts by response id and item key.
     pub evidence: HashMap<String, BTreeMap<String, String>>,
+    /// The stored scores of every response by response id (empty for `Scope::Mechanisms`).
+    pub scores: HashMap<String, StoredScores>,
     pub mechanisms: Vec<Mechanism>,
 }
 
@@ -68,7 +82,8 @@ pub fn maturity_keys(instrument: &Instrument) -> Vec<String> {
         .collect()
 }
 
-fn grid_keys(instrument: &Instrument) -> Vec<String> {
+/// The keys of every cell of the data-domain grid.
+pub fn grid_keys(instrument: &Instrument) -> Vec<String> {
     let Some((section, grid)) = instrument.grid() else {
         return Vec::new();
     };
@@ -85,8 +100,9 @@ fn grid_keys(instrument: &Instrument) -> Vec<String> {
         .collect()
 }
 
-/// Loads an assessment with the answers a view needs, its responses and (unless only maturity is
-/// needed) its mechanisms: four queries whatever the number of organizations.
+/// Loads an assessment with what a view needs: its responses, the scores of each (one row per
+/// response), the answers the scope asks for and (for the scopes that show them) its mechanisms;
+/// a handful of queries whatever the number of organizations.
 pub fn load(
     conn: &mut DbConnection,
     registry: &InstrumentRegistry,
@@ -99,27 +115,110 @@ pub fn load(
         &assessment.instrument_key,
         &assessment.instrument_version,
     )?;
-    let participants = response_rows::list_for_assessment(conn, assessment_id)?
+    let participants: Vec<Participant> = response_rows::heads_for_assessment(conn, assessment_id)?
         .into_iter()
         .map(|(response, organization)| Participant {
             response,
             organization,
         })
         .collect();
-    let keys = match scope {
-        Scope::Maturity => Some(maturity_keys(&instrument)),
-        Scope::Mechanisms => Some(Vec::new()),
+    let rows = match &scope {
+        Scope::Maturity | Scope::Mechanisms | Scope::Summary | Scope::Participants => Vec::new(),
+        Scope::Dimension(key) => {
+            let keys: Vec<String> = instrument
+                .dimensions()
+                .filter(|d| d.key == *key)
+                .flat_map(|d| d.items())
+                .filter(|i| i.is_maturity())
+                .map(|i| i.key.clone())
+                .collect();
+            if keys.is_empty() {
+                Vec::new()
+            } else {
+                response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
+            }
+        }
+        Scope::Response(id) => {
+            // Only a response of this assessment: another's id reads nothing.
+            if participants.iter().any(|p| p.response.id == *id) {
+                response_rows::answers_of_responses(conn, std::slice::from_ref(id))?
+            } else {
+                Vec::new()
+            }
+        }
         Scope::MaturityAndGrid => {
             let mut keys = maturity_keys(&instrument);
             keys.extend(grid_keys(&instrument));
-            Some(keys)
+            response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
         }
-        Scope::All => None,
+        Scope::All => response_rows::answers_of_assessment(conn, assessment_id, None)?,
     };
-    let rows = match &keys {
-        Some(keys) if keys.is_empty() => Vec::new(),
-        _ => response_rows::answers_of_assessment(conn, assessment_id, keys.as_deref())?,
+    let (answers, evidence) = decode_answers(&instrument, rows);
+    let scores = match scope {
+        Scope::Mechanisms | Scope::Participants => HashMap::new(),
+        _ => load_scores(conn, &instrument, assessment_id, &participants)?,
     };
+    let mechanisms = match scope {
+        Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
+            store::mechanisms::list_for_assessment(conn, assessment_id)?
+        }
+        Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) | Scope::Participants => {
+            Vec::new()
+        }
+    };
+    Ok(AssessmentData {
+        assessment,
+        instrument,
+        participants,
+        answers,
+        evidence,
+        scores,
+        mechanisms,
+    })
+}
+
+type DecodedAnswers = (
+    HashMap<String, Answers>,
+    HashMap<String, BTreeMap<String, String>>,
+);
+
+/// The kind of every answer key of an instrument (items and grid cells), found by one hash
+/// look-up instead of a walk through the instrument per answer.
+pub struct SlotKinds<'a> {
+    instrument: &'a Instrument,
+    kinds: HashMap<String, &'a ItemKind>,
+}
+
+impl<'a> SlotKinds<'a> {
+    pub fn new(instrument: &'a Instrument) -> SlotKinds<'a> {
+        let mut kinds: HashMap<String, &ItemKind> = HashMap::new();
+        for item in instrument.sections.iter().flat_map(|s| s.items()) {
+            // The first item of a key wins, as in `slot_kind`.
+            kinds.entry(item.key.clone()).or_insert(&item.kind);
+        }
+        for key in grid_keys(instrument) {
+            if let Some(kind) = slot_kind(instrument, &key) {
+                kinds.entry(key).or_insert(kind);
+            }
+        }
+        SlotKinds { instrument, kinds }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a ItemKind> {
+        match self.kinds.get(key) {
+            Some(kind) => Some(kind),
+            None => slot_kind(self.instrument, key),
+        }
+    }
+}
+
+/// Stored answer rows as values of their items' kinds (rows that no longer fit are skipped), and
+/// the evidence texts.
+pub fn decode_answers(
+    instrument: &Instrument,
+    rows: Vec<response_rows::AssessmentAnswer>,
+) -> DecodedAnswers {
+    let kinds = SlotKinds::new(instrument);
     let mut answers: HashMap<String, Answers> = HashMap::new();
     let mut evidence: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     for row in rows {
@@ -132,27 +231,155 @@ pub fn load(
         if row.value.is_empty() {
             continue;
         }
-        if let Some(value) =
-            slot_kind(&instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
+        if let Some(value) = kinds
+            .get(&row.item_key)
+            .and_then(|k| AnswerValue::decode(k, &row.value))
         {
-            answers
-                .entry(row.response_id)
-                .or_default()
-                .insert(row.item_key, value);
+            // Rows come ordered by response: the last entry is usually the one to extend.
+            match answers.get_mut(&row.response_id) {
+                Some(map) => {
+                    map.insert(row.item_key, value);
+                }
+                None => {
+                    answers
+                        .entry(row.response_id)
+                        .or_default()
+                        .insert(row.item_key, value);
+                }
+            }
         }
     }
-    let mechanisms = match scope {
-        Scope::Maturity => Vec::new(),
-        _ => store::mechanisms::list_for_assessment(conn, assessment_id)?,
-    };
-    Ok(AssessmentData {
-        assessment,
-        instrument,
-        participants,
-        answers,
-        evidence,
-        mechanisms,
-    })
+    (answers, evidence)
+}
+
+/// The decoded answers of some responses (e.g. the organizations shown as columns of a table).
+pub fn answers_of_responses(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+) -> Result<HashMap<String, Answers>, AppError> {
+    let rows = response_rows::answers_of_responses(conn, response_ids)?;
+    Ok(decode_answers(instrument, rows).0)
+}
+
+/// The decoded answers of some responses for some item keys.
+pub fn answers_for_keys(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+    keys: &[String],
+) -> Result<HashMap<String, Answers>, AppError> {
+    let rows = response_rows::answers_of_responses_for_keys(conn, response_ids, keys)?;
+    Ok(decode_answers(instrument, rows).0)
+}
+
+/// Responses whose scores are recomputed from their answers per query, when stored ones are
+/// missing (a database from before the read model, answers written outside a save).
+const RESPONSES_PER_REBUILD: usize = 200;
+
+/// The stored scores of an assessment's responses; those missing (or unreadable) are computed
+/// from the answers and stored for the next reader.
+fn load_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    assessment_id: &str,
+    participants: &[Participant],
+) -> Result<HashMap<String, StoredScores>, AppError> {
+    let mut scores: HashMap<String, StoredScores> =
+        store::scores::of_assessment(conn, assessment_id)?
+            .into_iter()
+            .map(|row| {
+                (
+                    row.response_id,
+                    StoredScores {
+                        dimensions: row.dimensions,
+                        domains: row.domains,
+                    },
+                )
+            })
+            .filter(|(_, stored)| stored.is_valid())
+            .collect();
+    let missing: Vec<String> = participants
+        .iter()
+        .filter(|p| !scores.contains_key(&p.response.id))
+        .map(|p| p.response.id.clone())
+        .collect();
+    let now = crate::service::now();
+    for batch in missing.chunks(RESPONSES_PER_REBUILD) {
+        let rows = response_rows::answers_of_responses(conn, batch)?;
+        let (answers, _) = decode_answers(instrument, rows);
+        let computed: Vec<(&String, ResponseScores)> = batch
+            .iter()
+            .map(|id| {
+                let answers = answers.get(id).unwrap_or(&EMPTY);
+                (id, ResponseScores::from_answers(instrument, answers))
+            })
+            .collect();
+        // One transaction per batch: one commit instead of one per response.
+        conn.transaction(|conn| {
+            for (id, scores) in computed.iter().filter(|(_, s)| s.is_storable()) {
+                store::scores::insert_missing(
+                    conn,
+                    id,
+                    &scores.encode_dimensions(),
+                    &scores.encode_domains(),
+                    now,
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        scores.extend(
+            computed
+                .into_iter()
+                .map(|(id, s)| (id.clone(), StoredScores::of(&s))),
+        );
+    }
+    Ok(scores)
+}
+
+/// Computes and stores the scores of every response of an assessment that has none (after a
+/// bulk load of answers); returns how many were computed.
+pub fn fill_missing_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    assessment_id: &str,
+) -> Result<usize, AppError> {
+    let participants: Vec<Participant> = response_rows::heads_for_assessment(conn, assessment_id)?
+        .into_iter()
+        .map(|(response, organization)| Participant {
+            response,
+            organization,
+        })
+        .collect();
+    let stored = store::scores::of_assessment(conn, assessment_id)?.len();
+    let all = load_scores(conn, instrument, assessment_id, &participants)?;
+    Ok(all.len().saturating_sub(stored))
+}
+
+/// Recomputes and stores the scores of one response from its answers: called by a save, in its
+/// transaction, after the answers are written.
+pub fn refresh_scores(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let rows = response_rows::answers_of_responses(conn, &[response_id.to_owned()])?;
+    let (answers, _) = decode_answers(instrument, rows);
+    let computed =
+        ResponseScores::from_answers(instrument, answers.get(response_id).unwrap_or(&EMPTY));
+    if computed.is_storable() {
+        store::scores::put(
+            conn,
+            response_id,
+            &computed.encode_dimensions(),
+            &computed.encode_domains(),
+            now,
+        )?;
+    } else {
+        store::scores::forget(conn, response_id)?;
+    }
+    Ok(())
 }
 
 /// Which responses a view includes.
@@ -183,6 +410,8 @@ pub struct MatrixRow<'a> {
 }
 
 static EMPTY: std::sync::LazyLock<Answers> = std::sync::LazyLock::new(BTreeMap::new);
+static NO_SCORES: std::sync::LazyLock<StoredScores> =
+    std::sync::LazyLock::new(StoredScores::default);
 
 impl AssessmentData {
     /// The answers of a response (empty when it has none).
@@ -201,12 +430,17 @@ impl AssessmentData {
             .filter(move |p| selection.includes(p))
     }
 
+    /// The scores of a response (empty when it has none).
+    pub fn scores_of(&self, response_id: &str) -> &StoredScores {
+        self.scores.get(response_id).unwrap_or(&NO_SCORES)
+    }
+
     /// The matrix rows of the selected responses, in participant order.
     pub fn matrix(&self, selection: &Selection) -> Vec<MatrixRow<'_>> {
+        let sizes = DimensionSizes::new(&self.instrument);
         self.selected(selection)
             .map(|participant| {
-                let (cells, overall) =
-                    analysis::row(&self.instrument, self.answers_of(&participant.response.id));
+                let (cells, overall) = sizes.row_stored(self.scores_of(&participant.response.id));
                 MatrixRow {
                     participant,
                     cells,
@@ -244,10 +478,10 @@ impl AssessmentData {
     }
 
     pub fn domain_summaries(&self, selection: &Selection) -> Vec<DomainSummary> {
-        analysis::domain_summaries(
+        analysis::domain_summaries_of_stored(
             &self.instrument,
             self.selected(selection)
-                .map(|p| self.answers_of(&p.response.id)),
+                .map(|p| self.scores_of(&p.response.id)),
         )
     }
 
@@ -261,7 +495,7 @@ impl AssessmentData {
     }
 
     /// Organizations by id, for labels.
-    pub fn organizations(&self) -> HashMap<&str, &Organization> {
+    pub fn organizations(&self) -> HashMap<&str, &OrganizationHead> {
         self.participants
             .iter()
             .map(|p| (p.organization.id.as_str(), &p.organization))

@@ -208,6 +208,9 @@ pub fn save_section(
                 )?,
             }
         }
+        if !input.changes.is_empty() {
+            super::analysis::refresh_scores(conn, &ctx.instrument, &ctx.response.id, now)?;
+        }
         rows::touch_activity(conn, &ctx.response.id, now)?;
         Ok(SaveOutcome::Saved {
             version: expected_version + 1,

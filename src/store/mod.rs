@@ -15,6 +15,7 @@ pub mod password_resets;
 pub mod reminders;
 pub mod responses;
 pub mod schema;
+pub mod scores;
 pub mod throttle;
 pub mod users;
 
@@ -133,10 +134,14 @@ impl ConnectionManager {
                     .ok_or_else(|| StoreError::BadUrl("the SQLite path is not UTF-8".into()))?;
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;
+                // A 16 MB page cache per connection (the default is 2 MB): the analysis views
+                // read a few MB of scores and organizations, which otherwise come back through a
+                // system call per page on every request. It fills only as pages are read.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = NORMAL;"
+                     PRAGMA synchronous = NORMAL; \
+                     PRAGMA cache_size = -16384;"
                 ))
                 .map_err(|e| StoreError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))

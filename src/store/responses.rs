@@ -331,6 +331,8 @@ pub fn put_answer(
             answers::updated_by.eq(Some(user_id)),
         ))
         .execute(conn)?;
+    // The stored scores no longer match; a save rewrites them before it commits.
+    super::scores::forget(conn, response_id)?;
     if updated == 0 {
         diesel::insert_into(answers::table)
             .values((
@@ -351,6 +353,7 @@ pub fn delete_answer(
     response_id: &str,
     item_key: &str,
 ) -> QueryResult<()> {
+    super::scores::forget(conn, response_id)?;
     diesel::delete(answers::table.find((response_id, item_key)))
         .execute(conn)
         .map(|_| ())
@@ -395,5 +398,58 @@ pub fn answers_of_responses(
         .filter(answers::response_id.eq_any(response_ids.to_vec()))
         .order((answers::response_id, answers::item_key))
         .select(AssessmentAnswer::as_select())
+        .load(conn)
+}
+
+/// The answers of the given responses for the given item keys, by response and item.
+pub fn answers_of_responses_for_keys(
+    conn: &mut DbConnection,
+    response_ids: &[String],
+    keys: &[String],
+) -> QueryResult<Vec<AssessmentAnswer>> {
+    answers::table
+        .filter(answers::response_id.eq_any(response_ids.to_vec()))
+        .filter(answers::item_key.eq_any(keys.to_vec()))
+        .order((answers::response_id, answers::item_key))
+        .select(AssessmentAnswer::as_select())
+        .load(conn)
+}
+
+/// A response as the analysis views need it: what it is, where it stands, when it was submitted.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = responses)]
+pub struct ResponseHead {
+    pub id: String,
+    pub status: String,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+impl ResponseHead {
+    pub fn is_submitted(&self) -> bool {
+        self.status == STATUS_SUBMITTED
+    }
+}
+
+/// An organization as the analysis views show it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationHead {
+    pub id: String,
+    pub name: String,
+    pub acronym: String,
+    pub sector: String,
+}
+
+/// The responses of an assessment with their organizations, ordered by organization name: only
+/// the columns the analysis views read (thousands of rows; every timestamp would be parsed).
+pub fn heads_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(ResponseHead, OrganizationHead)>> {
+    responses::table
+        .inner_join(organizations::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order(organizations::name_key)
+        .select((ResponseHead::as_select(), OrganizationHead::as_select()))
         .load(conn)
 }

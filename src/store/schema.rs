@@ -206,11 +206,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    response_scores (response_id) {
+        response_id -> Text,
+        dimensions -> Text,
+        domains -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(responses -> assessments (assessment_id));
 diesel::joinable!(responses -> organizations (organization_id));
 diesel::joinable!(response_members -> responses (response_id));
 diesel::joinable!(response_members -> users (user_id));
 diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(response_scores -> responses (response_id));
 diesel::joinable!(mechanisms -> responses (response_id));
 diesel::joinable!(invitations -> responses (response_id));
 diesel::joinable!(reminder_log -> responses (response_id));
@@ -231,6 +241,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_policies,
     reminder_log,
     password_resets,
+    response_scores,
 );
 
 diesel::table! {

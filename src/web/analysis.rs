@@ -2,7 +2,7 @@
 //! the mechanism inventory, the exchange network with reconciliation, domains and gaps, the
 //! report annex; and a representative's own scores.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -430,7 +430,12 @@ pub async fn cell(
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
     let context = super::responses::open(&state, &user, &path.id).await?;
-    let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
+    let data = load_data(
+        &state,
+        context.assessment.id.clone(),
+        Scope::Response(path.id.clone()),
+    )
+    .await?;
     let lang = ctx.lang;
     let dimension = data
         .instrument
@@ -512,7 +517,8 @@ pub async fn scores(
     let context = super::responses::open(&state, &user, &response_id).await?;
     let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
     let lang = ctx.lang;
-    let (cells, overall) = analysis::row(&data.instrument, data.answers_of(&response_id));
+    let (cells, overall) =
+        analysis::DimensionSizes::new(&data.instrument).row_stored(data.scores_of(&response_id));
     let show_national = context.assessment.show_national_averages || user.is_organizer();
     let national_rows = if show_national {
         data.matrix(&Selection::default())
@@ -586,7 +592,7 @@ pub async fn dimension(
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
-    let data = load_data(&state, path.id, Scope::Maturity).await?;
+    let data = load_data(&state, path.id, Scope::Dimension(path.dimension.clone())).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -763,6 +769,21 @@ fn field_options(instrument: &Instrument, field: &str, lang: Lang) -> Vec<(Strin
         .unwrap_or_default()
 }
 
+/// The mechanisms reported by the selected responses, in stored order, with their reporters.
+fn reported_mechanisms<'a>(
+    data: &'a AssessmentData,
+    selection: &Selection,
+) -> Vec<(&'a Participant, &'a crate::store::mechanisms::Mechanism)> {
+    let reporters: HashMap<&str, &Participant> = data
+        .selected(selection)
+        .map(|p| (p.response.id.as_str(), p))
+        .collect();
+    data.mechanisms
+        .iter()
+        .filter_map(|m| Some((*reporters.get(m.response_id.as_str())?, m)))
+        .collect()
+}
+
 /// Every mechanism of the selected responses as inventory rows (labels in `lang`).
 pub fn inventory_rows(
     data: &AssessmentData,
@@ -770,10 +791,20 @@ pub fn inventory_rows(
     lang: Lang,
 ) -> Vec<InventoryRow> {
     let organizations = data.organizations();
-    let reporters: BTreeMap<&str, &Participant> = data
-        .selected(selection)
-        .map(|p| (p.response.id.as_str(), p))
-        .collect();
+    reported_mechanisms(data, selection)
+        .into_iter()
+        .map(|(reporter, m)| inventory_row(data, &organizations, reporter, m, lang))
+        .collect()
+}
+
+/// One mechanism as an inventory row.
+fn inventory_row(
+    data: &AssessmentData,
+    organizations: &HashMap<&str, &crate::store::responses::OrganizationHead>,
+    reporter: &Participant,
+    m: &crate::store::mechanisms::Mechanism,
+    lang: Lang,
+) -> InventoryRow {
     let label = |field: &str, value: Option<&str>| {
         value
             .map(|v| mechanism_label(&data.instrument, field, v, lang))
@@ -786,38 +817,32 @@ pub fn inventory_rows(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    data.mechanisms
-        .iter()
-        .filter_map(|m| {
-            let reporter = reporters.get(m.response_id.as_str())?;
-            let partner = match (&m.partner_organization_id, &m.partner_name) {
-                (Some(id), _) => organizations
-                    .get(id.as_str())
-                    .map(|o| o.acronym.clone())
-                    .unwrap_or_else(|| id.clone()),
-                (None, Some(name)) => name.clone(),
-                _ => String::new(),
-            };
-            Some(InventoryRow {
-                reporter: reporter.organization.acronym.clone(),
-                response_id: m.response_id.clone(),
-                mechanism_id: m.id.clone(),
-                name: m.name.clone(),
-                partner,
-                direction: label("direction", m.direction.as_deref()),
-                domains: labels("domains", m.domains.as_deref()),
-                channel: label("channel", m.channel.as_deref()),
-                legal_basis: label("legal_basis", m.legal_basis.as_deref()),
-                status: label("status", m.status.as_deref()),
-                personal_data: match m.personal_data {
-                    Some(true) => crate::i18n::tr(lang, "section.yes").into_owned(),
-                    Some(false) => crate::i18n::tr(lang, "section.no").into_owned(),
-                    None => String::new(),
-                },
-                frequency: label("frequency", m.frequency.as_deref()),
-            })
-        })
-        .collect()
+    let partner = match (&m.partner_organization_id, &m.partner_name) {
+        (Some(id), _) => organizations
+            .get(id.as_str())
+            .map(|o| o.acronym.clone())
+            .unwrap_or_else(|| id.clone()),
+        (None, Some(name)) => name.clone(),
+        _ => String::new(),
+    };
+    InventoryRow {
+        reporter: reporter.organization.acronym.clone(),
+        response_id: m.response_id.clone(),
+        mechanism_id: m.id.clone(),
+        name: m.name.clone(),
+        partner,
+        direction: label("direction", m.direction.as_deref()),
+        domains: labels("domains", m.domains.as_deref()),
+        channel: label("channel", m.channel.as_deref()),
+        legal_basis: label("legal_basis", m.legal_basis.as_deref()),
+        status: label("status", m.status.as_deref()),
+        personal_data: match m.personal_data {
+            Some(true) => crate::i18n::tr(lang, "section.yes").into_owned(),
+            Some(false) => crate::i18n::tr(lang, "section.no").into_owned(),
+            None => String::new(),
+        },
+        frequency: label("frequency", m.frequency.as_deref()),
+    }
 }
 
 pub async fn inventory(
@@ -834,19 +859,18 @@ pub async fn inventory(
         sector: None,
         include_drafts: q.drafts == "1",
     };
-    let all = inventory_rows(&data, &selection, lang);
+    // Filtered first, labelled only for the page shown: labels cost more than the filters.
+    let all = reported_mechanisms(&data, &selection);
     let total = all.len();
-    let by_id: BTreeMap<&str, &crate::store::mechanisms::Mechanism> =
-        data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect();
-    let rows: Vec<InventoryRow> = all
+    let matching: Vec<_> = all
         .into_iter()
-        .filter(|row| {
-            let Some(m) = by_id.get(row.mechanism_id.as_str()) else {
-                return false;
-            };
+        .filter(|(_, m)| {
             let matches =
                 |wanted: &str, value: Option<&str>| wanted.is_empty() || value == Some(wanted);
-            (q.domain.is_empty() || split_list(m.domains.as_deref()).contains(&q.domain))
+            (q.domain.is_empty()
+                || m.domains
+                    .as_deref()
+                    .is_some_and(|d| !d.is_empty() && d.split('|').any(|k| k == q.domain)))
                 && (q.partner.is_empty()
                     || m.partner_organization_id.as_deref() == Some(q.partner.as_str())
                     || (q.partner == "outside" && m.partner_organization_id.is_none()))
@@ -861,10 +885,15 @@ pub async fn inventory(
         data.assessment.id,
         q.filters_query()
     );
-    let pager = Pager::new(rows.len(), PAGE_SIZE * 2, q.page, |page| {
+    let pager = Pager::new(matching.len(), PAGE_SIZE * 2, q.page, |page| {
         format!("{base}&page={page}")
     });
-    let rows = pager.slice(rows);
+    let organizations = data.organizations();
+    let rows: Vec<InventoryRow> = pager
+        .slice(matching)
+        .into_iter()
+        .map(|(reporter, m)| inventory_row(&data, &organizations, reporter, m, lang))
+        .collect();
     let mut partners: Vec<(String, String)> = data
         .participants
         .iter()
@@ -942,43 +971,65 @@ pub struct FlowRow {
 
 /// Every flow between forum organizations, with labels, confirmed or not.
 pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<FlowRow> {
-    let organizations = data.organizations();
-    let acronym = |id: &str| {
-        organizations
+    let labeller = FlowLabeller::new(data, lang);
+    data.reconciled(selection)
+        .iter()
+        .map(|r| labeller.row(r))
+        .collect()
+}
+
+/// Labels flows (organizations by acronym, mechanisms by name) one at a time, so a page labels
+/// only the flows it shows.
+pub struct FlowLabeller<'a> {
+    data: &'a AssessmentData,
+    organizations: HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
+    mechanisms: HashMap<&'a str, &'a crate::store::mechanisms::Mechanism>,
+    lang: Lang,
+}
+
+impl<'a> FlowLabeller<'a> {
+    pub fn new(data: &'a AssessmentData, lang: Lang) -> FlowLabeller<'a> {
+        FlowLabeller {
+            data,
+            organizations: data.organizations(),
+            mechanisms: data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect(),
+            lang,
+        }
+    }
+
+    fn acronym(&self, id: &str) -> String {
+        self.organizations
             .get(id)
             .map(|o| o.acronym.clone())
             .unwrap_or_else(|| id.to_owned())
-    };
-    let mechanisms: BTreeMap<&str, &crate::store::mechanisms::Mechanism> =
-        data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect();
-    data.reconciled(selection)
-        .into_iter()
-        .map(|r| {
-            let m = mechanisms.get(r.flow.mechanism_id.as_str());
-            FlowRow {
-                provider: acronym(&r.flow.provider),
-                receiver: acronym(&r.flow.receiver),
-                mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
-                response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
-                mechanism_id: r.flow.mechanism_id.clone(),
-                reporter: acronym(&r.flow.reporter),
-                domains: r
-                    .flow
-                    .domains
-                    .iter()
-                    .map(|d| mechanism_label(&data.instrument, "domains", d, lang))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                status: r
-                    .flow
-                    .status
-                    .as_deref()
-                    .map(|s| mechanism_label(&data.instrument, "status", s, lang))
-                    .unwrap_or_default(),
-                confirmed: matches!(r.confirmation, Confirmation::Confirmed { .. }),
-            }
-        })
-        .collect()
+    }
+
+    pub fn row(&self, r: &analysis::ReconciledFlow) -> FlowRow {
+        let (data, lang) = (self.data, self.lang);
+        let m = self.mechanisms.get(r.flow.mechanism_id.as_str());
+        FlowRow {
+            provider: self.acronym(&r.flow.provider),
+            receiver: self.acronym(&r.flow.receiver),
+            mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
+            response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
+            mechanism_id: r.flow.mechanism_id.clone(),
+            reporter: self.acronym(&r.flow.reporter),
+            domains: r
+                .flow
+                .domains
+                .iter()
+                .map(|d| mechanism_label(&data.instrument, "domains", d, lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+            status: r
+                .flow
+                .status
+                .as_deref()
+                .map(|s| mechanism_label(&data.instrument, "status", s, lang))
+                .unwrap_or_default(),
+            confirmed: matches!(r.confirmation, Confirmation::Confirmed { .. }),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -1030,21 +1081,34 @@ pub async fn network(
         }
     }
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
-    let flows = flow_rows(&data, &selection, lang);
-    let confirmed = flows.iter().filter(|f| f.confirmed).count();
-    let one_sided: Vec<FlowRow> = flows.iter().filter(|f| !f.confirmed).cloned().collect();
-    let flow_count = flows.len();
+    // Only the flows shown are labelled: the page of the edge table and the start of the
+    // one-sided list (long lists are in the flows CSV).
+    let is_confirmed =
+        |r: &&analysis::ReconciledFlow| matches!(r.confirmation, Confirmation::Confirmed { .. });
+    let confirmed = reconciled.iter().filter(is_confirmed).count();
+    let flow_count = reconciled.len();
     let base = format!(
         "/organizer/assessments/{}/network?{}",
         data.assessment.id,
         query.selection_query()
     );
-    let pager = Pager::new(flows.len(), PAGE_SIZE * 2, query.page, |page| {
+    let pager = Pager::new(flow_count, PAGE_SIZE * 2, query.page, |page| {
         format!("{base}&page={page}#edges")
     });
-    let flows = pager.slice(flows);
-    // The one-sided list is for follow-up: long lists are in the flows CSV.
-    let one_sided = one_sided.into_iter().take(PAGE_SIZE * 2).collect();
+    let labeller = FlowLabeller::new(&data, lang);
+    let skip = pager.first.saturating_sub(1);
+    let flows: Vec<FlowRow> = reconciled
+        .iter()
+        .skip(skip)
+        .take(pager.last - skip)
+        .map(|r| labeller.row(r))
+        .collect();
+    let one_sided: Vec<FlowRow> = reconciled
+        .iter()
+        .filter(|r| !is_confirmed(r))
+        .take(PAGE_SIZE * 2)
+        .map(|r| labeller.row(r))
+        .collect();
     render(
         StatusCode::OK,
         &NetworkPage {
@@ -1152,7 +1216,7 @@ pub async fn domains(
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Maturity).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -1161,6 +1225,16 @@ pub async fn domains(
     let all_selected: Vec<&Participant> = data.selected(&selection).collect();
     let capped = (all_selected.len() > DOMAIN_TABLE_MAX).then_some(DOMAIN_TABLE_MAX);
     let selected: Vec<&Participant> = all_selected.into_iter().take(DOMAIN_TABLE_MAX).collect();
+    // Only the organizations shown as columns need their answers read.
+    let shown_answers = {
+        let ids: Vec<String> = selected.iter().map(|p| p.response.id.clone()).collect();
+        let instrument = data.instrument.clone();
+        db(&state, move |conn| {
+            service::answers_of_responses(conn, &instrument, &ids)
+        })
+        .await?
+    };
+    let no_answers = analysis::Answers::new();
     let option = |list: &str, key: &str| {
         data.instrument
             .option_label(list, key, lang)
@@ -1176,7 +1250,7 @@ pub async fn domains(
                     let a = analysis::domain_answer(
                         &grid_section,
                         &summary.domain,
-                        data.answers_of(&p.response.id),
+                        shown_answers.get(&p.response.id).unwrap_or(&no_answers),
                     );
                     let mut detail = Vec::new();
                     if !a.disaggregations.is_empty() {
@@ -1280,7 +1354,7 @@ pub async fn annex(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::MaturityAndGrid).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Summary).await?;
     let lang = ctx.lang;
     let selection = Selection::default();
     let dimensions: Vec<&Section> = data.instrument.dimensions().collect();

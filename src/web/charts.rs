@@ -1,7 +1,7 @@
 //! Server-rendered SVG: stacked bars of level distributions and the exchange network. Every
 //! chart has a text alternative on its page; colours are never the only carrier of meaning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use crate::domain::analysis::{Confirmation, Distribution, ReconciledFlow};
@@ -122,7 +122,8 @@ fn status_rank(status: Option<&str>) -> (usize, &'static str) {
 /// Returns the SVG and how many nodes were left out.
 pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String, usize) {
     // Degree decides which nodes to keep when there are too many.
-    let mut degree: BTreeMap<&str, usize> = BTreeMap::new();
+    // Hash maps for the look-ups (thousands of organizations); the edges stay ordered for output.
+    let mut degree: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
     for f in flows {
         *degree.entry(f.flow.provider.as_str()).or_default() += 1;
         *degree.entry(f.flow.receiver.as_str()).or_default() += 1;
@@ -139,7 +140,7 @@ pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String
         kept.truncate(NETWORK_MAX_NODES);
     }
     kept.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.id.cmp(&b.id)));
-    let index: BTreeMap<&str, usize> = kept
+    let index: HashMap<&str, usize> = kept
         .iter()
         .enumerate()
         .map(|(i, n)| (n.id.as_str(), i))

@@ -10,16 +10,19 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::analysis::{ViewQuery, flow_rows, load_data, mechanism_label};
+use super::analysis::{FlowLabeller, ViewQuery, load_data, mechanism_label};
 use super::context::{Ctx, Organizer};
 use super::{AppState, render};
 use crate::domain::Lang;
-use crate::domain::analysis::{self, Cell, ColumnStats};
+use crate::domain::analysis::{self, Answers, Cell, ColumnStats};
 use crate::domain::instrument::{Instrument, SectionBody};
 use crate::error::AppError;
 use crate::i18n::tr;
-use crate::service::analysis::{AssessmentData, Scope, Selection, matrix_stats, split_list};
+use crate::service::analysis::{
+    AssessmentData, Participant, Scope, Selection, matrix_stats, split_list,
+};
 use crate::service::responses::slot_kind;
+use crate::store::DbConnection;
 use crate::store::assessments::Assessment;
 
 /// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
@@ -141,9 +144,37 @@ fn matrix_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
     table
 }
 
-fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+/// A sink for rows: tables that can be long hand their rows over one at a time.
+type Emit<'e> = &'e mut dyn FnMut(Vec<String>) -> Result<(), AppError>;
+
+/// Collects an emitted table (CSV files are built whole).
+fn collect_rows(
+    build: impl FnOnce(Emit<'_>) -> Result<(), AppError>,
+) -> Result<Vec<Vec<String>>, AppError> {
+    let mut table = Vec::new();
+    build(&mut |row| {
+        table.push(row);
+        Ok(())
+    })?;
+    Ok(table)
+}
+
+fn mechanisms_table(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<Vec<String>>, AppError> {
+    collect_rows(|emit| emit_mechanisms(data, selection, lang, emit))
+}
+
+fn emit_mechanisms(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+    emit: Emit<'_>,
+) -> Result<(), AppError> {
     let Some((_, group)) = data.instrument.mechanisms() else {
-        return Vec::new();
+        return Ok(());
     };
     let organizations = data.organizations();
     let reporters: HashMap<&str, &str> = data
@@ -152,7 +183,7 @@ fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) ->
         .collect();
     let mut header = vec![tr(lang, "inventory.reporter").into_owned()];
     header.extend(group.fields.iter().map(|f| f.label.get(lang).to_owned()));
-    let mut table = vec![header];
+    emit(header)?;
     for m in &data.mechanisms {
         let Some(reporter) = reporters.get(m.response_id.as_str()) else {
             continue;
@@ -173,12 +204,38 @@ fn mechanisms_table(data: &AssessmentData, selection: &Selection, lang: Lang) ->
                 None => String::new(),
             });
         }
-        table.push(line);
+        emit(line)?;
     }
-    table
+    Ok(())
 }
 
 fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    let mut table = domains_header(data, lang);
+    table.extend(domains_rows(data, &participants, &data.answers, lang));
+    table
+}
+
+/// The header of the domains table (none when the instrument has no grid).
+fn domains_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
+    let Some((_, grid)) = data.instrument.grid() else {
+        return Vec::new();
+    };
+    let mut header = vec![
+        tr(lang, "organizations.field.acronym").into_owned(),
+        tr(lang, "inventory.domain").into_owned(),
+    ];
+    header.extend(grid.columns.iter().map(|c| c.label.get(lang).to_owned()));
+    vec![header]
+}
+
+/// The rows of the domains table for some participants, their answers found by response id.
+fn domains_rows(
+    data: &AssessmentData,
+    participants: &[&Participant],
+    answers: &HashMap<String, Answers>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
     let Some((section, grid)) = data.instrument.grid() else {
         return Vec::new();
     };
@@ -203,14 +260,10 @@ fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Ve
         Some(false) => tr(lang, "section.no").into_owned(),
         None => String::new(),
     };
-    let mut header = vec![
-        tr(lang, "organizations.field.acronym").into_owned(),
-        tr(lang, "inventory.domain").into_owned(),
-    ];
-    header.extend(grid.columns.iter().map(|c| c.label.get(lang).to_owned()));
-    let mut table = vec![header];
-    for p in data.selected(selection) {
-        let answers = data.answers_of(&p.response.id);
+    let no_answers = Answers::new();
+    let mut table = Vec::new();
+    for p in participants {
+        let answers = answers.get(&p.response.id).unwrap_or(&no_answers);
         for domain in &list.options {
             let a = analysis::domain_answer(&section.key, &domain.key, answers);
             if a == analysis::DomainAnswer::default() {
@@ -243,8 +296,21 @@ fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Ve
     table
 }
 
-fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
-    let mut table = vec![vec![
+fn flows_table(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<Vec<String>>, AppError> {
+    collect_rows(|emit| emit_flows(data, selection, lang, emit))
+}
+
+fn emit_flows(
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+    emit: Emit<'_>,
+) -> Result<(), AppError> {
+    emit(vec![
         tr(lang, "network.provider").into_owned(),
         tr(lang, "network.receiver").into_owned(),
         tr(lang, "mechanisms.name").into_owned(),
@@ -252,14 +318,16 @@ fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<
         tr(lang, "inventory.domain").into_owned(),
         tr(lang, "mechanisms.status").into_owned(),
         tr(lang, "network.reconciliation").into_owned(),
-    ]];
-    for f in flow_rows(data, selection, lang) {
+    ])?;
+    let labeller = FlowLabeller::new(data, lang);
+    for r in data.reconciled(selection) {
+        let f = labeller.row(&r);
         let state = if f.confirmed {
             tr(lang, "network.confirmed").into_owned()
         } else {
             crate::i18n::tr_args(lang, "network.only_by", &[("org", &f.reporter)])
         };
-        table.push(vec![
+        emit(vec![
             f.provider,
             f.receiver,
             f.mechanism,
@@ -267,9 +335,9 @@ fn flows_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<
             f.domains,
             f.status,
             state,
-        ]);
+        ])?;
     }
-    table
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -311,11 +379,11 @@ pub async fn export(
         }
         "mechanisms.csv" => {
             let data = load_data(&state, path.id, Scope::Mechanisms).await?;
-            table_csv(mechanisms_table(&data, &selection, lang), "mechanisms.csv")
+            table_csv(mechanisms_table(&data, &selection, lang)?, "mechanisms.csv")
         }
         "flows.csv" => {
             let data = load_data(&state, path.id, Scope::Mechanisms).await?;
-            table_csv(flows_table(&data, &selection, lang), "flows.csv")
+            table_csv(flows_table(&data, &selection, lang)?, "flows.csv")
         }
         "domains.csv" => {
             let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
@@ -323,10 +391,14 @@ pub async fn export(
         }
         "answers.csv" => answers_csv(state, path.id, selection, lang).await,
         "workbook.xlsx" => {
-            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
-            let bytes = web::block(move || workbook(&data, &selection, lang))
-                .await
-                .map_err(AppError::internal)??;
+            let data = load_data(&state, path.id, Scope::Summary).await?;
+            let pool = state.pool.clone();
+            let bytes = web::block(move || {
+                let mut conn = pool.get()?;
+                workbook(&mut conn, &data, &selection, lang)
+            })
+            .await
+            .map_err(AppError::internal)??;
             Ok(attachment(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "assessment.xlsx",
@@ -334,7 +406,7 @@ pub async fn export(
             ))
         }
         "assessment.json" => {
-            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
+            let data = load_data(&state, path.id, Scope::Summary).await?;
             let value = json_export(&data, &selection, lang);
             let body = serde_json::to_vec_pretty(&value).map_err(AppError::internal)?;
             Ok(attachment("application/json", "assessment.json", body))
@@ -354,7 +426,7 @@ async fn answers_csv(
     selection: Selection,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, assessment_id, Scope::Mechanisms).await?;
+    let data = load_data(&state, assessment_id, Scope::Participants).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
     let pool = state.pool.clone();
     std::thread::spawn(move || {
@@ -499,45 +571,121 @@ fn describe_answer(
 }
 
 /// One workbook with a sheet per view, written in constant-memory mode.
-fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<Vec<u8>, AppError> {
+/// Responses whose answers the workbook reads at a time: memory stays flat whatever the size.
+const WORKBOOK_BATCH: usize = 500;
+
+/// How a sheet gets its rows: built whole from what was loaded (small tables), or read from the
+/// answers a batch of responses at a time (header, rows of a batch, the answer keys to read).
+enum SheetRows {
+    Whole(fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>),
+    /// Rows handed over one at a time (long tables built from what was loaded).
+    Emitted(fn(&AssessmentData, &Selection, Lang, Emit<'_>) -> Result<(), AppError>),
+    Batched {
+        header: fn(&AssessmentData, Lang) -> Vec<Vec<String>>,
+        rows: BatchRows,
+        keys: fn(&Instrument) -> Vec<String>,
+    },
+}
+
+type BatchRows =
+    fn(&AssessmentData, &[&Participant], &HashMap<String, Answers>, Lang) -> Vec<Vec<String>>;
+
+fn workbook(
+    conn: &mut DbConnection,
+    data: &AssessmentData,
+    selection: &Selection,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    // Each sheet's rows are built just before the sheet is written and dropped after, so only
-    // one table is in memory at a time; the sheets themselves stream to temporary files.
-    type Builder = fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>;
-    let sheets: [(&str, Builder, usize); 6] = [
-        ("exports.sheet.matrix", matrix_table, 4),
-        ("exports.sheet.answers", answers_wide, 2),
-        ("exports.sheet.mechanisms", mechanisms_table, usize::MAX),
-        ("exports.sheet.flows", flows_table, usize::MAX),
-        ("exports.sheet.domains", domains_table, usize::MAX),
-        ("exports.sheet.gaps", gaps_table, usize::MAX),
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    // Each sheet's rows are built just before they are written and dropped after, so only one
+    // table (or one batch of answers) is in memory at a time; the sheets stream to temporary files.
+    let sheets: [(&str, SheetRows, usize); 6] = [
+        ("exports.sheet.matrix", SheetRows::Whole(matrix_table), 4),
+        (
+            "exports.sheet.answers",
+            SheetRows::Batched {
+                header: answers_wide_header,
+                rows: answers_wide_rows,
+                keys: crate::service::analysis::maturity_keys,
+            },
+            2,
+        ),
+        (
+            "exports.sheet.mechanisms",
+            SheetRows::Emitted(emit_mechanisms),
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.flows",
+            SheetRows::Emitted(emit_flows),
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.domains",
+            SheetRows::Batched {
+                header: domains_header,
+                rows: domains_rows,
+                keys: crate::service::analysis::grid_keys,
+            },
+            usize::MAX,
+        ),
+        (
+            "exports.sheet.gaps",
+            SheetRows::Whole(gaps_table),
+            usize::MAX,
+        ),
     ];
-    for (name_key, build, numbers_from) in sheets {
-        let table = build(data, selection, lang);
+    for (name_key, rows, numbers_from) in sheets {
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(xlsx)?;
         sheet.set_name(tr(lang, name_key).as_ref()).map_err(xlsx)?;
-        for (r, row) in table.iter().enumerate() {
-            let r = u32::try_from(r).map_err(AppError::internal)?;
-            for (c, value) in row.iter().enumerate() {
-                let c = u16::try_from(c).map_err(AppError::internal)?;
-                // Scores are numbers in the sheet, everything else text.
-                match value.parse::<f64>() {
-                    Ok(number) if r > 0 && c as usize >= numbers_from => {
-                        sheet.write_number(r, c, number).map_err(xlsx)?;
+        let mut next: u32 = 0;
+        let mut write = |table: Vec<Vec<String>>| -> Result<(), AppError> {
+            for row in &table {
+                let r = next;
+                next += 1;
+                for (c, value) in row.iter().enumerate() {
+                    let c = u16::try_from(c).map_err(AppError::internal)?;
+                    // Scores are numbers in the sheet, everything else text.
+                    match value.parse::<f64>() {
+                        Ok(number) if r > 0 && c as usize >= numbers_from => {
+                            sheet.write_number(r, c, number).map_err(xlsx)?;
+                        }
+                        _ if r == 0 => {
+                            sheet
+                                .write_string_with_format(r, c, neutralize(value), &bold)
+                                .map_err(xlsx)?;
+                        }
+                        _ => {
+                            sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
+                        }
                     }
-                    _ if r == 0 => {
-                        sheet
-                            .write_string_with_format(r, c, neutralize(value), &bold)
-                            .map_err(xlsx)?;
-                    }
-                    _ => {
-                        sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
-                    }
+                }
+            }
+            Ok(())
+        };
+        match rows {
+            SheetRows::Whole(build) => write(build(data, selection, lang))?,
+            SheetRows::Emitted(build) => {
+                build(data, selection, lang, &mut |row| write(vec![row]))?;
+            }
+            SheetRows::Batched { header, rows, keys } => {
+                write(header(data, lang))?;
+                let keys = keys(&data.instrument);
+                for batch in participants.chunks(WORKBOOK_BATCH) {
+                    let ids: Vec<String> = batch.iter().map(|p| p.response.id.clone()).collect();
+                    let answers = crate::service::analysis::answers_for_keys(
+                        conn,
+                        &data.instrument,
+                        &ids,
+                        &keys,
+                    )?;
+                    write(rows(data, batch, &answers, lang))?;
                 }
             }
         }
@@ -545,11 +693,10 @@ fn workbook(data: &AssessmentData, selection: &Selection, lang: Lang) -> Result<
     workbook.save_to_buffer().map_err(xlsx)
 }
 
-/// Answers one row per organization, one column per item (Excel's row limit rules out the long
-/// format at scale).
-fn answers_wide(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
+/// The maturity items of the wide answers table: key and label.
+fn wide_items(instrument: &Instrument, lang: Lang) -> Vec<(String, String)> {
     let mut keys: Vec<(String, String)> = Vec::new();
-    for section in &data.instrument.sections {
+    for section in &instrument.sections {
         match &section.body {
             SectionBody::Items(items) => {
                 keys.extend(
@@ -562,14 +709,35 @@ fn answers_wide(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
             SectionBody::DomainGrid(_) | SectionBody::Mechanisms(_) => {}
         }
     }
+    keys
+}
+
+/// The wide answers table: one row per organization, one column per maturity item (Excel's
+/// row limit rules out the long format at scale).
+fn answers_wide_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
     let mut header = vec![
         tr(lang, "organizations.field.acronym").into_owned(),
         tr(lang, "organizations.field.name").into_owned(),
     ];
-    header.extend(keys.iter().map(|(_, label)| label.clone()));
-    let mut table = vec![header];
-    for p in data.selected(selection) {
-        let answers = data.answers_of(&p.response.id);
+    header.extend(
+        wide_items(&data.instrument, lang)
+            .into_iter()
+            .map(|(_, label)| label),
+    );
+    vec![header]
+}
+
+fn answers_wide_rows(
+    data: &AssessmentData,
+    participants: &[&Participant],
+    answers: &HashMap<String, Answers>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
+    let keys = wide_items(&data.instrument, lang);
+    let no_answers = Answers::new();
+    let mut table = Vec::with_capacity(participants.len());
+    for p in participants {
+        let answers = answers.get(&p.response.id).unwrap_or(&no_answers);
         let mut line = vec![p.organization.acronym.clone(), p.organization.name.clone()];
         line.extend(keys.iter().map(|(key, _)| {
             answers

@@ -1,0 +1,80 @@
+//! The read model of per-response scores (`response_scores`): read for a whole assessment,
+//! written in the transaction of a save, dropped when an answer is written elsewhere.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{response_scores, responses};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = response_scores)]
+pub struct ScoresRow {
+    pub response_id: String,
+    pub dimensions: String,
+    pub domains: String,
+}
+
+/// The stored scores of every response of an assessment that has them.
+pub fn of_assessment(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<ScoresRow>> {
+    response_scores::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .select(ScoresRow::as_select())
+        .load(conn)
+}
+
+/// Writes (or rewrites) the scores of one response.
+pub fn put(
+    conn: &mut DbConnection,
+    response_id: &str,
+    dimensions: &str,
+    domains: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let updated = diesel::update(response_scores::table.find(response_id))
+        .set((
+            response_scores::dimensions.eq(dimensions),
+            response_scores::domains.eq(domains),
+            response_scores::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        insert_missing(conn, response_id, dimensions, domains, now)?;
+    }
+    Ok(())
+}
+
+/// Stores scores computed while reading, unless a save stored newer ones meanwhile (those win).
+pub fn insert_missing(
+    conn: &mut DbConnection,
+    response_id: &str,
+    dimensions: &str,
+    domains: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let values = (
+        response_scores::response_id.eq(response_id),
+        response_scores::dimensions.eq(dimensions),
+        response_scores::domains.eq(domains),
+        response_scores::updated_at.eq(now),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(response_scores::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c),
+        DbConnection::Postgres(c) => diesel::insert_into(response_scores::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c),
+    }
+    .map(|_| ())
+}
+
+/// Forgets the scores of a response whose answers changed; the next read recomputes them.
+pub fn forget(conn: &mut DbConnection, response_id: &str) -> QueryResult<()> {
+    diesel::delete(response_scores::table.find(response_id))
+        .execute(conn)
+        .map(|_| ())
+}
