@@ -348,6 +348,161 @@ async fn organizer_reads(
     checks.page(org, "inventory", Source::Http).await;
 }
 
+/// Puts a copy of the section form into the browser's storage, as the script keeps one while
+/// offline, with `text` in the field `name` and the copy's time `at` (milliseconds; `None` for
+/// now).
+async fn keep_local_copy(rep: &Browser, name: &str, text: &str, at: Option<u64>) {
+    let script = r#"
+        var name = arguments[0], text = arguments[1], at = arguments[2];
+        var form = document.querySelector('form[data-autosave]');
+        var fields = [];
+        new FormData(form).forEach(function (value, key) {
+            if (key !== 'csrf_token' && key !== 'version' && key !== 'action') {
+                fields.push([key, key === name ? text : String(value)]);
+            }
+        });
+        localStorage.setItem('capacity-survey:draft:' + form.getAttribute('data-autosave'),
+            JSON.stringify({ at: at === null ? Date.now() : at, fields: fields }));
+    "#;
+    let args = vec![
+        serde_json::json!(name),
+        serde_json::json!(text),
+        serde_json::json!(at),
+    ];
+    rep.client.execute(script, args).await.unwrap();
+}
+
+async fn value_of(rep: &Browser, css: &str) -> String {
+    rep.find(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// On the collection section, saved: a local copy older than the server's is not offered; a
+/// newer one is offered and applied only when asked. Then a colleague saves the same section
+/// from another device: the autosave shows the conflict, "Save" shows both versions, and saving
+/// again keeps the representative's values.
+async fn restore_offer_and_conflict(
+    app: &TestApp,
+    rep: &Browser,
+    checks: &mut Checks,
+    response: &str,
+    evidence: &str,
+) {
+    let name = rep
+        .find(evidence)
+        .await
+        .attr("name")
+        .await
+        .unwrap()
+        .unwrap();
+    let saved = value_of(rep, evidence).await;
+
+    keep_local_copy(rep, &name, "copia vieja", Some(1)).await;
+    rep.client.refresh().await.unwrap();
+    assert!(
+        !rep.find("#restore").await.is_displayed().await.unwrap(),
+        "a local copy older than the server's is not offered"
+    );
+    assert_eq!(value_of(rep, evidence).await, saved);
+
+    let local = "copia guardada en este navegador";
+    keep_local_copy(rep, &name, local, None).await;
+    rep.client.refresh().await.unwrap();
+    rep.wait_until("the restore offer", Duration::from_secs(10), || async {
+        rep.find("#restore").await.is_displayed().await.unwrap()
+    })
+    .await;
+    assert_eq!(
+        value_of(rep, evidence).await,
+        saved,
+        "the local copy is offered, not applied silently"
+    );
+    rep.screenshots("section-restore").await;
+    rep.click("#restore-apply").await;
+    assert_eq!(value_of(rep, evidence).await, local);
+    rep.wait_until(
+        "the restored copy saved",
+        Duration::from_secs(15),
+        || async { rep.text("#save-status").await.starts_with("Guardado") },
+    )
+    .await;
+    rep.client.refresh().await.unwrap();
+    assert_eq!(
+        value_of(rep, evidence).await,
+        local,
+        "the restored copy was saved"
+    );
+
+    // A colleague saves the same section from another device.
+    let colleague = app.new_client();
+    assert_eq!(
+        support::login(&colleague, &app.base, REP_EMAIL, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let instrument = forum::instrument();
+    let values = forum::complete_answers(&instrument, "collection");
+    let theirs = "texto de la colega";
+    let posted = forum::save_section(
+        &colleague,
+        app,
+        response,
+        "collection",
+        &values,
+        &[("collection.digital_capture", theirs)],
+    )
+    .await;
+    assert_eq!(posted.status(), 303);
+
+    // The representative, on the page loaded before, keeps typing: the autosave meets the
+    // colleague's version and says so.
+    let conflict = rep
+        .find("form[data-autosave]")
+        .await
+        .attr("data-msg-conflict")
+        .await
+        .unwrap()
+        .unwrap();
+    rep.tab_to(evidence).await;
+    rep.press(&key(Key::End)).await;
+    rep.press(" y revisada").await;
+    rep.wait_until("the conflict status", Duration::from_secs(15), || async {
+        rep.text("#save-status").await == conflict
+    })
+    .await;
+    let mine = format!("{local} y revisada");
+    assert_eq!(value_of(rep, evidence).await, mine, "nothing typed is lost");
+
+    // "Save" shows both versions; saving again keeps the representative's values.
+    rep.click_and_wait("button[name=action][value=save]").await;
+    let page = rep.text("main").await;
+    assert!(
+        page.contains(theirs) && value_of(rep, evidence).await == mine,
+        "the conflict page shows the colleague's text and keeps the typed one:\n{page}"
+    );
+    checks.page(rep, "section-conflict", Source::Dom).await;
+    rep.click_and_wait("button[name=action][value=save]").await;
+    rep.goto(&app.url(&format!("/responses/{response}/sections/collection")))
+        .await;
+    assert_eq!(
+        value_of(rep, evidence).await,
+        mine,
+        "the representative's text was kept"
+    );
+    for (item, level) in COLLECTION {
+        let radio = rep.find(&format!("#{}-{level}", html_id(item))).await;
+        assert!(
+            radio.is_selected().await.unwrap(),
+            "{item} kept level {level} after the conflict"
+        );
+    }
+}
+
 #[actix_web::test]
 #[ignore = "needs chromium; .ci/run runs it"]
 async fn the_forum_story_with_javascript_offline_included() {
@@ -440,6 +595,8 @@ async fn the_forum_story_with_javascript_offline_included() {
     );
     checks.page(&rep, "section-saved", Source::Http).await;
     rep.screenshots("section").await;
+
+    restore_offer_and_conflict(&app, &rep, &mut checks, &response, evidence).await;
 
     // Mechanisms: two added and one removed, without a reload.
     rep.goto(&app.url(&format!("/responses/{response}/mechanisms")))
