@@ -116,6 +116,11 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// Seconds a client has to send a request's head before the server answers 408.
+pub const REQUEST_HEAD_SECONDS: u64 = 5;
+/// Seconds an idle kept-alive connection stays open.
+pub const KEEP_ALIVE_SECONDS: u64 = 15;
+
 /// The routes of the application.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -399,6 +404,11 @@ pub fn start_with_clock(
     })
     .listen(listener)
     .map_err(|e| StartError(e.to_string()))?
+    // A client gets this long to send a request's head (then 408), an idle kept-alive
+    // connection is closed after the next, and a closing one is dropped after the last.
+    .client_request_timeout(std::time::Duration::from_secs(REQUEST_HEAD_SECONDS))
+    .keep_alive(std::time::Duration::from_secs(KEEP_ALIVE_SECONDS))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .shutdown_timeout(10);
     if let Some(workers) = workers {
         server = server.workers(workers.max(1));

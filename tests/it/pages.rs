@@ -285,3 +285,31 @@ async fn static_files_are_served_with_cache_headers_and_a_strict_policy() {
     assert_eq!(app.get("/static/nothing.js").await.status(), 404);
     assert_eq!(app.get("/static/..%2FCargo.toml").await.status(), 404);
 }
+
+#[actix_web::test]
+async fn a_stalled_request_head_is_answered_408_and_closed() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let answer = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        // Well past the server's limit, so a server that never cuts the client fails the test.
+        let limit = capacity_survey::web::REQUEST_HEAD_SECONDS * 3;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(limit)))
+            .unwrap();
+        // The head never ends (no blank line).
+        stream
+            .write_all(b"GET /login HTTP/1.1\r\nHost: test\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(
+        answer.lines().next().unwrap_or_default().contains(" 408 "),
+        "a client that never finishes its request is cut off: {answer:?}"
+    );
+}
