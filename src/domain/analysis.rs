@@ -363,32 +363,8 @@ impl DimensionSizes {
         )
     }
 
-    /// The same row as [`row`] gives for the answers the scores were computed from.
-    pub fn row(&self, scores: &ResponseScores) -> (Vec<Cell>, Cell) {
-        let mut total = Tally::default();
-        let cells = self
-            .0
-            .iter()
-            .map(|(key, items)| {
-                let mut tally = Tally {
-                    items: *items,
-                    ..Tally::default()
-                };
-                if let Some(d) = scores.dimensions.iter().find(|d| d.dimension == *key) {
-                    tally.sum = d.sum;
-                    tally.scored = d.scored;
-                    tally.excluded = d.excluded;
-                }
-                total.add(tally);
-                tally.cell()
-            })
-            .collect();
-        (cells, total.cell())
-    }
-}
-
-impl DimensionSizes {
-    /// The same row as [`DimensionSizes::row`] for the scores stored, read in place.
+    /// The same row as [`row`] gives for the answers the scores were computed from, read in
+    /// place from the scores stored.
     pub fn row_stored(&self, stored: &StoredScores) -> (Vec<Cell>, Cell) {
         let mut tallies: Vec<Tally> = self
             .0
@@ -470,62 +446,6 @@ pub fn domain_summaries_of_stored<'a>(
                     Some(count) => *count += 1,
                     None => {
                         summary.disaggregations.insert(key.to_owned(), 1);
-                    }
-                }
-            }
-        }
-    }
-    summaries
-}
-
-/// The same summaries as [`domain_summaries`] gives for the answers the scores were computed from.
-pub fn domain_summaries_of_scores<'a>(
-    instrument: &Instrument,
-    responses: impl IntoIterator<Item = &'a ResponseScores>,
-) -> Vec<DomainSummary> {
-    let Some((_, grid)) = instrument.grid() else {
-        return Vec::new();
-    };
-    let Some(list) = instrument.code_list(&grid.list) else {
-        return Vec::new();
-    };
-    let mut summaries: Vec<DomainSummary> = list
-        .options
-        .iter()
-        .map(|option| DomainSummary {
-            domain: option.key.clone(),
-            ..DomainSummary::default()
-        })
-        .collect();
-    let index: HashMap<&str, usize> = list
-        .options
-        .iter()
-        .enumerate()
-        .map(|(i, option)| (option.key.as_str(), i))
-        .collect();
-    for scores in responses {
-        for flags in &scores.domains {
-            let Some(summary) = index
-                .get(flags.domain.as_str())
-                .and_then(|&i| summaries.get_mut(i))
-            else {
-                continue;
-            };
-            if flags.needed {
-                summary.needers += 1;
-            }
-            if !flags.producer {
-                continue;
-            }
-            summary.producers += 1;
-            if flags.published {
-                summary.published_by += 1;
-            }
-            for key in &flags.disaggregations {
-                match summary.disaggregations.get_mut(key) {
-                    Some(count) => *count += 1,
-                    None => {
-                        summary.disaggregations.insert(key.clone(), 1);
                     }
                 }
             }
@@ -1311,12 +1231,11 @@ mod tests {
             let stored = StoredScores::of(&scores);
             assert!(stored.is_valid());
             assert_eq!(stored.scores().unwrap(), scores);
-            assert_eq!(sizes.row(&scores), row(&instrument, &answers));
             assert_eq!(sizes.row_stored(&stored), row(&instrument, &answers));
         }
         // A response with no answers has empty cells with the item counts.
-        let empty = ResponseScores::from_answers(&instrument, &Answers::new());
-        assert_eq!(sizes.row(&empty), row(&instrument, &Answers::new()));
+        let empty = StoredScores::of(&ResponseScores::from_answers(&instrument, &Answers::new()));
+        assert_eq!(sizes.row_stored(&empty), row(&instrument, &Answers::new()));
     }
 
     #[test]
@@ -1329,7 +1248,6 @@ mod tests {
             .collect();
         let expected = domain_summaries(&instrument, &all);
         assert!(expected.iter().any(|s| s.producers > 0 && s.needers > 0));
-        assert_eq!(domain_summaries_of_scores(&instrument, &scores), expected);
         let stored: Vec<StoredScores> = scores.iter().map(StoredScores::of).collect();
         assert_eq!(domain_summaries_of_stored(&instrument, &stored), expected);
     }
