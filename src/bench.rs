@@ -4,8 +4,7 @@
 //! save and the exports over loopback HTTP, with the median and the maximum of several runs; and
 //! reads the server's memory: resident after start-up and after the runs, peak during each export.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use crate::config::{BenchArgs, Config};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{self, Instrument, ItemKind, SectionBody, grid_cell_key};
+use crate::loopback::{HttpClient, field};
 use crate::service::instruments::InstrumentRegistry;
 use crate::service::{self, SystemClock, accounts, instruments};
 use crate::store::bulk::{self, AnswerRow, MemberRow, OrganizationRow, ResponseRow};
@@ -310,9 +310,9 @@ impl Server {
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let mut probe = Client { addr, cookie: None };
+            let mut probe = HttpClient::new(addr, CLIENT_TIMEOUT);
             if probe
-                .request("GET", "/healthz", None)
+                .request("GET", "/healthz", None, &[])
                 .is_ok_and(|r| r.status == 200)
             {
                 return Ok(server);
@@ -686,134 +686,25 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
     })
 }
 
-/// A minimal HTTP/1.1 client for loopback: one request per connection.
-struct Client {
-    addr: SocketAddr,
-    cookie: Option<String>,
-}
+/// How long the bench waits for one answer (a workbook of a large assessment takes seconds).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(300);
 
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-    location: Option<String>,
-}
-
-impl Client {
-    fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Result<Reply, String> {
-        let mut stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(300)))
-            .map_err(|e| e.to_string())?;
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n");
-        if let Some(cookie) = &self.cookie {
-            head.push_str(&format!("Cookie: {cookie}\r\n"));
-        }
-        if let Some(body) = form {
-            head.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        head.push_str("\r\n");
-        stream
-            .write_all(head.as_bytes())
-            .map_err(|e| e.to_string())?;
-        if let Some(body) = form {
-            stream
-                .write_all(body.as_bytes())
-                .map_err(|e| e.to_string())?;
-        }
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line).map_err(|e| e.to_string())?;
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("bad status line {line:?}"))?;
-        let (mut length, mut chunked, mut location) = (None, false, None);
-        loop {
-            line.clear();
-            reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let Some((name, value)) = header.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.parse::<usize>().ok(),
-                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                "location" => location = Some(value.to_owned()),
-                "set-cookie" => {
-                    if let Some(pair) = value.split(';').next()
-                        && pair.starts_with("cs_session=")
-                    {
-                        self.cookie = Some(pair.to_owned());
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                reader.read_line(&mut line).map_err(|e| e.to_string())?;
-                let size = usize::from_str_radix(line.trim(), 16).map_err(|e| e.to_string())?;
-                if size == 0 {
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                reader
-                    .read_exact(&mut body[start..])
-                    .map_err(|e| e.to_string())?;
-                line.clear();
-                reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            }
-        } else if let Some(length) = length {
-            body.resize(length, 0);
-            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-        } else {
-            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
-        }
-        Ok(Reply {
-            status,
-            body,
-            location,
-        })
+/// A client of the bench's server, logged in as `email`.
+fn log_in(addr: SocketAddr, email: &str) -> Result<HttpClient, String> {
+    let mut client = HttpClient::new(addr, CLIENT_TIMEOUT);
+    let page = client.request("GET", "/login", None, &[])?;
+    let token = field(&page.body, "name=\"csrf_token\" value=\"")?;
+    let form = serde_urlencoded::to_string([
+        ("csrf_token", token.as_str()),
+        ("email", email),
+        ("password", PASSWORD),
+    ])
+    .map_err(|e| e.to_string())?;
+    let reply = client.request("POST", "/login", Some(&form), &[])?;
+    if reply.status != 303 {
+        return Err(format!("login as {email} gave {}", reply.status));
     }
-
-    fn csrf(&mut self, path: &str) -> Result<String, String> {
-        let page = self.request("GET", path, None)?;
-        let html = String::from_utf8_lossy(&page.body);
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = html
-            .find(marker)
-            .ok_or(format!("no CSRF token on {path}"))?
-            + marker.len();
-        let end = html[start..].find('"').ok_or("bad CSRF field")?;
-        Ok(html[start..start + end].to_owned())
-    }
-
-    fn login(addr: SocketAddr, email: &str) -> Result<Client, String> {
-        let mut client = Client { addr, cookie: None };
-        let token = client.csrf("/login")?;
-        let form = serde_urlencoded::to_string([
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .map_err(|e| e.to_string())?;
-        let reply = client.request("POST", "/login", Some(&form))?;
-        if reply.status != 303 {
-            return Err(format!("login as {email} gave {}", reply.status));
-        }
-        Ok(client)
-    }
+    Ok(client)
 }
 
 fn summarize(name: &'static str, mut times: Vec<f64>, bytes: usize) -> Measure {
@@ -831,7 +722,7 @@ fn summarize(name: &'static str, mut times: Vec<f64>, bytes: usize) -> Measure {
 
 fn time_get(
     server: &Server,
-    client: &mut Client,
+    client: &mut HttpClient,
     name: &'static str,
     path: &str,
     runs: usize,
@@ -841,7 +732,7 @@ fn time_get(
     let cpu_before = server.cpu_ms();
     for _ in 0..runs {
         let started = Instant::now();
-        let reply = client.request("GET", path, None)?;
+        let reply = client.request("GET", path, None, &[])?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         if reply.status != 200 {
             return Err(format!("{path} gave {}", reply.status));
@@ -858,8 +749,8 @@ fn time_get(
 
 fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Measure>, String> {
     let addr = server.addr;
-    let mut organizer = Client::login(addr, ORGANIZER)?;
-    let mut rep = Client::login(addr, REPRESENTATIVE)?;
+    let mut organizer = log_in(addr, ORGANIZER)?;
+    let mut rep = log_in(addr, REPRESENTATIVE)?;
     let a = &seeded.assessment;
     let r = &seeded.response;
     let mut measures = vec![time_get(
@@ -881,15 +772,9 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
     let mut times = Vec::new();
     let mut save_cpu: Option<f64> = None;
     for run in 0..runs {
-        let page = rep.request("GET", &format!("/responses/{r}/sections/legal"), None)?;
-        let html = String::from_utf8_lossy(&page.body).into_owned();
-        let field = |marker: &str| -> Result<String, String> {
-            let start = html.find(marker).ok_or("field missing")? + marker.len();
-            let end = html[start..].find('"').ok_or("bad field")?;
-            Ok(html[start..start + end].to_owned())
-        };
-        let token = field("name=\"csrf_token\" value=\"")?;
-        let version = field("name=\"version\" value=\"")?;
+        let page = rep.request("GET", &format!("/responses/{r}/sections/legal"), None, &[])?;
+        let token = field(&page.body, "name=\"csrf_token\" value=\"")?;
+        let version = field(&page.body, "name=\"version\" value=\"")?;
         let level = (run % 5).to_string();
         let form = serde_urlencoded::to_string([
             ("csrf_token", token.as_str()),
@@ -905,6 +790,7 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
             "POST",
             &format!("/responses/{r}/sections/legal"),
             Some(&form),
+            &[],
         )?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         if let Some(spent) = cpu_before.zip(server.cpu_ms()).map(|(b, a)| a - b) {
@@ -951,7 +837,7 @@ fn measure_pages(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Me
 
 /// The exports, each with the server's peak resident memory while it ran.
 fn measure_exports(server: &Server, runs: usize, seeded: &Seeded) -> Result<Vec<Measure>, String> {
-    let mut organizer = Client::login(server.addr, ORGANIZER)?;
+    let mut organizer = log_in(server.addr, ORGANIZER)?;
     let a = &seeded.assessment;
     let mut measures = Vec::new();
     for (name, path) in [

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod loopback;
 pub mod mail;
 pub mod service;
 pub mod soak;

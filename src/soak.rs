@@ -7,8 +7,7 @@
 //! durability and several-instances tests check saves the same way.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -18,6 +17,10 @@ use chrono::NaiveDateTime;
 use diesel::{Connection, RunQueryDsl};
 
 use crate::config::SoakArgs;
+use crate::loopback::{HttpClient, field};
+
+/// How long a soak client waits for one answer.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 use crate::domain::account::Role;
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{self, Instrument, SectionBody};
@@ -552,7 +555,7 @@ impl Server {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let mut probe = HttpClient::new(addr);
+            let mut probe = HttpClient::new(addr, CLIENT_TIMEOUT);
             if probe
                 .request("GET", "/healthz", None, &[])
                 .is_ok_and(|r| r.status == 200)
@@ -651,7 +654,7 @@ fn client_run(
 ) -> ClientResult {
     let mut tally = Tally::default();
     let mut ledgers = vec![Ledger::default(); plan.len()];
-    let mut http = HttpClient::new(addr);
+    let mut http = HttpClient::new(addr, CLIENT_TIMEOUT);
     let prepared = {
         let _turn = logins.enter();
         prepare(&mut http, seat, plan, &mut tally)
@@ -775,160 +778,6 @@ fn title(body: &[u8]) -> String {
     match (text.find("<title>"), text.find("</title>")) {
         (Some(start), Some(end)) if start < end => text[start + 7..end].to_owned(),
         _ => text.chars().take(120).collect(),
-    }
-}
-
-fn field(body: &[u8], marker: &str) -> Result<String, String> {
-    let html = String::from_utf8_lossy(body);
-    let start = html
-        .find(marker)
-        .ok_or_else(|| format!("no {marker:?} in the page"))?
-        + marker.len();
-    let end = html[start..].find('"').ok_or("unterminated field")?;
-    Ok(html[start..start + end].to_owned())
-}
-
-/// A small blocking HTTP/1.1 client for loopback that keeps its connection and its session
-/// cookie.
-struct HttpClient {
-    addr: SocketAddr,
-    conn: Option<(BufReader<TcpStream>, Instant)>,
-    cookie: Option<String>,
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-/// Reconnect before reusing a connection idle this long (the server closes idle ones at 5 s).
-const IDLE_REUSE: Duration = Duration::from_secs(2);
-
-impl HttpClient {
-    fn new(addr: SocketAddr) -> HttpClient {
-        HttpClient {
-            addr,
-            conn: None,
-            cookie: None,
-        }
-    }
-
-    fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        form: Option<&str>,
-        headers: &[(&str, &str)],
-    ) -> Result<Reply, String> {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
-        if let Some(cookie) = &self.cookie {
-            head.push_str(&format!("Cookie: {cookie}\r\n"));
-        }
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if let Some(body) = form {
-            head.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        head.push_str("\r\n");
-        if let Some(body) = form {
-            head.push_str(body);
-        }
-        if self
-            .conn
-            .as_ref()
-            .is_some_and(|(_, used)| used.elapsed() > IDLE_REUSE)
-        {
-            self.conn = None;
-        }
-        let (mut reader, _) = match self.conn.take() {
-            Some(conn) => conn,
-            None => {
-                let stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(60)))
-                    .map_err(|e| e.to_string())?;
-                let _ = stream.set_nodelay(true);
-                (BufReader::new(stream), Instant::now())
-            }
-        };
-        reader
-            .get_mut()
-            .write_all(head.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let (reply, keep) = self.read_reply(&mut reader)?;
-        if keep {
-            self.conn = Some((reader, Instant::now()));
-        }
-        Ok(reply)
-    }
-
-    fn read_reply(&mut self, reader: &mut BufReader<TcpStream>) -> Result<(Reply, bool), String> {
-        let mut line = String::new();
-        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-            return Err("the server closed the connection".to_owned());
-        }
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("bad status line {line:?}"))?;
-        let (mut length, mut chunked, mut keep) = (None, false, true);
-        loop {
-            line.clear();
-            reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let Some((name, value)) = header.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.parse::<usize>().ok(),
-                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                "connection" => keep = !value.eq_ignore_ascii_case("close"),
-                "set-cookie" => {
-                    if let Some(pair) = value.split(';').next()
-                        && pair.starts_with(&format!("{}=", crate::web::SESSION_COOKIE))
-                    {
-                        self.cookie = Some(pair.to_owned());
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                reader.read_line(&mut line).map_err(|e| e.to_string())?;
-                let size = usize::from_str_radix(line.trim(), 16).map_err(|e| e.to_string())?;
-                if size == 0 {
-                    line.clear();
-                    reader.read_line(&mut line).map_err(|e| e.to_string())?;
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                reader
-                    .read_exact(&mut body[start..])
-                    .map_err(|e| e.to_string())?;
-                line.clear();
-                reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            }
-        } else if let Some(length) = length {
-            body.resize(length, 0);
-            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-        } else {
-            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
-            keep = false;
-        }
-        Ok((Reply { status, body }, keep))
     }
 }
 
