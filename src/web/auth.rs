@@ -12,7 +12,7 @@ use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::{self, accounts, audit, throttle};
+use crate::service::{accounts, audit, throttle};
 use diesel::Connection;
 
 #[derive(Template)]
@@ -271,6 +271,7 @@ pub async fn setup(
     else {
         return setup_invalid(ctx, form, errors);
     };
+    let now = state.clock.now();
     let result = db(&state, move |conn| {
         Ok(accounts::create_organizer(
             conn,
@@ -279,7 +280,7 @@ pub async fn setup(
             &password,
             true,
             client.0.as_deref(),
-            service::now(),
+            now,
         ))
     })
     .await?;

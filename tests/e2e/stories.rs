@@ -346,6 +346,17 @@ async fn organizer_reads(
     org.goto(&app.url(&format!("/organizer/assessments/{assessment}/mechanisms")))
         .await;
     checks.page(org, "inventory", Source::Http).await;
+
+    // The audit log records the story: the representative's submission among the rest.
+    org.goto(&app.url("/organizer/audit")).await;
+    let log = org.text("main").await;
+    assert!(
+        log.contains(REP_EMAIL)
+            && (log.contains("Response submitted") || log.contains("Respuesta enviada")),
+        "the audit log lists the submission: {log}"
+    );
+    checks.page(org, "audit", Source::Http).await;
+    org.screenshots("audit").await;
 }
 
 /// Puts a copy of the section form into the browser's storage, as the script keeps one while
