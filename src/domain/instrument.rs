@@ -1,6 +1,6 @@
 //! The instrument as data: the questionnaire read from a TOML file and checked before anyone answers it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::Deserialize;
@@ -88,15 +88,16 @@ pub struct Instrument {
     /// Named lists from the file, plus one `@<section>/<item>` list per item with inline options.
     pub code_lists: BTreeMap<String, CodeList>,
     pub sections: Vec<Section>,
+    /// Where each item is (section, position), so that reading a response's answers looks each
+    /// one up at once instead of scanning the instrument; built with the sections.
+    item_places: HashMap<String, (usize, usize)>,
 }
 
 impl Instrument {
     /// An item of an items section (grid columns and mechanism fields are reached through their section).
     pub fn item(&self, key: &str) -> Option<&Item> {
-        self.sections
-            .iter()
-            .flat_map(|section| section.items())
-            .find(|item| item.key == key)
+        let &(section, position) = self.item_places.get(key)?;
+        self.sections.get(section)?.items().get(position)
     }
 
     pub fn section(&self, key: &str) -> Option<&Section> {
@@ -584,6 +585,15 @@ impl Checker {
         for list in std::mem::take(&mut self.inline_lists) {
             code_lists.insert(list.key.clone(), list);
         }
+        let mut item_places = HashMap::new();
+        for (section_index, section) in sections.iter().enumerate() {
+            for (position, item) in section.items().iter().enumerate() {
+                // A repeated key is reported as a problem; the first one is the item.
+                item_places
+                    .entry(item.key.clone())
+                    .or_insert((section_index, position));
+            }
+        }
         Instrument {
             key: raw.key,
             version: raw.version,
@@ -591,6 +601,7 @@ impl Checker {
             intro,
             code_lists,
             sections,
+            item_places,
         }
     }
 

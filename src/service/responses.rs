@@ -150,7 +150,7 @@ pub fn slot_kind<'a>(instrument: &'a Instrument, key: &str) -> Option<&'a ItemKi
         return Some(&item.kind);
     }
     let (section, grid) = instrument.grid()?;
-    let rest = key.strip_prefix(&format!("{}.", section.key))?;
+    let rest = key.strip_prefix(section.key.as_str())?.strip_prefix('.')?;
     let (_, column) = rest.split_once('.')?;
     grid.column(column).map(|c| &c.kind)
 }

@@ -92,7 +92,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Assessment> {
     assessments::table
         .find(id)
         .select(Assessment::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Assessment>> {

@@ -37,7 +37,7 @@ pub fn source(conn: &mut DbConnection, key: &str, version: &str) -> QueryResult<
     instruments::table
         .find((key, version))
         .select(instruments::source)
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn exists(conn: &mut DbConnection, key: &str, version: &str) -> QueryResult<bool> {

@@ -52,14 +52,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Invitation> {
     invitations::table
         .find(id)
         .select(Invitation::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn find_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Invitation>> {
     invitations::table
         .filter(invitations::token_hash.eq(hash))
         .select(Invitation::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -51,7 +51,7 @@ pub fn find(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResult
         .find(id)
         .filter(mechanisms::response_id.eq(response_id))
         .select(Mechanism::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &Mechanism) -> QueryResult<()> {

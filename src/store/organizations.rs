@@ -73,7 +73,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Organization> {
     organizations::table
         .find(id)
         .select(Organization::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Organization>> {

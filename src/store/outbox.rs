@@ -109,14 +109,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Message> {
     outbox::table
         .find(id)
         .select(Message::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn find_by_dedupe_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Message>> {
     outbox::table
         .filter(outbox::dedupe_key.eq(key))
         .select(Message::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -41,7 +41,7 @@ pub fn find_by_token_hash(
     password_resets::table
         .filter(password_resets::token_hash.eq(hash))
         .select(PasswordReset::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -40,7 +40,7 @@ pub fn policy(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Remin
     Ok(reminder_policies::table
         .find(assessment_id)
         .select(PolicyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(|row| row.policy())
         .unwrap_or_default())

@@ -56,7 +56,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Response> {
     responses::table
         .find(id)
         .select(Response::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn find_for(
@@ -68,7 +68,7 @@ pub fn find_for(
         .filter(responses::assessment_id.eq(assessment_id))
         .filter(responses::organization_id.eq(organization_id))
         .select(Response::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -227,7 +227,7 @@ pub fn section_version(
     response_sections::table
         .find((response_id, section_key))
         .select(response_sections::version)
-        .first(conn)
+        .get_result(conn)
         .optional()
         .map(|v| v.unwrap_or(0))
 }
@@ -303,7 +303,6 @@ pub struct AnswerRow {
     pub item_key: String,
     pub value: String,
     pub evidence: Option<String>,
-    pub updated_at: NaiveDateTime,
 }
 
 pub fn answers(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<AnswerRow>> {

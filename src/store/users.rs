@@ -39,7 +39,10 @@ pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> QueryResult<()> {
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<User> {
-    users::table.find(id).select(User::as_select()).first(conn)
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .get_result(conn)
 }
 
 /// Looks a user up by the normalised (lower-case) email.
@@ -47,7 +50,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
     users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

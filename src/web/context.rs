@@ -18,6 +18,7 @@ use crate::domain::account::Role;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::i18n;
+use crate::store::DbConnection;
 
 pub const LANG_COOKIE: &str = "lang";
 const SESSION_USER_ID: &str = "uid";
@@ -172,8 +173,12 @@ pub struct Ctx {
 impl Ctx {
     pub fn from_request(req: &HttpRequest) -> Ctx {
         let session = req.get_session();
+        // Removing marks the session changed, which re-encrypts and re-sends the cookie: only
+        // when there is a message to take.
         let flash = session
-            .remove_as::<String>(SESSION_FLASH)
+            .contains_key(SESSION_FLASH)
+            .then(|| session.remove_as::<String>(SESSION_FLASH))
+            .flatten()
             .and_then(|r| r.ok());
         let query = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
             .unwrap_or_default()
@@ -287,38 +292,79 @@ impl FromRequest for CurrentUser {
             if let Some(user) = req.extensions().get::<CurrentUser>() {
                 return Ok(user.clone());
             }
-            let session = req.get_session();
-            let Some(remembered) = session_user(&session) else {
-                return Err(login_required(&req).into());
-            };
+            let login = Login::of(&req)?;
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::internal("application state missing"))?
                 .clone();
-            let id = remembered.id.clone();
-            let row = super::db(&state, move |conn| {
-                crate::store::users::find(conn, &id)
-                    .map(Some)
-                    .or_else(|e| match e {
-                        diesel::result::Error::NotFound => Ok(None),
-                        other => Err(other.into()),
-                    })
-            })
-            .await?;
-            let Some(row) = row else {
-                log_out(&session);
-                return Err(login_required(&req).into());
-            };
-            let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
-            let user = CurrentUser {
-                id: row.id,
-                name: row.name,
-                email: row.email,
-                role,
-            };
-            req.extensions_mut().insert(user.clone());
-            Ok(user)
+            let id = login.id().to_owned();
+            let found = super::db(&state, move |conn| Login::check(conn, &id)).await?;
+            Ok(login.accept(found)?)
         })
+    }
+}
+
+/// Someone the session says is logged in, not yet checked against the database. The busiest
+/// pages (a questionnaire section, its save) check it in the same database call as their own
+/// reads, one trip to the blocking pool instead of two: [`Login::check`] inside the call,
+/// [`Login::accept`] after it. Anonymous visitors are sent to the login page.
+pub struct Login {
+    req: HttpRequest,
+    remembered: SessionUser,
+}
+
+impl Login {
+    fn of(req: &HttpRequest) -> Result<Login, AppError> {
+        let remembered = session_user(&req.get_session()).ok_or_else(|| login_required(req))?;
+        Ok(Login {
+            req: req.clone(),
+            remembered,
+        })
+    }
+
+    /// The id the session remembers.
+    pub fn id(&self) -> &str {
+        &self.remembered.id
+    }
+
+    /// The account as it is now, or `None` when it no longer exists.
+    pub fn check(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentUser>, AppError> {
+        let row = match crate::store::users::find(conn, id) {
+            Ok(row) => row,
+            Err(diesel::result::Error::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
+        Ok(Some(CurrentUser {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            role,
+        }))
+    }
+
+    /// The checked user; a deleted account is logged out and sent to the login page.
+    pub fn accept(&self, found: Option<CurrentUser>) -> Result<CurrentUser, AppError> {
+        let Some(user) = found else {
+            return Err(self.reject());
+        };
+        self.req.extensions_mut().insert(user.clone());
+        Ok(user)
+    }
+
+    /// The account no longer exists: the session is forgotten, and the answer is the login page.
+    pub fn reject(&self) -> AppError {
+        log_out(&self.req.get_session());
+        login_required(&self.req)
+    }
+}
+
+impl FromRequest for Login {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Login, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Login::of(req).map_err(Into::into))
     }
 }
 

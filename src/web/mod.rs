@@ -100,9 +100,14 @@ where
     .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
 
+/// Room reserved for a page before rendering: most pages are 8-40 KB, and growing the buffer
+/// from askama's estimate (the template's literal text) copied it several times.
+const PAGE_BUFFER_BYTES: usize = 32 * 1024;
+
 /// Renders a page with the given status.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
-    let body = page.render().map_err(AppError::internal)?;
+    let mut body = String::with_capacity(T::SIZE_HINT.max(PAGE_BUFFER_BYTES));
+    page.render_into(&mut body).map_err(AppError::internal)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -121,9 +126,52 @@ pub const REQUEST_HEAD_SECONDS: u64 = 5;
 /// Seconds an idle kept-alive connection stays open.
 pub const KEEP_ALIVE_SECONDS: u64 = 15;
 
-/// The routes of the application.
+/// The routes of the application. The questionnaire's come first, its sections at the top: the
+/// router tries the patterns with parameters in order, a regular expression each.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
+        .route(
+            "/responses/{id}/sections/{section}",
+            web::get().to(responses::section),
+        )
+        .route(
+            "/responses/{id}/sections/{section}",
+            web::post().to(responses::save_section),
+        )
+        .route("/responses/{id}/scores", web::get().to(analysis::scores))
+        .route(
+            "/responses/{id}/scores/{dimension}",
+            web::get().to(analysis::cell),
+        )
+        .route("/invite/{token}", web::get().to(invitations::accept_page))
+        .route("/invite/{token}", web::post().to(invitations::accept))
+        .route("/responses/{id}", web::get().to(responses::overview))
+        .route("/responses/{id}/review", web::get().to(responses::review))
+        .route("/responses/{id}/submit", web::post().to(responses::submit))
+        .route(
+            "/responses/{id}/mechanisms",
+            web::get().to(responses::mechanisms),
+        )
+        .route(
+            "/responses/{id}/mechanisms",
+            web::post().to(responses::create_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/new",
+            web::get().to(responses::new_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}",
+            web::get().to(responses::edit_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}",
+            web::post().to(responses::update_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}/delete",
+            web::post().to(responses::delete_mechanism),
+        )
         .route("/organizer", web::get().to(assessments::dashboard))
         .route(
             "/organizer/assessments/new",
@@ -224,48 +272,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/organizer/assessments/{id}/export/{file}",
             web::get().to(exports::export),
-        )
-        .route("/responses/{id}/scores", web::get().to(analysis::scores))
-        .route(
-            "/responses/{id}/scores/{dimension}",
-            web::get().to(analysis::cell),
-        )
-        .route("/invite/{token}", web::get().to(invitations::accept_page))
-        .route("/invite/{token}", web::post().to(invitations::accept))
-        .route("/responses/{id}", web::get().to(responses::overview))
-        .route("/responses/{id}/review", web::get().to(responses::review))
-        .route("/responses/{id}/submit", web::post().to(responses::submit))
-        .route(
-            "/responses/{id}/sections/{section}",
-            web::get().to(responses::section),
-        )
-        .route(
-            "/responses/{id}/sections/{section}",
-            web::post().to(responses::save_section),
-        )
-        .route(
-            "/responses/{id}/mechanisms",
-            web::get().to(responses::mechanisms),
-        )
-        .route(
-            "/responses/{id}/mechanisms",
-            web::post().to(responses::create_mechanism),
-        )
-        .route(
-            "/responses/{id}/mechanisms/new",
-            web::get().to(responses::new_mechanism),
-        )
-        .route(
-            "/responses/{id}/mechanisms/{mechanism}",
-            web::get().to(responses::edit_mechanism),
-        )
-        .route(
-            "/responses/{id}/mechanisms/{mechanism}",
-            web::post().to(responses::update_mechanism),
-        )
-        .route(
-            "/responses/{id}/mechanisms/{mechanism}/delete",
-            web::post().to(responses::delete_mechanism),
         )
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{name}", web::get().to(assets::serve))

@@ -1,6 +1,7 @@
 //! Filling in a response: the overview with progress, section pages (items and the data-domain
 //! grid) with the conflict check, mechanism entries, review and submission; and reopening.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use actix_session::Session;
@@ -10,7 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit::ClientAddress;
-use super::context::{self, Ctx, CurrentUser, Organizer};
+use super::context::{self, Ctx, CurrentUser, Login, Organizer};
 use super::{AppState, db, render, see_other};
 use crate::domain::Lang;
 use crate::domain::answers::{self, AnswerValue, PartnerRef, Progress};
@@ -22,9 +23,9 @@ use crate::service::responses::{
     self as service, Actor, EditBlock, MechanismOutcome, Missing, ResponseContext, SaveOutcome,
     SavedAnswers, SubmitOutcome,
 };
-use crate::store;
 use crate::store::mechanisms::Mechanism;
 use crate::store::organizations::Organization;
+use crate::store::{self, DbConnection};
 
 fn actor(user: &CurrentUser) -> Actor {
     Actor {
@@ -48,6 +49,37 @@ pub(super) async fn open(
     .await
 }
 
+/// One trip to the database for the questionnaire's busiest requests: the session's user
+/// checked ([`Login`]), the response opened for them (403/404 as [`open`]), and what `then`
+/// reads from it.
+async fn open_with<T, F>(
+    state: &web::Data<AppState>,
+    login: &Login,
+    id: &str,
+    then: F,
+) -> Result<(CurrentUser, ResponseContext, T), AppError>
+where
+    F: FnOnce(&mut DbConnection, &ResponseContext) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let app = state.clone();
+    let user_id = login.id().to_owned();
+    let id = id.to_owned();
+    let found = db(state, move |conn| {
+        let Some(user) = Login::check(conn, &user_id)? else {
+            return Ok(None);
+        };
+        let response = service::open(conn, &app.instruments, &id, &actor(&user))?;
+        let read = then(conn, &response)?;
+        Ok(Some((user, response, read)))
+    })
+    .await?;
+    match found {
+        Some((user, response, read)) => Ok((login.accept(Some(user))?, response, read)),
+        None => Err(login.reject()),
+    }
+}
+
 /// Loads a response the user may change today, or the page that says why not.
 async fn open_for_edit(
     state: &web::Data<AppState>,
@@ -55,8 +87,14 @@ async fn open_for_edit(
     id: &str,
 ) -> Result<ResponseContext, AppError> {
     let ctx = open(state, user, id).await?;
+    editable(&ctx, state)?;
+    Ok(ctx)
+}
+
+/// Nothing, when the user may change the response today; otherwise the page that says why not.
+fn editable(ctx: &ResponseContext, state: &AppState) -> Result<(), AppError> {
     match ctx.edit_block(state.clock.today()) {
-        None => Ok(ctx),
+        None => Ok(()),
         Some(block) => Err(AppError::Denied {
             status: match block {
                 EditBlock::NotMember => 403,
@@ -433,16 +471,17 @@ fn section_page(
     let lang = ctx.lang;
     let instrument = response.instrument.clone();
     let slots = section_form::slots(&instrument, section);
-    // Relevance follows what is shown: the saved answers with the typed values on top.
-    let mut effective = answers.values.clone();
+    // Relevance follows what is shown: the saved answers with the typed values on top (a copy
+    // only when something was typed).
+    let mut effective = Cow::Borrowed(&answers.values);
     for slot in &slots {
         if let Some(raw) = shown.values.get(&slot.key) {
             match answers::parse_answer(slot.item, &instrument, raw) {
                 Ok(Some(v)) => {
-                    effective.insert(slot.key.clone(), v);
+                    effective.to_mut().insert(slot.key.clone(), v);
                 }
                 Ok(None) => {
-                    effective.remove(&slot.key);
+                    effective.to_mut().remove(&slot.key);
                 }
                 Err(_) => {}
             }
@@ -561,28 +600,27 @@ fn find_section<'a>(instrument: &'a Instrument, key: &str) -> Result<&'a Section
 
 pub async fn section(
     ctx: Ctx,
-    user: CurrentUser,
+    login: Login,
     state: web::Data<AppState>,
     path: web::Path<SectionPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
-    let response = open(&state, &user, &path.id).await?;
+    let key = path.section.clone();
+    let (_, response, (answers, version, saved_at)) =
+        open_with(&state, &login, &path.id, move |conn, loaded| {
+            let versions = store::responses::section_versions(conn, &loaded.response.id)?;
+            let (version, saved_at) = versions
+                .into_iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, v, at)| (v, Some(at)))
+                .unwrap_or((0, None));
+            Ok((service::saved_answers(conn, loaded)?, version, saved_at))
+        })
+        .await?;
     let section = find_section(&response.instrument, &path.section)?.clone();
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
-    let loaded = response.clone();
-    let key = section.key.clone();
-    let (answers, version, saved_at) = db(&state, move |conn| {
-        let versions = store::responses::section_versions(conn, &loaded.response.id)?;
-        let (version, saved_at) = versions
-            .into_iter()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, v, at)| (v, Some(at)))
-            .unwrap_or((0, None));
-        Ok((service::saved_answers(conn, &loaded)?, version, saved_at))
-    })
-    .await?;
     let block = response.edit_block(state.clock.today());
     let mut page = section_page(
         ctx,
@@ -620,7 +658,7 @@ fn wants_json(req: &actix_web::HttpRequest) -> bool {
 /// makes this a conflict (409) that shows both values and keeps everything typed.
 pub async fn save_section(
     ctx: Ctx,
-    user: CurrentUser,
+    login: Login,
     state: web::Data<AppState>,
     session: Session,
     req: actix_web::HttpRequest,
@@ -630,7 +668,11 @@ pub async fn save_section(
     // The page's script autosaves with `Accept: application/json` and gets JSON back.
     let wants_json = wants_json(&req);
     let path = path.into_inner();
-    let response = open_for_edit(&state, &user, &path.id).await?;
+    let (user, response, current) = open_with(&state, &login, &path.id, |conn, loaded| {
+        service::saved_answers(conn, loaded)
+    })
+    .await?;
+    editable(&response, &state)?;
     let section = find_section(&response.instrument, &path.section)?.clone();
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Err(AppError::NotFound);
@@ -647,8 +689,6 @@ pub async fn save_section(
         .get("action")
         .and_then(|v| v.first())
         .is_some_and(|a| a == "continue");
-    let loaded = response.clone();
-    let current = db(&state, move |conn| service::saved_answers(conn, &loaded)).await?;
     let input = match section_form::read_section_form(
         &response.instrument,
         &section,

@@ -2,6 +2,8 @@
 //! over several visits and submits; conflicts, access and bad input.
 
 use capacity_survey::domain::instrument::SectionBody;
+use capacity_survey::store::schema::users;
+use diesel::prelude::*;
 
 use crate::forum::{self, Forum};
 use crate::support::{self, PASSWORD, TestApp};
@@ -1021,4 +1023,70 @@ async fn the_page_script_autosaves_through_json_answers() {
             .unwrap()
             .starts_with("text/javascript")
     );
+}
+
+/// Whether a reply sends the session cookie again.
+fn sets_session(reply: &reqwest::Response) -> bool {
+    reply
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap_or_default().starts_with("cs_session="))
+}
+
+#[actix_web::test]
+async fn a_section_view_leaves_the_session_alone_and_a_removed_account_is_logged_out() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let url = app.url(&format!("/responses/{response}/sections/legal"));
+
+    // Once the message left by accepting the invitation has been shown, viewing a page changes
+    // nothing in the session, so its cookie is not sent again.
+    assert_eq!(support::get(&rep, &url).await.status(), 200);
+    let view = support::get(&rep, &url).await;
+    assert_eq!(view.status(), 200);
+    assert!(!sets_session(&view));
+
+    // A save leaves a one-time message; the next view shows it and takes it out of the session
+    // (a new cookie), the view after that sends none.
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "2")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    assert!(sets_session(&saved));
+    let shown = support::get(&rep, &url).await;
+    assert!(sets_session(&shown));
+    assert!(shown.text().await.unwrap().contains("Cambios guardados."));
+    let again = support::get(&rep, &url).await;
+    assert!(!sets_session(&again));
+    assert!(!again.text().await.unwrap().contains("Cambios guardados."));
+
+    // The account is checked on every questionnaire request, in the same database call as the
+    // page's reads: a logged-in account that no longer exists is logged out and sent to log in.
+    app.create_representative("luis@inec.gob.pa", "Luis Gómez");
+    let luis = app.new_client();
+    assert_eq!(
+        support::login(&luis, &app.url(""), "luis@inec.gob.pa", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(support::get(&luis, &url).await.status(), 403);
+    diesel::delete(users::table.filter(users::email.eq("luis@inec.gob.pa")))
+        .execute(&mut app.conn())
+        .unwrap();
+    let gone = support::get(&luis, &url).await;
+    assert_eq!(gone.status(), 303);
+    assert!(support::location(&gone).starts_with("/login"));
+    assert!(sets_session(&gone));
+    // The forgotten session stays logged out.
+    let after = support::get(&luis, &url).await;
+    assert_eq!(after.status(), 303);
+    assert!(support::location(&after).starts_with("/login"));
 }
