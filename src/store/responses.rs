@@ -312,6 +312,39 @@ pub fn answers(conn: &mut DbConnection, response_id: &str) -> QueryResult<Vec<An
         .load(conn)
 }
 
+diesel::define_sql_function! {
+    /// `substr(text, start, length)`, the same in SQLite and PostgreSQL (1-based).
+    fn substr(text: diesel::sql_types::Text, start: diesel::sql_types::Integer, length: diesel::sql_types::Integer) -> diesel::sql_types::Text;
+}
+
+/// The answers of a response whose keys start with `prefix` (a section's `key.`). The database
+/// compares the prefix byte for byte within the response's answers, whatever its collation.
+pub fn answers_with_prefix(
+    conn: &mut DbConnection,
+    response_id: &str,
+    prefix: &str,
+) -> QueryResult<Vec<AnswerRow>> {
+    let length = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    answers::table
+        .filter(answers::response_id.eq(response_id))
+        .filter(substr(answers::item_key, 1, length).eq(prefix))
+        .select(AnswerRow::as_select())
+        .load(conn)
+}
+
+/// One answer of a response, if there is one.
+pub fn answer(
+    conn: &mut DbConnection,
+    response_id: &str,
+    item_key: &str,
+) -> QueryResult<Option<AnswerRow>> {
+    answers::table
+        .find((response_id, item_key))
+        .select(AnswerRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
 /// Writes one answer (insert or replace).
 pub fn put_answer(
     conn: &mut DbConnection,

@@ -608,13 +608,15 @@ pub async fn section(
     let key = path.section.clone();
     let (_, response, (answers, version, saved_at)) =
         open_with(&state, &login, &path.id, move |conn, loaded| {
+            let section = find_section(&loaded.instrument, &key)?;
             let versions = store::responses::section_versions(conn, &loaded.response.id)?;
             let (version, saved_at) = versions
                 .into_iter()
                 .find(|(k, _, _)| *k == key)
                 .map(|(_, v, at)| (v, Some(at)))
                 .unwrap_or((0, None));
-            Ok((service::saved_answers(conn, loaded)?, version, saved_at))
+            let answers = service::saved_answers_of_section(conn, loaded, section)?;
+            Ok((answers, version, saved_at))
         })
         .await?;
     let section = find_section(&response.instrument, &path.section)?.clone();
@@ -668,8 +670,10 @@ pub async fn save_section(
     // The page's script autosaves with `Accept: application/json` and gets JSON back.
     let wants_json = wants_json(&req);
     let path = path.into_inner();
-    let (user, response, current) = open_with(&state, &login, &path.id, |conn, loaded| {
-        service::saved_answers(conn, loaded)
+    let key = path.section.clone();
+    let (user, response, current) = open_with(&state, &login, &path.id, move |conn, loaded| {
+        let section = find_section(&loaded.instrument, &key)?;
+        service::saved_answers_of_section(conn, loaded, section)
     })
     .await?;
     editable(&response, &state)?;

@@ -26,6 +26,11 @@ pub async fn organizer(app: &TestApp) {
 
 /// Creates an assessment open from yesterday to 30 days ahead; returns its id.
 pub async fn create_assessment(app: &TestApp) -> String {
+    create_assessment_with(app, "forum@2023.1").await
+}
+
+/// An assessment on a stored instrument (`key@version`), open from yesterday for a month.
+pub async fn create_assessment_with(app: &TestApp, instrument: &str) -> String {
     let today = capacity_survey::service::Clock::today(&*app.clock);
     let token = app.csrf("/organizer/assessments/new").await;
     let response = app
@@ -35,7 +40,7 @@ pub async fn create_assessment(app: &TestApp) -> String {
                 ("csrf_token", &token),
                 ("title_es", "Foro de Estadísticas Migratorias 2023"),
                 ("title_en", "Migration Statistics Forum 2023"),
-                ("instrument", "forum@2023.1"),
+                ("instrument", instrument),
                 ("opens_on", &(today - chrono::Duration::days(1)).to_string()),
                 (
                     "closes_on",

@@ -1090,3 +1090,93 @@ async fn a_section_view_leaves_the_session_alone_and_a_removed_account_is_logged
     assert_eq!(after.status(), 303);
     assert!(support::location(&after).starts_with("/login"));
 }
+
+#[actix_web::test]
+async fn a_condition_on_another_sections_answer_decides_what_a_section_shows_and_saves() {
+    // The forum instrument with one item of "legal" asked only of the "other" sector, which is
+    // answered in "about": the section's page and save read that answer from another section.
+    let source = capacity_survey::domain::instrument::FORUM_INSTRUMENT
+        .replacen("version = \"2023.1\"", "version = \"2023.1-sector\"", 1)
+        .replacen(
+            "key = \"legal.sharing\"\n",
+            "key = \"legal.sharing\"\nrelevant_when = { item = \"about.sector\", equals = [\"other\"] }\n",
+            1,
+        );
+    let app = TestApp::spawn_with(move |conn| {
+        capacity_survey::store::instruments::insert(
+            conn,
+            &capacity_survey::store::instruments::NewInstrument {
+                key: "forum",
+                version: "2023.1-sector",
+                title_es: "Foro (sector)",
+                title_en: "Forum (sector)",
+                source: &source,
+                created_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .unwrap();
+    })
+    .await;
+    forum::organizer(&app).await;
+    assert_eq!(
+        forum::import_csv(&app, forum::ORGANIZATIONS_CSV)
+            .await
+            .status(),
+        200
+    );
+    let assessment = forum::create_assessment_with(&app, "forum@2023.1-sector").await;
+    let inec = forum::organization_id(&app, "INEC");
+    let link = forum::invite(&app, &assessment, &inec, "Ana Pérez", "ana@inec.gob.pa").await;
+    let (rep, response) = forum::accept(&app, &link, "Ana Pérez").await;
+    let legal = app.url(&format!("/responses/{response}/sections/legal"));
+
+    // No sector yet: the item is not asked, and a value sent for it is cleared, not stored.
+    let page = support::text(&rep, &legal).await;
+    assert!(page.contains("name=\"v.legal.mandate\""));
+    assert!(!page.contains("name=\"v.legal.sharing\""));
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    let saved = forum::post_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &token,
+        &version,
+        &[one("legal.mandate", "2"), one("legal.sharing", "3")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let stored = |key: &str| {
+        capacity_survey::store::responses::answer(&mut app.conn(), &response, key)
+            .unwrap()
+            .map(|row| row.value)
+    };
+    assert_eq!(stored("legal.mandate").as_deref(), Some("2"));
+    assert_eq!(stored("legal.sharing"), None);
+
+    // Once "about" says "other", the legal page asks the item and its save keeps the value.
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[one("about.sector", "other")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let page = support::text(&rep, &legal).await;
+    assert!(page.contains("name=\"v.legal.sharing\""));
+    let saved = forum::save_section(
+        &rep,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.sharing", "3")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(stored("legal.sharing").as_deref(), Some("3"));
+}
