@@ -364,10 +364,20 @@ pub fn refresh_scores(
     response_id: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<(), AppError> {
-    let rows = response_rows::answers_of_responses(conn, &[response_id.to_owned()])?;
-    let (answers, _) = decode_answers(instrument, rows);
-    let computed =
-        ResponseScores::from_answers(instrument, answers.get(response_id).unwrap_or(&EMPTY));
+    // One response: its answers by the key lookup (a cached statement) and decoded item by item,
+    // without the kind table the views build for thousands of responses.
+    let mut answers = Answers::new();
+    for row in response_rows::answers(conn, response_id)? {
+        if row.value.is_empty() {
+            continue;
+        }
+        if let Some(value) = slot_kind(instrument, &row.item_key)
+            .and_then(|kind| AnswerValue::decode(kind, &row.value))
+        {
+            answers.insert(row.item_key, value);
+        }
+    }
+    let computed = ResponseScores::from_answers(instrument, &answers);
     if computed.is_storable() {
         store::scores::put(
             conn,
