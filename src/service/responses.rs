@@ -48,20 +48,18 @@ pub fn open(
     response_id: &str,
     actor: &Actor,
 ) -> Result<ResponseContext, AppError> {
-    let response = match rows::find(conn, response_id) {
-        Ok(response) => response,
-        // A representative learns nothing from guessing ids: unknown and foreign look alike.
-        Err(diesel::result::Error::NotFound) if actor.role != Role::Organizer => {
-            return Err(AppError::Forbidden);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let is_member = rows::is_member(conn, &response.id, &actor.user_id)?;
+    let (response, assessment, organization, is_member) =
+        match rows::find_opened(conn, response_id, &actor.user_id) {
+            Ok(found) => found,
+            // A representative learns nothing from guessing ids: unknown and foreign look alike.
+            Err(diesel::result::Error::NotFound) if actor.role != Role::Organizer => {
+                return Err(AppError::Forbidden);
+            }
+            Err(e) => return Err(e.into()),
+        };
     if !is_member && actor.role != Role::Organizer {
         return Err(AppError::Forbidden);
     }
-    let assessment = store::assessments::find(conn, &response.assessment_id)?;
-    let organization = store::organizations::find(conn, &response.organization_id)?;
     let instrument = registry.get(
         conn,
         &assessment.instrument_key,

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::assessments::Assessment;
 use super::organizations::Organization;
 use super::schema::{
     answers, assessments, organizations, response_members, response_sections, responses, users,
@@ -56,6 +57,30 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Response> {
     responses::table
         .find(id)
         .select(Response::as_select())
+        .get_result(conn)
+}
+
+/// A response with its assessment and organization, and whether `user_id` is one of its
+/// representatives: one query for what every questionnaire page opens with.
+pub fn find_opened(
+    conn: &mut DbConnection,
+    id: &str,
+    user_id: &str,
+) -> QueryResult<(Response, Assessment, Organization, bool)> {
+    responses::table
+        .inner_join(assessments::table)
+        .inner_join(organizations::table)
+        .filter(responses::id.eq(id))
+        .select((
+            Response::as_select(),
+            Assessment::as_select(),
+            Organization::as_select(),
+            diesel::dsl::exists(
+                response_members::table
+                    .filter(response_members::response_id.eq(responses::id))
+                    .filter(response_members::user_id.eq(user_id)),
+            ),
+        ))
         .get_result(conn)
 }
 

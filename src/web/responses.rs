@@ -619,7 +619,9 @@ pub async fn section(
             Ok((answers, version, saved_at))
         })
         .await?;
-    let section = find_section(&response.instrument, &path.section)?.clone();
+    // The section borrowed from the instrument (shared), not copied with all its items.
+    let instrument = response.instrument.clone();
+    let section = find_section(&instrument, &path.section)?;
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
@@ -627,7 +629,7 @@ pub async fn section(
     let mut page = section_page(
         ctx,
         response,
-        &section,
+        section,
         &answers,
         Shown {
             values: &BTreeMap::new(),
@@ -677,7 +679,9 @@ pub async fn save_section(
     })
     .await?;
     editable(&response, &state)?;
-    let section = find_section(&response.instrument, &path.section)?.clone();
+    // The section borrowed from the instrument (shared), not copied with all its items.
+    let instrument = response.instrument.clone();
+    let section = find_section(&instrument, &path.section)?;
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Err(AppError::NotFound);
     }
@@ -695,7 +699,7 @@ pub async fn save_section(
         .is_some_and(|a| a == "continue");
     let input = match section_form::read_section_form(
         &response.instrument,
-        &section,
+        section,
         &fields,
         &current.values,
     ) {
@@ -723,7 +727,7 @@ pub async fn save_section(
         return render_typed(
             ctx,
             response,
-            &section,
+            section,
             &current,
             &input,
             errors,
@@ -749,7 +753,7 @@ pub async fn save_section(
             current_version,
             current,
         } if wants_json => {
-            let theirs = conflicts(&response, &section, &input, &current, lang);
+            let theirs = conflicts(&response, section, &input, &current, lang);
             Ok(HttpResponse::Conflict().json(serde_json::json!({
                 "conflict": true,
                 "version": current_version,
@@ -759,7 +763,7 @@ pub async fn save_section(
         SaveOutcome::Saved { .. } => {
             context::flash(&session, "section.saved");
             let target = if continue_after {
-                section_page_next(&response, &section)
+                section_page_next(&response, section)
             } else {
                 format!(
                     "/responses/{}/sections/{}#saved",
@@ -772,11 +776,11 @@ pub async fn save_section(
             current_version,
             current,
         } => {
-            let theirs = conflicts(&response, &section, &input, &current, lang);
+            let theirs = conflicts(&response, section, &input, &current, lang);
             render_typed(
                 ctx,
                 response,
-                &section,
+                section,
                 &current,
                 &input,
                 BTreeMap::new(),
