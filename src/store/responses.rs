@@ -258,6 +258,20 @@ pub fn section_version(
 }
 
 /// Every section version of a response, with when and by whom it was last saved.
+/// The version of one section of a response and when it was last saved; none before its first
+/// save.
+pub fn section_saved(
+    conn: &mut DbConnection,
+    response_id: &str,
+    section_key: &str,
+) -> QueryResult<Option<(i64, NaiveDateTime)>> {
+    response_sections::table
+        .find((response_id, section_key))
+        .select((response_sections::version, response_sections::updated_at))
+        .get_result(conn)
+        .optional()
+}
+
 pub fn section_versions(
     conn: &mut DbConnection,
     response_id: &str,

@@ -19,6 +19,23 @@ pub struct User {
     pub last_login_at: Option<NaiveDateTime>,
 }
 
+/// Who a logged-in session belongs to, as every request checks it: no password hash, no dates.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+pub fn find_account(conn: &mut DbConnection, id: &str) -> QueryResult<Account> {
+    users::table
+        .find(id)
+        .select(Account::as_select())
+        .get_result(conn)
+}
+
 /// A user to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = users)]

@@ -329,7 +329,7 @@ impl Login {
 
     /// The account as it is now, or `None` when it no longer exists.
     pub fn check(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentUser>, AppError> {
-        let row = match crate::store::users::find(conn, id) {
+        let row = match crate::store::users::find_account(conn, id) {
             Ok(row) => row,
             Err(diesel::result::Error::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),

@@ -609,12 +609,11 @@ pub async fn section(
     let (_, response, (answers, version, saved_at)) =
         open_with(&state, &login, &path.id, move |conn, loaded| {
             let section = find_section(&loaded.instrument, &key)?;
-            let versions = store::responses::section_versions(conn, &loaded.response.id)?;
-            let (version, saved_at) = versions
-                .into_iter()
-                .find(|(k, _, _)| *k == key)
-                .map(|(_, v, at)| (v, Some(at)))
-                .unwrap_or((0, None));
+            let (version, saved_at) =
+                match store::responses::section_saved(conn, &loaded.response.id, &key)? {
+                    Some((version, at)) => (version, Some(at)),
+                    None => (0, None),
+                };
             let answers = service::saved_answers_of_section(conn, loaded, section)?;
             Ok((answers, version, saved_at))
         })
