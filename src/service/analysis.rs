@@ -17,7 +17,7 @@ use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
 use crate::error::AppError;
 use crate::store::assessments::Assessment;
-use crate::store::mechanisms::Mechanism;
+use crate::store::mechanisms::MechanismHead;
 use crate::store::responses::{self as response_rows, OrganizationHead, ResponseHead};
 use crate::store::{self, DbConnection};
 
@@ -69,7 +69,9 @@ pub struct AssessmentData {
     pub evidence: HashMap<String, BTreeMap<String, String>>,
     /// The stored scores of every response by response id (empty for `Scope::Mechanisms`).
     pub scores: HashMap<String, StoredScores>,
-    pub mechanisms: Vec<Mechanism>,
+    /// The columns of the mechanisms that the views read; the exports that list every field
+    /// read the full rows themselves.
+    pub mechanisms: Vec<MechanismHead>,
 }
 
 /// The keys of every maturity item.
@@ -160,7 +162,7 @@ pub fn load(
     };
     let mechanisms = match scope {
         Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
-            store::mechanisms::list_for_assessment(conn, assessment_id)?
+            store::mechanisms::heads_for_assessment(conn, assessment_id)?
         }
         Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) | Scope::Participants => {
             Vec::new()
