@@ -400,14 +400,16 @@ pub async fn export(
         }
         "answers.csv" => answers_csv(state, path.id, selection, lang).await,
         "workbook.xlsx" => {
-            let data = load_data(&state, path.id, Scope::Summary).await?;
-            let pool = state.pool.clone();
-            let bytes = web::block(move || {
-                let mut conn = pool.get()?;
-                workbook(&mut conn, &data, &selection, lang)
+            // Loaded and written in one blocking task: one thread, so one allocator arena holds
+            // the peak instead of two.
+            let app = state.clone();
+            let id = path.id;
+            let bytes = super::db(&state, move |conn| {
+                let data =
+                    crate::service::analysis::load(conn, &app.instruments, &id, Scope::Summary)?;
+                workbook(conn, &data, &selection, lang)
             })
-            .await
-            .map_err(AppError::internal)??;
+            .await?;
             Ok(attachment(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "assessment.xlsx",
@@ -596,6 +598,9 @@ fn describe_answer(
 /// Responses whose answers the workbook reads at a time: memory stays flat whatever the size.
 const WORKBOOK_BATCH: usize = 500;
 
+/// The workbook's zip compression level (1 fastest to 9; the library's default is 6).
+const WORKBOOK_ZIP_LEVEL: u8 = 1;
+
 /// How a sheet gets its rows: built whole from what was loaded (small tables), or read from the
 /// answers a batch of responses at a time (header, rows of a batch, the answer keys to read).
 enum SheetRows {
@@ -623,6 +628,9 @@ fn workbook(
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
+    // Deflating the sheets was a fifth of the time at 10,000 organizations; level 1 takes less
+    // than half of that for a larger file (18 MB instead of 10 MB there).
+    workbook.set_zip_compression_level(WORKBOOK_ZIP_LEVEL);
     let bold = Format::new().set_bold();
     let participants: Vec<&Participant> = data.selected(selection).collect();
     // Each sheet's rows are built just before they are written and dropped after, so only one
