@@ -524,6 +524,20 @@ pub fn progress(
     }
 }
 
+/// Progress of a whole response: the sum of its sections' (mechanisms count nothing here).
+pub fn response_progress(
+    instrument: &Instrument,
+    answers: &BTreeMap<String, AnswerValue>,
+) -> Progress {
+    let mut total = Progress::default();
+    for section in &instrument.sections {
+        let p = progress(instrument, section, answers);
+        total.required += p.required;
+        total.answered += p.answered;
+    }
+    total
+}
+
 /// Every relevant required item still unanswered, as (section key, answer key), in instrument
 /// order. Grid cells are named by their [`grid_cell_key`]; mechanisms are not included (see
 /// [`missing_mechanism_fields`]).

@@ -13,11 +13,11 @@ use crate::domain::analysis::{
     self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainSummary, Exchange, Gaps,
     ReconciledFlow, ResponseScores, StoredScores,
 };
-use crate::domain::answers::AnswerValue;
+use crate::domain::answers::{AnswerValue, Progress};
 use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
 use crate::error::AppError;
 use crate::store::assessments::Assessment;
-use crate::store::mechanisms::Mechanism;
+use crate::store::mechanisms::MechanismHead;
 use crate::store::responses::{self as response_rows, OrganizationHead, ResponseHead};
 use crate::store::{self, DbConnection};
 
@@ -69,7 +69,9 @@ pub struct AssessmentData {
     pub evidence: HashMap<String, BTreeMap<String, String>>,
     /// The stored scores of every response by response id (empty for `Scope::Mechanisms`).
     pub scores: HashMap<String, StoredScores>,
-    pub mechanisms: Vec<Mechanism>,
+    /// The columns of the mechanisms that the views read; the exports that list every field
+    /// read the full rows themselves.
+    pub mechanisms: Vec<MechanismHead>,
 }
 
 /// The keys of every maturity item.
@@ -160,7 +162,7 @@ pub fn load(
     };
     let mechanisms = match scope {
         Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
-            store::mechanisms::list_for_assessment(conn, assessment_id)?
+            store::mechanisms::heads_for_assessment(conn, assessment_id)?
         }
         Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) | Scope::Participants => {
             Vec::new()
@@ -277,6 +279,84 @@ pub fn answers_for_keys(
 /// missing (a database from before the read model, answers written outside a save).
 const RESPONSES_PER_REBUILD: usize = 200;
 
+/// What the read model holds of one response, computed from its answers.
+struct Computed {
+    scores: ResponseScores,
+    progress: Progress,
+}
+
+impl Computed {
+    fn of(instrument: &Instrument, answers: &Answers) -> Computed {
+        Computed {
+            scores: ResponseScores::from_answers(instrument, answers),
+            progress: crate::domain::answers::response_progress(instrument, answers),
+        }
+    }
+
+    /// Stores it (a save's `put`, or a reader's `insert_missing`), or forgets what was stored
+    /// when its scores cannot be stored.
+    fn store(
+        &self,
+        conn: &mut DbConnection,
+        response_id: &str,
+        now: chrono::NaiveDateTime,
+        overwrite: bool,
+    ) -> Result<(), diesel::result::Error> {
+        if !self.scores.is_storable() {
+            return if overwrite {
+                store::scores::forget(conn, response_id)
+            } else {
+                Ok(())
+            };
+        }
+        let (dimensions, domains) = (
+            self.scores.encode_dimensions(),
+            self.scores.encode_domains(),
+        );
+        let row = store::scores::NewScores {
+            dimensions: &dimensions,
+            domains: &domains,
+            progress_required: i64::try_from(self.progress.required).unwrap_or(i64::MAX),
+            progress_answered: i64::try_from(self.progress.answered).unwrap_or(i64::MAX),
+        };
+        if overwrite {
+            store::scores::put(conn, response_id, row, now)
+        } else {
+            store::scores::insert_missing(conn, response_id, row, now)
+        }
+    }
+}
+
+/// Computes the read model of some responses from their answers, a batch at a time, and stores
+/// it for the next reader (one transaction per batch: one commit instead of one per response).
+fn rebuild(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+) -> Result<Vec<(String, Computed)>, AppError> {
+    let now = crate::service::now();
+    let mut all = Vec::with_capacity(response_ids.len());
+    for batch in response_ids.chunks(RESPONSES_PER_REBUILD) {
+        let rows = response_rows::answers_of_responses(conn, batch)?;
+        let (answers, _) = decode_answers(instrument, rows);
+        let computed: Vec<(String, Computed)> = batch
+            .iter()
+            .map(|id| {
+                let answers = answers.get(id).unwrap_or(&EMPTY);
+                (id.clone(), Computed::of(instrument, answers))
+            })
+            .collect();
+        conn.transaction(|conn| {
+            for (id, c) in &computed {
+                c.store(conn, id, now, false)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        all.extend(computed);
+    }
+    Ok(all)
+}
+
 /// The stored scores of an assessment's responses; those missing (or unreadable) are computed
 /// from the answers and stored for the next reader.
 fn load_scores(
@@ -304,37 +384,46 @@ fn load_scores(
         .filter(|p| !scores.contains_key(&p.response.id))
         .map(|p| p.response.id.clone())
         .collect();
-    let now = crate::service::now();
-    for batch in missing.chunks(RESPONSES_PER_REBUILD) {
-        let rows = response_rows::answers_of_responses(conn, batch)?;
-        let (answers, _) = decode_answers(instrument, rows);
-        let computed: Vec<(&String, ResponseScores)> = batch
-            .iter()
-            .map(|id| {
-                let answers = answers.get(id).unwrap_or(&EMPTY);
-                (id, ResponseScores::from_answers(instrument, answers))
+    scores.extend(
+        rebuild(conn, instrument, &missing)?
+            .into_iter()
+            .map(|(id, c)| (id, StoredScores::of(&c.scores))),
+    );
+    Ok(scores)
+}
+
+/// The progress of the given responses of an assessment by response id: read from the read
+/// model, and for those it lacks computed from their answers (and stored for the next reader).
+pub fn progress_of_responses(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    assessment_id: &str,
+    response_ids: &[String],
+) -> Result<HashMap<String, Progress>, AppError> {
+    let mut progress: HashMap<String, Progress> =
+        store::scores::progress_of_assessment(conn, assessment_id)?
+            .into_iter()
+            .map(|(id, required, answered)| {
+                (
+                    id,
+                    Progress {
+                        required: usize::try_from(required).unwrap_or_default(),
+                        answered: usize::try_from(answered).unwrap_or_default(),
+                    },
+                )
             })
             .collect();
-        // One transaction per batch: one commit instead of one per response.
-        conn.transaction(|conn| {
-            for (id, scores) in computed.iter().filter(|(_, s)| s.is_storable()) {
-                store::scores::insert_missing(
-                    conn,
-                    id,
-                    &scores.encode_dimensions(),
-                    &scores.encode_domains(),
-                    now,
-                )?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })?;
-        scores.extend(
-            computed
-                .into_iter()
-                .map(|(id, s)| (id.clone(), StoredScores::of(&s))),
-        );
-    }
-    Ok(scores)
+    let missing: Vec<String> = response_ids
+        .iter()
+        .filter(|id| !progress.contains_key(*id))
+        .cloned()
+        .collect();
+    progress.extend(
+        rebuild(conn, instrument, &missing)?
+            .into_iter()
+            .map(|(id, c)| (id, c.progress)),
+    );
+    Ok(progress)
 }
 
 /// Computes and stores the scores of every response of an assessment that has none (after a
@@ -356,8 +445,8 @@ pub fn fill_missing_scores(
     Ok(all.len().saturating_sub(stored))
 }
 
-/// Recomputes and stores the scores of one response from its answers: called by a save, in its
-/// transaction, after the answers are written.
+/// Recomputes and stores the scores and progress of one response from its answers: called by a
+/// save, in its transaction, after the answers are written.
 pub fn refresh_scores(
     conn: &mut DbConnection,
     instrument: &Instrument,
@@ -377,18 +466,7 @@ pub fn refresh_scores(
             answers.insert(row.item_key, value);
         }
     }
-    let computed = ResponseScores::from_answers(instrument, &answers);
-    if computed.is_storable() {
-        store::scores::put(
-            conn,
-            response_id,
-            &computed.encode_dimensions(),
-            &computed.encode_domains(),
-            now,
-        )?;
-    } else {
-        store::scores::forget(conn, response_id)?;
-    }
+    Computed::of(instrument, &answers).store(conn, response_id, now, true)?;
     Ok(())
 }
 

@@ -619,45 +619,6 @@ pub fn context_of(
     })
 }
 
-/// The answer keys progress depends on: required items and grid columns, and the items their
-/// relevance looks at. Reading only these keeps the progress page off the other answers.
-pub fn progress_keys(instrument: &Instrument) -> Vec<String> {
-    let mut keys = Vec::new();
-    for section in &instrument.sections {
-        match &section.body {
-            SectionBody::Items(items) => {
-                for item in items.iter().filter(|i| i.required) {
-                    keys.push(item.key.clone());
-                    if let Some(relevance) = &item.relevant_when {
-                        keys.push(relevance.item.clone());
-                    }
-                }
-            }
-            SectionBody::DomainGrid(grid) => {
-                let mut columns: Vec<&str> = Vec::new();
-                for column in grid.columns.iter().filter(|c| c.required) {
-                    columns.push(&column.key);
-                    if let Some(relevance) = &column.relevant_when {
-                        columns.push(&relevance.item);
-                    }
-                }
-                let domains = instrument
-                    .code_list(&grid.list)
-                    .map(|l| l.options.as_slice());
-                for domain in domains.unwrap_or_default() {
-                    keys.extend(columns.iter().map(|c| {
-                        crate::domain::instrument::grid_cell_key(&section.key, &domain.key, c)
-                    }));
-                }
-            }
-            SectionBody::Mechanisms(_) => {}
-        }
-    }
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
 /// Where a response stands, for the organizer's progress page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
@@ -714,21 +675,10 @@ pub fn progress_rows(
         &assessment.instrument_version,
     )?;
     let responses = rows::list_for_assessment(conn, &assessment.id)?;
-    let mut answers: BTreeMap<String, BTreeMap<String, AnswerValue>> = BTreeMap::new();
-    let keys = progress_keys(&instrument);
-    for row in rows::answers_of_assessment(conn, &assessment.id, Some(&keys))? {
-        if row.value.is_empty() {
-            continue;
-        }
-        if let Some(v) =
-            slot_kind(&instrument, &row.item_key).and_then(|k| AnswerValue::decode(k, &row.value))
-        {
-            answers
-                .entry(row.response_id)
-                .or_default()
-                .insert(row.item_key, v);
-        }
-    }
+    // From the read model (one row per response), not from every answer.
+    let ids: Vec<String> = responses.iter().map(|(r, _)| r.id.clone()).collect();
+    let mut progress =
+        super::analysis::progress_of_responses(conn, &instrument, &assessment.id, &ids)?;
     let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (response_id, name, _) in rows::members_of_assessment(conn, &assessment.id)? {
         members.entry(response_id).or_default().push(name);
@@ -739,17 +689,10 @@ pub fn progress_rows(
             *pending.entry(invitation.response_id).or_default() += 1;
         }
     }
-    let empty = BTreeMap::new();
     Ok(responses
         .into_iter()
         .map(|(response, organization)| {
-            let given = answers.get(&response.id).unwrap_or(&empty);
-            let mut progress = Progress::default();
-            for section in &instrument.sections {
-                let p = answers::progress(&instrument, section, given);
-                progress.required += p.required;
-                progress.answered += p.answered;
-            }
+            let progress = progress.remove(&response.id).unwrap_or_default();
             let stage = if response.is_submitted() {
                 Stage::Submitted
             } else if response.last_activity_at.is_some() {

@@ -85,20 +85,59 @@ pub fn delete(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResu
     .map(|n| n == 1)
 }
 
-/// Every mechanism of an assessment, by reporting response.
-pub fn list_for_assessment(
-    conn: &mut DbConnection,
-    assessment_id: &str,
-) -> QueryResult<Vec<Mechanism>> {
+type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// The mechanisms of an assessment's responses, by reporting response then entry order.
+fn of_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
     use super::schema::responses;
-    mechanisms::table
-        .inner_join(responses::table)
+    let responses_of_assessment = responses::table
         .filter(responses::assessment_id.eq(assessment_id))
+        .select(responses::id);
+    mechanisms::table
+        .filter(mechanisms::response_id.eq_any(responses_of_assessment))
         .order((
             mechanisms::response_id,
             mechanisms::created_at,
             mechanisms::id,
         ))
+        .into_boxed()
+}
+
+/// Every mechanism of an assessment, by reporting response.
+pub fn list_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<Mechanism>> {
+    of_assessment(assessment_id)
         .select(Mechanism::as_select())
+        .load(conn)
+}
+
+/// A mechanism as the analysis views read it (inventory, network, reconciliation): only the
+/// columns they show or match on, no timestamps; tens of thousands of rows at a large forum.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mechanisms)]
+pub struct MechanismHead {
+    pub id: String,
+    pub response_id: String,
+    pub name: String,
+    pub partner_organization_id: Option<String>,
+    pub partner_name: Option<String>,
+    pub direction: Option<String>,
+    pub domains: Option<String>,
+    pub legal_basis: Option<String>,
+    pub channel: Option<String>,
+    pub frequency: Option<String>,
+    pub personal_data: Option<bool>,
+    pub status: Option<String>,
+}
+
+/// The heads of every mechanism of an assessment, in the order of [`list_for_assessment`].
+pub fn heads_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<MechanismHead>> {
+    of_assessment(assessment_id)
+        .select(MechanismHead::as_select())
         .load(conn)
 }

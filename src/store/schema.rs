@@ -212,6 +212,8 @@ diesel::table! {
         dimensions -> Text,
         domains -> Text,
         updated_at -> Timestamp,
+        progress_required -> BigInt,
+        progress_answered -> BigInt,
     }
 }
 

@@ -1,5 +1,5 @@
-//! The read model of per-response scores (`response_scores`): read for a whole assessment,
-//! written in the transaction of a save, dropped when an answer is written elsewhere.
+//! The read model of per-response scores and progress (`response_scores`): read for a whole
+//! assessment, written in the transaction of a save, dropped when an answer is written elsewhere.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,6 +15,32 @@ pub struct ScoresRow {
     pub domains: String,
 }
 
+/// What is stored of one response: its scores in their stored form and its progress.
+#[derive(Debug, Clone, Copy)]
+pub struct NewScores<'a> {
+    pub dimensions: &'a str,
+    pub domains: &'a str,
+    pub progress_required: i64,
+    pub progress_answered: i64,
+}
+
+/// The stored progress of every response of an assessment that has it: (response id, required,
+/// answered).
+pub fn progress_of_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    response_scores::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .select((
+            response_scores::response_id,
+            response_scores::progress_required,
+            response_scores::progress_answered,
+        ))
+        .load(conn)
+}
+
 /// The stored scores of every response of an assessment that has them.
 pub fn of_assessment(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<ScoresRow>> {
     response_scores::table
@@ -28,19 +54,20 @@ pub fn of_assessment(conn: &mut DbConnection, assessment_id: &str) -> QueryResul
 pub fn put(
     conn: &mut DbConnection,
     response_id: &str,
-    dimensions: &str,
-    domains: &str,
+    scores: NewScores<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let updated = diesel::update(response_scores::table.find(response_id))
         .set((
-            response_scores::dimensions.eq(dimensions),
-            response_scores::domains.eq(domains),
+            response_scores::dimensions.eq(scores.dimensions),
+            response_scores::domains.eq(scores.domains),
+            response_scores::progress_required.eq(scores.progress_required),
+            response_scores::progress_answered.eq(scores.progress_answered),
             response_scores::updated_at.eq(now),
         ))
         .execute(conn)?;
     if updated == 0 {
-        insert_missing(conn, response_id, dimensions, domains, now)?;
+        insert_missing(conn, response_id, scores, now)?;
     }
     Ok(())
 }
@@ -49,14 +76,15 @@ pub fn put(
 pub fn insert_missing(
     conn: &mut DbConnection,
     response_id: &str,
-    dimensions: &str,
-    domains: &str,
+    scores: NewScores<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let values = (
         response_scores::response_id.eq(response_id),
-        response_scores::dimensions.eq(dimensions),
-        response_scores::domains.eq(domains),
+        response_scores::dimensions.eq(scores.dimensions),
+        response_scores::domains.eq(scores.domains),
+        response_scores::progress_required.eq(scores.progress_required),
+        response_scores::progress_answered.eq(scores.progress_answered),
         response_scores::updated_at.eq(now),
     );
     match conn {

@@ -2,7 +2,7 @@
 //! the mechanism inventory, the exchange network with reconciliation, domains and gaps, the
 //! report annex; and a representative's own scores.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -773,7 +773,7 @@ fn field_options(instrument: &Instrument, field: &str, lang: Lang) -> Vec<(Strin
 fn reported_mechanisms<'a>(
     data: &'a AssessmentData,
     selection: &Selection,
-) -> Vec<(&'a Participant, &'a crate::store::mechanisms::Mechanism)> {
+) -> Vec<(&'a Participant, &'a crate::store::mechanisms::MechanismHead)> {
     let reporters: HashMap<&str, &Participant> = data
         .selected(selection)
         .map(|p| (p.response.id.as_str(), p))
@@ -802,7 +802,7 @@ fn inventory_row(
     data: &AssessmentData,
     organizations: &HashMap<&str, &crate::store::responses::OrganizationHead>,
     reporter: &Participant,
-    m: &crate::store::mechanisms::Mechanism,
+    m: &crate::store::mechanisms::MechanismHead,
     lang: Lang,
 ) -> InventoryRow {
     let label = |field: &str, value: Option<&str>| {
@@ -983,7 +983,7 @@ pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Ve
 pub struct FlowLabeller<'a> {
     data: &'a AssessmentData,
     organizations: HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
-    mechanisms: HashMap<&'a str, &'a crate::store::mechanisms::Mechanism>,
+    mechanisms: HashMap<&'a str, &'a crate::store::mechanisms::MechanismHead>,
     lang: Lang,
 }
 
@@ -1068,12 +1068,15 @@ pub async fn network(
         .collect();
     // The other side of a reported flow is drawn even when its own response is not included
     // (not submitted yet), so that every flow of the table below is also in the picture.
+    // Sets, not scans: with thousands of organizations a scan per organization is quadratic.
+    let named: HashSet<&str> = reconciled
+        .iter()
+        .flat_map(|f| [f.flow.provider.as_str(), f.flow.receiver.as_str()])
+        .collect();
+    let mut drawn: HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
     for p in &data.participants {
         let id = &p.organization.id;
-        let named = reconciled
-            .iter()
-            .any(|f| &f.flow.provider == id || &f.flow.receiver == id);
-        if named && !nodes.iter().any(|n| &n.id == id) {
+        if named.contains(id.as_str()) && drawn.insert(id.clone()) {
             nodes.push(Node {
                 id: id.clone(),
                 label: p.organization.acronym.clone(),

@@ -697,3 +697,83 @@ async fn representatives_see_only_their_own_scores_and_no_organizer_views() {
     );
     assert!(!own.contains("INEC"));
 }
+
+/// The progress of each response as computed from all its answers.
+fn progress_from_answers(
+    app: &TestApp,
+    instrument: &capacity_survey::domain::instrument::Instrument,
+    response: &str,
+) -> capacity_survey::domain::answers::Progress {
+    let rows =
+        store::responses::answers_of_responses(&mut app.conn(), &[response.to_owned()]).unwrap();
+    let (answers, _) = capacity_survey::service::analysis::decode_answers(instrument, rows);
+    capacity_survey::domain::answers::response_progress(
+        instrument,
+        answers.get(response).unwrap_or(&Default::default()),
+    )
+}
+
+fn stored_progress(app: &TestApp, assessment: &str) -> Vec<(String, i64, i64)> {
+    let mut rows = store::scores::progress_of_assessment(&mut app.conn(), assessment).unwrap();
+    rows.sort();
+    rows
+}
+
+#[actix_web::test]
+async fn the_progress_page_reads_progress_from_the_read_model_and_rebuilds_what_is_missing() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let instrument = forum::instrument();
+    let ids = [f.inec.clone(), f.snm.clone(), f.onpar.clone()];
+    // Answers written outside a save leave no stored progress behind.
+    assert!(stored_progress(&app, &f.assessment).is_empty());
+    let expected: Vec<_> = ids
+        .iter()
+        .map(|id| progress_from_answers(&app, &instrument, id))
+        .collect();
+    assert!(
+        expected
+            .iter()
+            .any(|p| p.answered > 0 && p.answered < p.required)
+    );
+
+    // The page rebuilds the missing progress from the answers, shows it and stores it.
+    let page = app
+        .get(&format!("/organizer/assessments/{}", f.assessment))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for p in &expected {
+        assert!(
+            page.contains(&format!("({}/{})", p.answered, p.required)),
+            "{p:?} not on the page"
+        );
+    }
+    let mut stored: Vec<(String, i64, i64)> = ids
+        .iter()
+        .zip(&expected)
+        .map(|(id, p)| (id.clone(), p.required as i64, p.answered as i64))
+        .collect();
+    stored.sort();
+    assert_eq!(stored_progress(&app, &f.assessment), stored);
+
+    // A save rewrites it: one more answer, the stored progress follows.
+    answer(&app, &f.onpar, &[("collection.inventory", "2")], &[]);
+    let now = capacity_survey::service::now();
+    capacity_survey::service::analysis::refresh_scores(&mut app.conn(), &instrument, &f.onpar, now)
+        .unwrap();
+    let onpar = progress_from_answers(&app, &instrument, &f.onpar);
+    let row = stored_progress(&app, &f.assessment)
+        .into_iter()
+        .find(|(id, _, _)| *id == f.onpar)
+        .unwrap();
+    assert_eq!(
+        row,
+        (
+            f.onpar.clone(),
+            onpar.required as i64,
+            onpar.answered as i64
+        )
+    );
+}
