@@ -4,9 +4,9 @@
 //! workers, and the service layer owns transactions.
 //!
 //! A row is looked up by its key with `get_result`, never with `first`: `first` binds a
-//! `LIMIT ?`, and SQLite (since 3.47) plans with a bound LIMIT's value, so it re-prepares such a
-//! statement each time it runs. That was a fifth of the CPU of a questionnaire page; clippy.toml
-//! refuses `first`. Paged lists (`limit`) pay it once per page, which is fine.
+//! `LIMIT ?`, and the bundled SQLite (3.53) plans with a bound LIMIT's value, so it re-prepares
+//! such a statement each time it runs. That was a fifth of the CPU of a questionnaire page;
+//! clippy.toml refuses `first`. Paged lists (`limit`) pay it once per page, which is fine.
 
 pub mod assessments;
 pub mod audit;
