@@ -662,31 +662,62 @@ pub struct ReconciledFlow {
     pub confirmation: Confirmation,
 }
 
-/// A flow borrowed from its exchange, so that matching allocates nothing per flow.
-struct FlowRef<'a> {
-    provider: &'a str,
-    receiver: &'a str,
-    exchange: &'a Exchange,
+/// A flow matched against the other side's reports, borrowed from its exchange: the views count,
+/// draw and label flows from these without copying a string per flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchedFlow<'a> {
+    pub provider: &'a str,
+    pub receiver: &'a str,
+    pub exchange: &'a Exchange,
+    /// The other side's mechanism ids that confirm this flow, sorted, without repeats; empty when
+    /// only its reporter reported it.
+    pub confirmed_by: Vec<&'a str>,
 }
 
-impl<'a> FlowRef<'a> {
-    fn order_key(&self) -> (&'a str, &'a str, &'a str, &'a str) {
-        (
-            self.provider,
-            self.receiver,
-            &self.exchange.mechanism_id,
-            &self.exchange.reporter,
-        )
+impl MatchedFlow<'_> {
+    pub fn is_confirmed(&self) -> bool {
+        !self.confirmed_by.is_empty()
     }
 
-    /// The side of the pair that did not report this flow.
-    fn other_side(&self) -> &str {
-        if self.exchange.reporter == self.provider {
-            self.receiver
+    /// The flow with its own copies of the ids (for the exports that keep flows).
+    pub fn to_reconciled(&self) -> ReconciledFlow {
+        let exchange = self.exchange;
+        let confirmation = if self.is_confirmed() {
+            Confirmation::Confirmed {
+                by: self
+                    .confirmed_by
+                    .iter()
+                    .map(|id| (*id).to_owned())
+                    .collect(),
+            }
         } else {
-            self.provider
+            Confirmation::ReportedOnlyBy {
+                reporter: exchange.reporter.clone(),
+            }
+        };
+        ReconciledFlow {
+            flow: Flow {
+                provider: self.provider.to_owned(),
+                receiver: self.receiver.to_owned(),
+                mechanism_id: exchange.mechanism_id.clone(),
+                reporter: exchange.reporter.clone(),
+                domains: exchange.domains.clone(),
+                status: exchange.status.clone(),
+            },
+            confirmation,
         }
     }
+}
+
+/// A flow during matching: its organizations as ranks (the position of the id among the sorted
+/// ids), so that sorting and matching compare integers in the order of the ids.
+struct RankedFlow<'a> {
+    provider: u32,
+    receiver: u32,
+    reporter: u32,
+    exchange: &'a Exchange,
+    provider_id: &'a str,
+    receiver_id: &'a str,
 }
 
 fn domains_overlap(a: &[String], b: &[String]) -> bool {
@@ -696,83 +727,108 @@ fn domains_overlap(a: &[String], b: &[String]) -> bool {
 
 /// Flows of every exchange with a forum partner and a direction (others are skipped), each with its confirmation, in a deterministic order (by provider, receiver, mechanism id). A flow reported by A (provide, partner B) is confirmed by a flow reported by B for the same provider->receiver (B: receive with partner A, or both) when their domain lists overlap. Self-partnered entries (partner == reporter) are skipped.
 pub fn reconcile(exchanges: &[Exchange]) -> Vec<ReconciledFlow> {
-    let mut flows: Vec<FlowRef<'_>> = Vec::with_capacity(exchanges.len());
-    for exchange in exchanges {
-        let (Some(partner), Some(direction)) = (exchange.partner.as_deref(), exchange.direction)
-        else {
-            continue;
-        };
-        let reporter = exchange.reporter.as_str();
-        if partner.is_empty() || partner == reporter {
-            continue;
-        }
+    match_flows(exchanges)
+        .iter()
+        .map(MatchedFlow::to_reconciled)
+        .collect()
+}
+
+/// The flows of [`reconcile`], in the same order with the same confirmations, borrowed from the
+/// exchanges.
+pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
+    let pairs: Vec<(&Exchange, &str, Direction)> = exchanges
+        .iter()
+        .filter_map(|exchange| {
+            let (Some(partner), Some(direction)) =
+                (exchange.partner.as_deref(), exchange.direction)
+            else {
+                return None;
+            };
+            if partner.is_empty() || partner == exchange.reporter {
+                return None;
+            }
+            Some((exchange, partner, direction))
+        })
+        .collect();
+
+    // Each organization id once, sorted: its index is its rank.
+    let mut ids: Vec<&str> = pairs
+        .iter()
+        .flat_map(|(exchange, partner, _)| [exchange.reporter.as_str(), *partner])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rank_of: HashMap<&str, u32> = ids
+        .iter()
+        .enumerate()
+        .map(|(rank, id)| (*id, u32::try_from(rank).unwrap_or(u32::MAX)))
+        .collect();
+    let rank = |id: &str| rank_of.get(id).copied().unwrap_or(u32::MAX);
+
+    let mut flows: Vec<RankedFlow<'_>> = Vec::with_capacity(pairs.len() * 2);
+    for (exchange, partner, direction) in pairs {
+        let reporter_id = exchange.reporter.as_str();
+        let (reporter, partner_rank) = (rank(reporter_id), rank(partner));
         if matches!(direction, Direction::Provide | Direction::Both) {
-            flows.push(FlowRef {
+            flows.push(RankedFlow {
                 provider: reporter,
-                receiver: partner,
+                receiver: partner_rank,
+                reporter,
                 exchange,
+                provider_id: reporter_id,
+                receiver_id: partner,
             });
         }
         if matches!(direction, Direction::Receive | Direction::Both) {
-            flows.push(FlowRef {
-                provider: partner,
+            flows.push(RankedFlow {
+                provider: partner_rank,
                 receiver: reporter,
+                reporter,
                 exchange,
+                provider_id: partner,
+                receiver_id: reporter_id,
             });
         }
     }
 
-    // Sorted before matching so the output needs no sort of its own; the reporter breaks ties
-    // between repeated mechanism ids, so the order never depends on the order of the input.
-    flows.sort_unstable_by(|a, b| a.order_key().cmp(&b.order_key()));
+    // Sorted by provider, receiver, mechanism id, then reporter (which breaks ties between
+    // repeated mechanism ids), so the order never depends on the order of the input; the flows of
+    // one ordered pair are then next to each other, and each finds the other side's reports of
+    // the pair in its own run.
+    flows.sort_unstable_by(|a, b| {
+        (a.provider, a.receiver)
+            .cmp(&(b.provider, b.receiver))
+            .then_with(|| a.exchange.mechanism_id.cmp(&b.exchange.mechanism_id))
+            .then_with(|| a.reporter.cmp(&b.reporter))
+    });
 
-    // (provider, receiver, reporter) -> flows, so each flow finds the other side's reports of the
-    // same ordered pair in one look-up instead of a scan over all flows.
-    let mut by_pair: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::with_capacity(flows.len());
-    for (index, flow) in flows.iter().enumerate() {
-        by_pair
-            .entry((
-                flow.provider,
-                flow.receiver,
-                flow.exchange.reporter.as_str(),
-            ))
-            .or_default()
-            .push(index);
-    }
-
-    flows
-        .iter()
-        .map(|flow| {
-            let mut by: Vec<String> = by_pair
-                .get(&(flow.provider, flow.receiver, flow.other_side()))
-                .into_iter()
-                .flatten()
-                .filter_map(|&index| flows.get(index))
-                .filter(|other| domains_overlap(&flow.exchange.domains, &other.exchange.domains))
-                .map(|other| other.exchange.mechanism_id.clone())
+    let mut matched = Vec::with_capacity(flows.len());
+    for run in flows.chunk_by(|a, b| (a.provider, a.receiver) == (b.provider, b.receiver)) {
+        for flow in run {
+            let other_side = if flow.reporter == flow.provider {
+                flow.receiver
+            } else {
+                flow.provider
+            };
+            let mut by: Vec<&str> = run
+                .iter()
+                .filter(|other| {
+                    other.reporter == other_side
+                        && domains_overlap(&flow.exchange.domains, &other.exchange.domains)
+                })
+                .map(|other| other.exchange.mechanism_id.as_str())
                 .collect();
             by.sort_unstable();
             by.dedup();
-            let confirmation = if by.is_empty() {
-                Confirmation::ReportedOnlyBy {
-                    reporter: flow.exchange.reporter.clone(),
-                }
-            } else {
-                Confirmation::Confirmed { by }
-            };
-            ReconciledFlow {
-                flow: Flow {
-                    provider: flow.provider.to_string(),
-                    receiver: flow.receiver.to_string(),
-                    mechanism_id: flow.exchange.mechanism_id.clone(),
-                    reporter: flow.exchange.reporter.clone(),
-                    domains: flow.exchange.domains.clone(),
-                    status: flow.exchange.status.clone(),
-                },
-                confirmation,
-            }
-        })
-        .collect()
+            matched.push(MatchedFlow {
+                provider: flow.provider_id,
+                receiver: flow.receiver_id,
+                exchange: flow.exchange,
+                confirmed_by: by,
+            });
+        }
+    }
+    matched
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -212,6 +212,38 @@ impl<'a> SlotKinds<'a> {
             None => slot_kind(self.instrument, key),
         }
     }
+
+    /// Decodes a stored value by its key's kind into its response's answers (empty values and
+    /// values that no longer fit are skipped).
+    fn put(
+        &self,
+        answers: &mut HashMap<String, Answers>,
+        response_id: String,
+        item_key: String,
+        value: &str,
+    ) {
+        if value.is_empty() {
+            return;
+        }
+        let Some(value) = self
+            .get(&item_key)
+            .and_then(|k| AnswerValue::decode(k, value))
+        else {
+            return;
+        };
+        // Rows come ordered by response: the last entry is usually the one to extend.
+        match answers.get_mut(&response_id) {
+            Some(map) => {
+                map.insert(item_key, value);
+            }
+            None => {
+                answers
+                    .entry(response_id)
+                    .or_default()
+                    .insert(item_key, value);
+            }
+        }
+    }
 }
 
 /// Stored answer rows as values of their items' kinds (rows that no longer fit are skipped), and
@@ -230,26 +262,7 @@ pub fn decode_answers(
                 .or_default()
                 .insert(row.item_key.clone(), text);
         }
-        if row.value.is_empty() {
-            continue;
-        }
-        if let Some(value) = kinds
-            .get(&row.item_key)
-            .and_then(|k| AnswerValue::decode(k, &row.value))
-        {
-            // Rows come ordered by response: the last entry is usually the one to extend.
-            match answers.get_mut(&row.response_id) {
-                Some(map) => {
-                    map.insert(row.item_key, value);
-                }
-                None => {
-                    answers
-                        .entry(row.response_id)
-                        .or_default()
-                        .insert(row.item_key, value);
-                }
-            }
-        }
+        kinds.put(&mut answers, row.response_id, row.item_key, &row.value);
     }
     (answers, evidence)
 }
@@ -271,8 +284,15 @@ pub fn answers_for_keys(
     response_ids: &[String],
     keys: &[String],
 ) -> Result<HashMap<String, Answers>, AppError> {
-    let rows = response_rows::answers_of_responses_for_keys(conn, response_ids, keys)?;
-    Ok(decode_answers(instrument, rows).0)
+    // Only the values: the evidence texts are not read.
+    let kinds = SlotKinds::new(instrument);
+    let mut answers: HashMap<String, Answers> = HashMap::new();
+    for (response_id, item_key, value) in
+        response_rows::answer_values_for_keys(conn, response_ids, keys)?
+    {
+        kinds.put(&mut answers, response_id, item_key, &value);
+    }
+    Ok(answers)
 }
 
 /// Responses whose scores are recomputed from their answers per query, when stored ones are

@@ -472,17 +472,18 @@ pub fn answers_of_responses(
         .load(conn)
 }
 
-/// The answers of the given responses for the given item keys, by response and item.
-pub fn answers_of_responses_for_keys(
+/// The stored values of the given responses for the given item keys, by response and item, as
+/// (response id, item key, value): only the columns a table of answers shows (no evidence).
+pub fn answer_values_for_keys(
     conn: &mut DbConnection,
     response_ids: &[String],
     keys: &[String],
-) -> QueryResult<Vec<AssessmentAnswer>> {
+) -> QueryResult<Vec<(String, String, String)>> {
     answers::table
-        .filter(answers::response_id.eq_any(response_ids.to_vec()))
-        .filter(answers::item_key.eq_any(keys.to_vec()))
+        .filter(answers::response_id.eq_any(response_ids))
+        .filter(answers::item_key.eq_any(keys))
         .order((answers::response_id, answers::item_key))
-        .select(AssessmentAnswer::as_select())
+        .select((answers::response_id, answers::item_key, answers::value))
         .load(conn)
 }
 

@@ -13,7 +13,7 @@ use super::charts::{self, Node};
 use super::context::{Ctx, CurrentUser, Organizer};
 use super::{AppState, db, render};
 use crate::domain::Lang;
-use crate::domain::analysis::{self, Cell, ColumnStats, Confirmation, DomainSummary, Gaps};
+use crate::domain::analysis::{self, Cell, ColumnStats, DomainSummary, Gaps};
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, Section};
 use crate::error::AppError;
@@ -972,7 +972,8 @@ pub struct FlowRow {
 /// Every flow between forum organizations, with labels, confirmed or not.
 pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<FlowRow> {
     let labeller = FlowLabeller::new(data, lang);
-    data.reconciled(selection)
+    let exchanges = data.exchanges(selection);
+    analysis::match_flows(&exchanges)
         .iter()
         .map(|r| labeller.row(r))
         .collect()
@@ -1004,30 +1005,28 @@ impl<'a> FlowLabeller<'a> {
             .unwrap_or_else(|| id.to_owned())
     }
 
-    pub fn row(&self, r: &analysis::ReconciledFlow) -> FlowRow {
-        let (data, lang) = (self.data, self.lang);
-        let m = self.mechanisms.get(r.flow.mechanism_id.as_str());
+    pub fn row(&self, r: &analysis::MatchedFlow<'_>) -> FlowRow {
+        let (data, lang, exchange) = (self.data, self.lang, r.exchange);
+        let m = self.mechanisms.get(exchange.mechanism_id.as_str());
         FlowRow {
-            provider: self.acronym(&r.flow.provider),
-            receiver: self.acronym(&r.flow.receiver),
+            provider: self.acronym(r.provider),
+            receiver: self.acronym(r.receiver),
             mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
             response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
-            mechanism_id: r.flow.mechanism_id.clone(),
-            reporter: self.acronym(&r.flow.reporter),
-            domains: r
-                .flow
+            mechanism_id: exchange.mechanism_id.clone(),
+            reporter: self.acronym(&exchange.reporter),
+            domains: exchange
                 .domains
                 .iter()
                 .map(|d| mechanism_label(&data.instrument, "domains", d, lang))
                 .collect::<Vec<_>>()
                 .join(", "),
-            status: r
-                .flow
+            status: exchange
                 .status
                 .as_deref()
                 .map(|s| mechanism_label(&data.instrument, "status", s, lang))
                 .unwrap_or_default(),
-            confirmed: matches!(r.confirmation, Confirmation::Confirmed { .. }),
+            confirmed: r.is_confirmed(),
         }
     }
 }
@@ -1058,7 +1057,8 @@ pub async fn network(
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
-    let reconciled = data.reconciled(&selection);
+    let exchanges = data.exchanges(&selection);
+    let reconciled = analysis::match_flows(&exchanges);
     let mut nodes: Vec<Node> = data
         .selected(&selection)
         .map(|p| Node {
@@ -1071,7 +1071,7 @@ pub async fn network(
     // Sets, not scans: with thousands of organizations a scan per organization is quadratic.
     let named: HashSet<&str> = reconciled
         .iter()
-        .flat_map(|f| [f.flow.provider.as_str(), f.flow.receiver.as_str()])
+        .flat_map(|f| [f.provider, f.receiver])
         .collect();
     let mut drawn: HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
     for p in &data.participants {
@@ -1086,8 +1086,7 @@ pub async fn network(
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
     // Only the flows shown are labelled: the page of the edge table and the start of the
     // one-sided list (long lists are in the flows CSV).
-    let is_confirmed =
-        |r: &&analysis::ReconciledFlow| matches!(r.confirmation, Confirmation::Confirmed { .. });
+    let is_confirmed = |r: &&analysis::MatchedFlow<'_>| r.is_confirmed();
     let confirmed = reconciled.iter().filter(is_confirmed).count();
     let flow_count = reconciled.len();
     let base = format!(

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
-use crate::domain::analysis::{Confirmation, Distribution, ReconciledFlow};
+use crate::domain::analysis::{Distribution, MatchedFlow};
 
 /// Escapes text for SVG (XML) content and attributes.
 pub fn xml_escape(text: &str) -> String {
@@ -120,13 +120,13 @@ fn status_rank(status: Option<&str>) -> (usize, &'static str) {
 /// directed curved edges (provider -> receiver), dash pattern by status, solid dark when
 /// confirmed by both sides. Deterministic: the same data draws the same picture.
 /// Returns the SVG and how many nodes were left out.
-pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String, usize) {
+pub fn network(nodes: &[Node], flows: &[MatchedFlow<'_>], title: &str) -> (String, usize) {
     // Degree decides which nodes to keep when there are too many.
     // Hash maps for the look-ups (thousands of organizations); the edges stay ordered for output.
     let mut degree: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
     for f in flows {
-        *degree.entry(f.flow.provider.as_str()).or_default() += 1;
-        *degree.entry(f.flow.receiver.as_str()).or_default() += 1;
+        *degree.entry(f.provider).or_default() += 1;
+        *degree.entry(f.receiver).or_default() += 1;
     }
     let mut kept: Vec<&Node> = nodes.iter().collect();
     let left_out = kept.len().saturating_sub(NETWORK_MAX_NODES);
@@ -148,14 +148,11 @@ pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String
 
     let mut edges: BTreeMap<(usize, usize), Edge> = BTreeMap::new();
     for f in flows {
-        let (Some(&from), Some(&to)) = (
-            index.get(f.flow.provider.as_str()),
-            index.get(f.flow.receiver.as_str()),
-        ) else {
+        let (Some(&from), Some(&to)) = (index.get(f.provider), index.get(f.receiver)) else {
             continue;
         };
-        let (rank, status) = status_rank(f.flow.status.as_deref());
-        let confirmed = matches!(f.confirmation, Confirmation::Confirmed { .. });
+        let (rank, status) = status_rank(f.exchange.status.as_deref());
+        let confirmed = f.is_confirmed();
         let edge = edges.entry((from, to)).or_insert(Edge {
             from,
             to,
@@ -248,27 +245,25 @@ pub fn network(nodes: &[Node], flows: &[ReconciledFlow], title: &str) -> (String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::analysis::Flow;
+    use crate::domain::analysis::{Direction, Exchange};
 
-    fn flow(provider: &str, receiver: &str, status: &str, confirmed: bool) -> ReconciledFlow {
-        ReconciledFlow {
-            flow: Flow {
-                provider: provider.into(),
-                receiver: receiver.into(),
-                mechanism_id: format!("{provider}-{receiver}"),
-                reporter: provider.into(),
-                domains: vec!["asylum".into()],
-                status: Some(status.into()),
-            },
-            confirmation: if confirmed {
-                Confirmation::Confirmed {
-                    by: vec!["x".into()],
-                }
-            } else {
-                Confirmation::ReportedOnlyBy {
-                    reporter: provider.into(),
-                }
-            },
+    fn exchange(provider: &str, receiver: &str, status: &str) -> Exchange {
+        Exchange {
+            mechanism_id: format!("{provider}-{receiver}"),
+            reporter: provider.into(),
+            partner: Some(receiver.into()),
+            direction: Some(Direction::Provide),
+            domains: vec!["asylum".into()],
+            status: Some(status.into()),
+        }
+    }
+
+    fn flow(exchange: &Exchange, confirmed: bool) -> MatchedFlow<'_> {
+        MatchedFlow {
+            provider: &exchange.reporter,
+            receiver: exchange.partner.as_deref().unwrap_or_default(),
+            exchange,
+            confirmed_by: if confirmed { vec!["x"] } else { Vec::new() },
         }
     }
 
@@ -284,10 +279,8 @@ mod tests {
                 label: "A".into(),
             },
         ];
-        let flows = vec![
-            flow("a", "b", "planned", false),
-            flow("b", "a", "active", true),
-        ];
+        let exchanges = [exchange("a", "b", "planned"), exchange("b", "a", "active")];
+        let flows = vec![flow(&exchanges[0], false), flow(&exchanges[1], true)];
         let (one, left_out) = network(&nodes, &flows, "Red");
         let (two, _) = network(&nodes, &flows, "Red");
         assert_eq!(one, two);
@@ -306,7 +299,8 @@ mod tests {
                 label: format!("N{i:03}"),
             })
             .collect();
-        let flows = vec![flow("n63", "n64", "active", false)];
+        let exchanges = [exchange("n63", "n64", "active")];
+        let flows = vec![flow(&exchanges[0], false)];
         let (svg, left_out) = network(&nodes, &flows, "Red");
         assert_eq!(left_out, 5);
         assert!(svg.contains(">N063<") && svg.contains(">N064<"));

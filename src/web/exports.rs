@@ -325,7 +325,8 @@ fn emit_flows(
         tr(lang, "network.reconciliation").into_owned(),
     ])?;
     let labeller = FlowLabeller::new(data, lang);
-    for r in data.reconciled(selection) {
+    let exchanges = data.exchanges(selection);
+    for r in analysis::match_flows(&exchanges) {
         let f = labeller.row(&r);
         let state = if f.confirmed {
             tr(lang, "network.confirmed").into_owned()
