@@ -475,17 +475,9 @@ pub fn refresh_scores(
 ) -> Result<(), AppError> {
     // One response: its answers by the key lookup (a cached statement) and decoded item by item,
     // without the kind table the views build for thousands of responses.
-    let mut answers = Answers::new();
-    for row in response_rows::answers(conn, response_id)? {
-        if row.value.is_empty() {
-            continue;
-        }
-        if let Some(value) = slot_kind(instrument, &row.item_key)
-            .and_then(|kind| AnswerValue::decode(kind, &row.value))
-        {
-            answers.insert(row.item_key, value);
-        }
-    }
+    let answers =
+        super::responses::read_answers(instrument, response_rows::answers(conn, response_id)?)
+            .values;
     Computed::of(instrument, &answers).store(conn, response_id, now, true)?;
     Ok(())
 }

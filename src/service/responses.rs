@@ -124,7 +124,10 @@ pub fn saved_answers(
     conn: &mut DbConnection,
     ctx: &ResponseContext,
 ) -> Result<SavedAnswers, AppError> {
-    Ok(read_answers(ctx, rows::answers(conn, &ctx.response.id)?))
+    Ok(read_answers(
+        &ctx.instrument,
+        rows::answers(conn, &ctx.response.id)?,
+    ))
 }
 
 /// The saved answers one section's page and save need: its own (the keys under `section.`, where
@@ -152,10 +155,12 @@ pub fn saved_answers_of_section(
     for key in elsewhere {
         found.extend(rows::answer(conn, &ctx.response.id, &key)?);
     }
-    Ok(read_answers(ctx, found))
+    Ok(read_answers(&ctx.instrument, found))
 }
 
-fn read_answers(ctx: &ResponseContext, found: Vec<rows::AnswerRow>) -> SavedAnswers {
+/// Stored answer rows of one response read against its instrument (rows that no longer fit keep
+/// only their raw text).
+pub fn read_answers(instrument: &Instrument, found: Vec<rows::AnswerRow>) -> SavedAnswers {
     let mut saved = SavedAnswers::default();
     for row in found {
         if let Some(evidence) = row.evidence.filter(|e| !e.is_empty()) {
@@ -164,7 +169,7 @@ fn read_answers(ctx: &ResponseContext, found: Vec<rows::AnswerRow>) -> SavedAnsw
         if row.value.is_empty() {
             continue;
         }
-        if let Some(value) = slot_kind(&ctx.instrument, &row.item_key)
+        if let Some(value) = slot_kind(instrument, &row.item_key)
             .and_then(|kind| AnswerValue::decode(kind, &row.value))
         {
             saved.values.insert(row.item_key.clone(), value);
