@@ -597,38 +597,43 @@ impl Direction {
     }
 }
 
-/// One mechanism entry as needed for the exchange network and reconciliation.
+/// One mechanism entry as needed for the exchange network and reconciliation, borrowed from
+/// what was read (tens of thousands at a large forum: no string is copied).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exchange {
-    pub mechanism_id: String,
+pub struct Exchange<'a> {
+    pub mechanism_id: &'a str,
     /// The organization that reported it.
-    pub reporter: String,
+    pub reporter: &'a str,
     /// The partner organization id; None for an outside body (never reconciled, never a network edge).
-    pub partner: Option<String>,
+    pub partner: Option<&'a str>,
     pub direction: Option<Direction>,
-    pub domains: Vec<String>,
+    pub domains: Vec<&'a str>,
     /// Status option key: active / planned / feasible / suspended (None if not given).
-    pub status: Option<String>,
+    pub status: Option<&'a str>,
 }
 
-impl Exchange {
+impl<'a> Exchange<'a> {
     /// Builds the entry from a mechanism's values keyed by field (as the mechanism group stores
     /// them): `partner`, `direction`, `domains`, `status`; anything else is ignored.
-    pub fn from_values(mechanism_id: &str, reporter: &str, values: &Answers) -> Exchange {
+    pub fn from_values(
+        mechanism_id: &'a str,
+        reporter: &'a str,
+        values: &'a Answers,
+    ) -> Exchange<'a> {
         let choice = |key: &str| match values.get(key) {
-            Some(AnswerValue::Choice(value)) => Some(value.clone()),
+            Some(AnswerValue::Choice(value)) => Some(value.as_str()),
             _ => None,
         };
         Exchange {
-            mechanism_id: mechanism_id.to_string(),
-            reporter: reporter.to_string(),
+            mechanism_id,
+            reporter,
             partner: match values.get("partner") {
-                Some(AnswerValue::Partner(PartnerRef::Organization(id))) => Some(id.clone()),
+                Some(AnswerValue::Partner(PartnerRef::Organization(id))) => Some(id.as_str()),
                 _ => None,
             },
-            direction: choice("direction").as_deref().and_then(Direction::parse),
+            direction: choice("direction").and_then(Direction::parse),
             domains: match values.get("domains") {
-                Some(AnswerValue::Choices(keys)) => keys.clone(),
+                Some(AnswerValue::Choices(keys)) => keys.iter().map(String::as_str).collect(),
                 _ => Vec::new(),
             },
             status: choice("status"),
@@ -668,7 +673,7 @@ pub struct ReconciledFlow {
 pub struct MatchedFlow<'a> {
     pub provider: &'a str,
     pub receiver: &'a str,
-    pub exchange: &'a Exchange,
+    pub exchange: &'a Exchange<'a>,
     /// The other side's mechanism ids that confirm this flow, sorted, without repeats; empty when
     /// only its reporter reported it.
     pub confirmed_by: Vec<&'a str>,
@@ -692,17 +697,17 @@ impl MatchedFlow<'_> {
             }
         } else {
             Confirmation::ReportedOnlyBy {
-                reporter: exchange.reporter.clone(),
+                reporter: exchange.reporter.to_owned(),
             }
         };
         ReconciledFlow {
             flow: Flow {
                 provider: self.provider.to_owned(),
                 receiver: self.receiver.to_owned(),
-                mechanism_id: exchange.mechanism_id.clone(),
-                reporter: exchange.reporter.clone(),
-                domains: exchange.domains.clone(),
-                status: exchange.status.clone(),
+                mechanism_id: exchange.mechanism_id.to_owned(),
+                reporter: exchange.reporter.to_owned(),
+                domains: exchange.domains.iter().map(|d| (*d).to_owned()).collect(),
+                status: exchange.status.map(str::to_owned),
             },
             confirmation,
         }
@@ -715,18 +720,18 @@ struct RankedFlow<'a> {
     provider: u32,
     receiver: u32,
     reporter: u32,
-    exchange: &'a Exchange,
+    exchange: &'a Exchange<'a>,
     provider_id: &'a str,
     receiver_id: &'a str,
 }
 
-fn domains_overlap(a: &[String], b: &[String]) -> bool {
+fn domains_overlap(a: &[&str], b: &[&str]) -> bool {
     // Domain lists are short (at most the domain code list), so a nested scan beats hashing.
     a.iter().any(|domain| b.contains(domain))
 }
 
 /// Flows of every exchange with a forum partner and a direction (others are skipped), each with its confirmation, in a deterministic order (by provider, receiver, mechanism id). A flow reported by A (provide, partner B) is confirmed by a flow reported by B for the same provider->receiver (B: receive with partner A, or both) when their domain lists overlap. Self-partnered entries (partner == reporter) are skipped.
-pub fn reconcile(exchanges: &[Exchange]) -> Vec<ReconciledFlow> {
+pub fn reconcile(exchanges: &[Exchange<'_>]) -> Vec<ReconciledFlow> {
     match_flows(exchanges)
         .iter()
         .map(MatchedFlow::to_reconciled)
@@ -735,13 +740,11 @@ pub fn reconcile(exchanges: &[Exchange]) -> Vec<ReconciledFlow> {
 
 /// The flows of [`reconcile`], in the same order with the same confirmations, borrowed from the
 /// exchanges.
-pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
-    let pairs: Vec<(&Exchange, &str, Direction)> = exchanges
+pub fn match_flows<'a>(exchanges: &'a [Exchange<'a>]) -> Vec<MatchedFlow<'a>> {
+    let pairs: Vec<(&Exchange<'_>, &str, Direction)> = exchanges
         .iter()
         .filter_map(|exchange| {
-            let (Some(partner), Some(direction)) =
-                (exchange.partner.as_deref(), exchange.direction)
-            else {
+            let (Some(partner), Some(direction)) = (exchange.partner, exchange.direction) else {
                 return None;
             };
             if partner.is_empty() || partner == exchange.reporter {
@@ -754,11 +757,11 @@ pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
     // Each organization id once, sorted: its index is its rank.
     let mut ids: Vec<&str> = pairs
         .iter()
-        .flat_map(|(exchange, partner, _)| [exchange.reporter.as_str(), *partner])
+        .flat_map(|(exchange, partner, _)| [exchange.reporter, *partner])
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let rank_of: HashMap<&str, u32> = ids
+    let rank_of: foldhash::HashMap<&str, u32> = ids
         .iter()
         .enumerate()
         .map(|(rank, id)| (*id, u32::try_from(rank).unwrap_or(u32::MAX)))
@@ -767,7 +770,7 @@ pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
 
     let mut flows: Vec<RankedFlow<'_>> = Vec::with_capacity(pairs.len() * 2);
     for (exchange, partner, direction) in pairs {
-        let reporter_id = exchange.reporter.as_str();
+        let reporter_id = exchange.reporter;
         let (reporter, partner_rank) = (rank(reporter_id), rank(partner));
         if matches!(direction, Direction::Provide | Direction::Both) {
             flows.push(RankedFlow {
@@ -798,7 +801,7 @@ pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
     flows.sort_unstable_by(|a, b| {
         (a.provider, a.receiver)
             .cmp(&(b.provider, b.receiver))
-            .then_with(|| a.exchange.mechanism_id.cmp(&b.exchange.mechanism_id))
+            .then_with(|| a.exchange.mechanism_id.cmp(b.exchange.mechanism_id))
             .then_with(|| a.reporter.cmp(&b.reporter))
     });
 
@@ -816,7 +819,7 @@ pub fn match_flows(exchanges: &[Exchange]) -> Vec<MatchedFlow<'_>> {
                     other.reporter == other_side
                         && domains_overlap(&flow.exchange.domains, &other.exchange.domains)
                 })
-                .map(|other| other.exchange.mechanism_id.as_str())
+                .map(|other| other.exchange.mechanism_id)
                 .collect();
             by.sort_unstable();
             by.dedup();
@@ -846,6 +849,22 @@ pub struct DomainAnswer {
     pub needed: Option<bool>,
 }
 
+impl DomainAnswer {
+    /// Takes the answer of one column of the row (collects, source, disaggregations, frequency,
+    /// published, needed); another column, or a value of another kind, is ignored.
+    pub fn set(&mut self, column: &str, value: AnswerValue) {
+        match (column, value) {
+            ("collects", AnswerValue::Choice(v)) => self.collects = Some(v),
+            ("source", AnswerValue::Choices(v)) => self.sources = v,
+            ("disaggregations", AnswerValue::Choices(v)) => self.disaggregations = v,
+            ("frequency", AnswerValue::Choice(v)) => self.frequency = Some(v),
+            ("published", AnswerValue::Bool(v)) => self.published = Some(v),
+            ("needed", AnswerValue::Bool(v)) => self.needed = Some(v),
+            _ => {}
+        }
+    }
+}
+
 /// The stored keys of one domain row, built once per domain rather than once per organization.
 struct RowKeys {
     collects: String,
@@ -857,6 +876,18 @@ struct RowKeys {
 }
 
 impl RowKeys {
+    /// Each column's name with its key.
+    fn by_column(&self) -> [(&'static str, &str); 6] {
+        [
+            ("collects", &self.collects),
+            ("source", &self.source),
+            ("disaggregations", &self.disaggregations),
+            ("frequency", &self.frequency),
+            ("published", &self.published),
+            ("needed", &self.needed),
+        ]
+    }
+
     fn new(grid_section: &str, domain: &str) -> RowKeys {
         let key = |column: &str| grid_cell_key(grid_section, domain, column);
         RowKeys {
@@ -898,14 +929,13 @@ fn is_producer(collects: Option<&str>) -> bool {
 /// Reads one domain row from an organization's answers (grid section key, domain key); column keys collects, source, disaggregations, frequency, published, needed.
 pub fn domain_answer(grid_section: &str, domain: &str, answers: &Answers) -> DomainAnswer {
     let keys = RowKeys::new(grid_section, domain);
-    DomainAnswer {
-        collects: choice_of(answers, &keys.collects).map(str::to_string),
-        sources: choices_of(answers, &keys.source).to_vec(),
-        disaggregations: choices_of(answers, &keys.disaggregations).to_vec(),
-        frequency: choice_of(answers, &keys.frequency).map(str::to_string),
-        published: bool_of(answers, &keys.published),
-        needed: bool_of(answers, &keys.needed),
+    let mut answer = DomainAnswer::default();
+    for (column, key) in keys.by_column() {
+        if let Some(value) = answers.get(key) {
+            answer.set(column, value.clone());
+        }
     }
+    answer
 }
 
 /// Per data domain across organizations.
@@ -1379,20 +1409,20 @@ mod tests {
 
     // ---- reconciliation --------------------------------------------------------------------
 
-    fn exchange(
-        id: &str,
-        reporter: &str,
-        partner: Option<&str>,
+    fn exchange<'a>(
+        id: &'a str,
+        reporter: &'a str,
+        partner: Option<&'a str>,
         direction: Option<Direction>,
-        domains: &[&str],
-    ) -> Exchange {
+        domains: &[&'a str],
+    ) -> Exchange<'a> {
         Exchange {
-            mechanism_id: id.to_string(),
-            reporter: reporter.to_string(),
-            partner: partner.map(str::to_string),
+            mechanism_id: id,
+            reporter,
+            partner,
             direction,
-            domains: strings(domains),
-            status: Some("active".to_string()),
+            domains: domains.to_vec(),
+            status: Some("active"),
         }
     }
 
@@ -1583,12 +1613,12 @@ mod tests {
         assert_eq!(
             Exchange::from_values("m1", "org-1", &values),
             Exchange {
-                mechanism_id: "m1".into(),
-                reporter: "org-1".into(),
-                partner: Some("org-2".into()),
+                mechanism_id: "m1",
+                reporter: "org-1",
+                partner: Some("org-2"),
                 direction: Some(Direction::Receive),
-                domains: strings(&["asylum"]),
-                status: Some("planned".into()),
+                domains: vec!["asylum"],
+                status: Some("planned"),
             }
         );
         let outside = answers(&[(

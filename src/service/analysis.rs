@@ -10,14 +10,14 @@ use diesel::Connection;
 use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
-    self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainSummary, Exchange, Gaps,
-    ReconciledFlow, ResponseScores, StoredScores,
+    self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainAnswer, DomainSummary,
+    Exchange, Gaps, ReconciledFlow, ResponseScores, StoredScores,
 };
 use crate::domain::answers::{AnswerValue, Progress};
-use crate::domain::instrument::{Instrument, ItemKind, SectionBody};
+use crate::domain::instrument::{DomainGrid, Instrument, ItemKind, SectionBody};
 use crate::error::AppError;
 use crate::store::assessments::Assessment;
-use crate::store::mechanisms::MechanismHead;
+use crate::store::mechanisms::{FlowHead, MechanismHead};
 use crate::store::responses::{self as response_rows, OrganizationHead, ResponseHead};
 use crate::store::{self, DbConnection};
 
@@ -45,14 +45,17 @@ pub enum Scope {
     Dimension(String),
     /// The scores and one response's answers and evidence (a cell, a response's scores).
     Response(String),
-    /// No answers, only the mechanisms (the inventory, the network).
+    /// No answers, only the mechanisms (the inventory).
     Mechanisms,
-    /// The scores and the mechanisms, no answers (the report annex, the JSON export).
+    /// No answers, only the flow heads of the mechanisms (the network, the flows export).
+    Flows,
+    /// The scores and the mechanisms, no answers (the report annex).
     Summary,
+    /// The scores and the flow heads of the mechanisms, no answers (the workbook and the JSON
+    /// export, which read the full mechanism rows themselves).
+    ScoresAndFlows,
     /// Only the responses and their organizations (the streamed answers export).
     Participants,
-    /// The scores, the maturity and data-domain grid answers of every response, the mechanisms.
-    MaturityAndGrid,
     /// Every answer.
     All,
 }
@@ -72,6 +75,9 @@ pub struct AssessmentData {
     /// The columns of the mechanisms that the views read; the exports that list every field
     /// read the full rows themselves.
     pub mechanisms: Vec<MechanismHead>,
+    /// The columns of the mechanisms that the exchange network reads (in no particular order:
+    /// the network orders its flows itself).
+    pub flows: Vec<FlowHead>,
 }
 
 /// The keys of every maturity item.
@@ -125,7 +131,12 @@ pub fn load(
         })
         .collect();
     let rows = match &scope {
-        Scope::Maturity | Scope::Mechanisms | Scope::Summary | Scope::Participants => Vec::new(),
+        Scope::Maturity
+        | Scope::Mechanisms
+        | Scope::Flows
+        | Scope::Summary
+        | Scope::ScoresAndFlows
+        | Scope::Participants => Vec::new(),
         Scope::Dimension(key) => {
             let keys: Vec<String> = instrument
                 .dimensions()
@@ -148,25 +159,24 @@ pub fn load(
                 Vec::new()
             }
         }
-        Scope::MaturityAndGrid => {
-            let mut keys = maturity_keys(&instrument);
-            keys.extend(grid_keys(&instrument));
-            response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
-        }
         Scope::All => response_rows::answers_of_assessment(conn, assessment_id, None)?,
     };
     let (answers, evidence) = decode_answers(&instrument, rows);
     let scores = match scope {
-        Scope::Mechanisms | Scope::Participants => HashMap::new(),
+        Scope::Mechanisms | Scope::Flows | Scope::Participants => HashMap::new(),
         _ => load_scores(conn, &instrument, assessment_id, &participants)?,
     };
     let mechanisms = match scope {
-        Scope::Mechanisms | Scope::Summary | Scope::MaturityAndGrid | Scope::All => {
+        Scope::Mechanisms | Scope::Summary | Scope::All => {
             store::mechanisms::heads_for_assessment(conn, assessment_id)?
         }
-        Scope::Maturity | Scope::Dimension(_) | Scope::Response(_) | Scope::Participants => {
-            Vec::new()
+        _ => Vec::new(),
+    };
+    let flows = match scope {
+        Scope::Flows | Scope::ScoresAndFlows | Scope::All => {
+            store::mechanisms::flow_heads_for_assessment(conn, assessment_id)?
         }
+        _ => Vec::new(),
     };
     Ok(AssessmentData {
         assessment,
@@ -176,6 +186,7 @@ pub fn load(
         evidence,
         scores,
         mechanisms,
+        flows,
     })
 }
 
@@ -293,6 +304,127 @@ pub fn answers_for_keys(
         kinds.put(&mut answers, response_id, item_key, &value);
     }
     Ok(answers)
+}
+
+/// Decodes stored grid cells (`<grid>.<domain>.<column>` keys) into rows of domain answers.
+struct GridReader<'a> {
+    /// The grid section's key and a dot.
+    prefix: String,
+    grid: &'a DomainGrid,
+    /// Each domain's place in the grid's code list.
+    place: foldhash::HashMap<&'a str, usize>,
+}
+
+impl<'a> GridReader<'a> {
+    fn new(instrument: &'a Instrument) -> Option<GridReader<'a>> {
+        let (section, grid) = instrument.grid()?;
+        let list = instrument.code_list(&grid.list)?;
+        Some(GridReader {
+            prefix: format!("{}.", section.key),
+            grid,
+            place: list
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.key.as_str(), i))
+                .collect(),
+        })
+    }
+
+    /// A row with a default answer for every domain, in the code list's order.
+    fn empty_row(&self) -> Vec<DomainAnswer> {
+        vec![DomainAnswer::default(); self.place.len()]
+    }
+
+    /// Puts a stored cell into its domain's answer; false when the key is not a grid cell.
+    /// Empty values and values that no longer fit the column are skipped.
+    fn put(&self, row: &mut [DomainAnswer], key: &str, value: &str) -> bool {
+        let Some((domain, column)) = key
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|cell| cell.split_once('.'))
+        else {
+            return false;
+        };
+        if let (Some(answer), Some(item)) = (
+            self.place.get(domain).and_then(|&i| row.get_mut(i)),
+            self.grid.column(column),
+        ) && !value.is_empty()
+            && let Some(value) = AnswerValue::decode(&item.kind, value)
+        {
+            answer.set(column, value);
+        }
+        true
+    }
+}
+
+/// The data-domain grid answers of some responses by response id: for each, one answer per
+/// domain of the grid's code list, in the list's order (a default answer where there is none).
+/// Each response's grid is read as one range of its answers and decoded cell by cell, without a
+/// map of its answers (a domain table of thousands of organizations reads a million cells).
+pub fn domain_grids(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+) -> Result<HashMap<String, Vec<DomainAnswer>>, AppError> {
+    let Some(reader) = GridReader::new(instrument) else {
+        return Ok(HashMap::new());
+    };
+    let mut grids = HashMap::with_capacity(response_ids.len());
+    for id in response_ids {
+        let mut row = reader.empty_row();
+        for (key, value) in response_rows::answer_values_with_prefix(conn, id, &reader.prefix)? {
+            reader.put(&mut row, &key, &value);
+        }
+        grids.insert(id.clone(), row);
+    }
+    Ok(grids)
+}
+
+/// Answers and data-domain grids, each by response id.
+pub type AnswersAndGrids = (HashMap<String, Answers>, HashMap<String, Vec<DomainAnswer>>);
+
+/// Some responses' answers to the given items and their data-domain grids, by response id, from
+/// one read of each response's answers (the workbook's answers and domains sheets: one pass over
+/// the answers table instead of a key look-up per item and a second pass for the grids).
+pub fn answers_and_grids(
+    conn: &mut DbConnection,
+    instrument: &Instrument,
+    response_ids: &[String],
+    keys: &[String],
+) -> Result<AnswersAndGrids, AppError> {
+    let wanted: foldhash::HashSet<&str> = keys.iter().map(String::as_str).collect();
+    let reader = GridReader::new(instrument);
+    let mut answers = HashMap::with_capacity(response_ids.len());
+    let mut grids = HashMap::with_capacity(response_ids.len());
+    let mut packed: HashMap<String, String> =
+        response_rows::packed_answer_values(conn, response_ids)?
+            .into_iter()
+            .collect();
+    for id in response_ids {
+        let mut values = Answers::new();
+        let mut row = reader
+            .as_ref()
+            .map(GridReader::empty_row)
+            .unwrap_or_default();
+        let packed = packed.remove(id).unwrap_or_default();
+        for (key, value) in response_rows::unpack_answer_values(&packed) {
+            if reader.as_ref().is_some_and(|r| r.put(&mut row, key, value))
+                || value.is_empty()
+                || !wanted.contains(key)
+            {
+                continue;
+            }
+            if let Some(value) = instrument
+                .item(key)
+                .and_then(|item| AnswerValue::decode(&item.kind, value))
+            {
+                values.insert(key.to_owned(), value);
+            }
+        }
+        answers.insert(id.clone(), values);
+        grids.insert(id.clone(), row);
+    }
+    Ok((answers, grids))
 }
 
 /// Responses whose scores are recomputed from their answers per query, when stored ones are
@@ -551,22 +683,27 @@ impl AssessmentData {
     }
 
     /// The mechanisms reported by the selected responses, as exchanges between organizations.
-    pub fn exchanges(&self, selection: &Selection) -> Vec<Exchange> {
-        let by_response: HashMap<&str, &Participant> = self
+    pub fn exchanges(&self, selection: &Selection) -> Vec<Exchange<'_>> {
+        let by_response: foldhash::HashMap<&str, &Participant> = self
             .selected(selection)
             .map(|p| (p.response.id.as_str(), p))
             .collect();
-        self.mechanisms
+        self.flows
             .iter()
             .filter_map(|m| {
                 let reporter = by_response.get(m.response_id.as_str())?;
                 Some(Exchange {
-                    mechanism_id: m.id.clone(),
-                    reporter: reporter.organization.id.clone(),
-                    partner: m.partner_organization_id.clone(),
+                    mechanism_id: &m.id,
+                    reporter: &reporter.organization.id,
+                    partner: m.partner_organization_id.as_deref(),
                     direction: m.direction.as_deref().and_then(Direction::parse),
-                    domains: split_list(m.domains.as_deref()),
-                    status: m.status.clone(),
+                    domains: m
+                        .domains
+                        .as_deref()
+                        .filter(|d| !d.is_empty())
+                        .map(|d| d.split('|').collect())
+                        .unwrap_or_default(),
+                    status: m.status.as_deref(),
                 })
             })
             .collect()
@@ -595,7 +732,7 @@ impl AssessmentData {
     }
 
     /// Organizations by id, for labels.
-    pub fn organizations(&self) -> HashMap<&str, &OrganizationHead> {
+    pub fn organizations(&self) -> foldhash::HashMap<&str, &OrganizationHead> {
         self.participants
             .iter()
             .map(|p| (p.organization.id.as_str(), &p.organization))

@@ -103,6 +103,22 @@ fn of_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
         .into_boxed()
 }
 
+/// Every mechanism of some responses, by response and then in entry order.
+pub fn list_for_responses(
+    conn: &mut DbConnection,
+    response_ids: &[String],
+) -> QueryResult<Vec<Mechanism>> {
+    mechanisms::table
+        .filter(mechanisms::response_id.eq_any(response_ids))
+        .order((
+            mechanisms::response_id,
+            mechanisms::created_at,
+            mechanisms::id,
+        ))
+        .select(Mechanism::as_select())
+        .load(conn)
+}
+
 /// Every mechanism of an assessment, by reporting response.
 pub fn list_for_assessment(
     conn: &mut DbConnection,
@@ -139,5 +155,37 @@ pub fn heads_for_assessment(
 ) -> QueryResult<Vec<MechanismHead>> {
     of_assessment(assessment_id)
         .select(MechanismHead::as_select())
+        .load(conn)
+}
+
+/// A mechanism as the exchange network reads it (the network page, the flows export and the
+/// workbook's flows sheet): who reported it, with whom, which way, what and in which state, and
+/// its name for the flows a page labels. The `mechanisms_flows` index holds these columns, so
+/// the read never touches the table.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mechanisms)]
+pub struct FlowHead {
+    pub id: String,
+    pub response_id: String,
+    pub name: String,
+    pub partner_organization_id: Option<String>,
+    pub direction: Option<String>,
+    pub domains: Option<String>,
+    pub status: Option<String>,
+}
+
+/// The flow heads of every mechanism of an assessment, in the covering index's order (the
+/// network orders its flows itself; an ORDER BY would sort them in a temporary tree).
+pub fn flow_heads_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<FlowHead>> {
+    use super::schema::responses;
+    let responses_of_assessment = responses::table
+        .filter(responses::assessment_id.eq(assessment_id))
+        .select(responses::id);
+    mechanisms::table
+        .filter(mechanisms::response_id.eq_any(responses_of_assessment))
+        .select(FlowHead::as_select())
         .load(conn)
 }

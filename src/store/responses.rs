@@ -371,6 +371,94 @@ pub fn answers_with_prefix(
         .load(conn)
 }
 
+/// The item key and value of one response's answers whose keys start with `prefix` (compared
+/// byte for byte, as in [`answers_with_prefix`]), by key; no evidence: what a table of one
+/// section's answers for many responses reads, a response at a time.
+pub fn answer_values_with_prefix(
+    conn: &mut DbConnection,
+    response_id: &str,
+    prefix: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    let length = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    answers::table
+        .filter(answers::response_id.eq(response_id))
+        .filter(substr(answers::item_key, 1, length).eq(prefix))
+        .order(answers::item_key)
+        .select((answers::item_key, answers::value))
+        .load(conn)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Packed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    response_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    packed: Option<String>,
+}
+
+/// Every answer of some responses (key and value, no evidence), each response's packed by the
+/// database into one text that [`unpack_answer_values`] splits: one row per response instead of
+/// one per answer, for the exports that read every answer of thousands of responses (decoding
+/// a row per answer was most of their cost). Each answer is its key, a unit separator (U+001F),
+/// the value's length in bytes, a unit separator and the value. Returns (response id, packed
+/// answers) for the responses that have answers, in no particular order.
+pub fn packed_answer_values(
+    conn: &mut DbConnection,
+    response_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    use diesel::sql_types::Text;
+    if response_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = match conn {
+        DbConnection::Sqlite(c) => {
+            let marks = vec!["?"; response_ids.len()].join(", ");
+            let mut query = diesel::sql_query(format!(
+                "SELECT response_id, group_concat(item_key || char(31) \
+                 || length(CAST(value AS BLOB)) || char(31) || value, '') AS packed \
+                 FROM answers WHERE response_id IN ({marks}) GROUP BY response_id"
+            ))
+            .into_boxed::<diesel::sqlite::Sqlite>();
+            for id in response_ids {
+                query = query.bind::<Text, _>(id);
+            }
+            query.load::<Packed>(c)?
+        }
+        DbConnection::Postgres(c) => {
+            let marks: Vec<String> = (1..=response_ids.len()).map(|i| format!("${i}")).collect();
+            let mut query = diesel::sql_query(format!(
+                "SELECT response_id, string_agg(item_key || chr(31) || octet_length(value) \
+                 || chr(31) || value, '') AS packed \
+                 FROM answers WHERE response_id IN ({}) GROUP BY response_id",
+                marks.join(", ")
+            ))
+            .into_boxed::<diesel::pg::Pg>();
+            for id in response_ids {
+                query = query.bind::<Text, _>(id);
+            }
+            query.load::<Packed>(c)?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.response_id, row.packed?)))
+        .collect())
+}
+
+/// The (key, value) pairs of what [`packed_answer_values`] returned, in its order; it stops
+/// at anything malformed.
+pub fn unpack_answer_values(packed: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = packed;
+    std::iter::from_fn(move || {
+        let (key, after_key) = rest.split_once('\u{1f}')?;
+        let (length, after_length) = after_key.split_once('\u{1f}')?;
+        let length: usize = length.parse().ok()?;
+        let value = after_length.get(..length)?;
+        rest = after_length.get(length..)?;
+        Some((key, value))
+    })
+}
+
 /// One answer of a response, if there is one.
 pub fn answer(
     conn: &mut DbConnection,
@@ -524,4 +612,38 @@ pub fn heads_for_assessment(
         .order(organizations::name_key)
         .select((ResponseHead::as_select(), OrganizationHead::as_select()))
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpack_answer_values;
+
+    #[test]
+    fn packed_answers_split_back_into_keys_and_values() {
+        // Values may hold the separator, digits after it, multi-byte characters or nothing.
+        let values = [
+            ("about.name", "Migración \u{1f}12\u{1f} ñ"),
+            ("legal.mandate", ""),
+            ("domains.flows.collects", "yes"),
+            ("use.note", "3\u{1f}"),
+        ];
+        let packed: String = values
+            .iter()
+            .map(|(k, v)| format!("{k}\u{1f}{}\u{1f}{v}", v.len()))
+            .collect();
+        let read: Vec<(&str, &str)> = unpack_answer_values(&packed).collect();
+        assert_eq!(read, values);
+    }
+
+    #[test]
+    fn packed_answers_stop_at_what_is_malformed() {
+        assert_eq!(unpack_answer_values("").count(), 0);
+        // A length beyond the text, a length that is not a number, a cut inside a character.
+        assert_eq!(
+            unpack_answer_values("a\u{1f}1\u{1f}xb\u{1f}9\u{1f}y").collect::<Vec<_>>(),
+            [("a", "x")]
+        );
+        assert_eq!(unpack_answer_values("a\u{1f}x\u{1f}y").count(), 0);
+        assert_eq!(unpack_answer_values("a\u{1f}1\u{1f}ñ").count(), 0);
+    }
 }

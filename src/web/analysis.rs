@@ -2,7 +2,7 @@
 //! the mechanism inventory, the exchange network with reconciliation, domains and gaps, the
 //! report annex; and a representative's own scores.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -800,7 +800,7 @@ pub fn inventory_rows(
 /// One mechanism as an inventory row.
 fn inventory_row(
     data: &AssessmentData,
-    organizations: &HashMap<&str, &crate::store::responses::OrganizationHead>,
+    organizations: &foldhash::HashMap<&str, &crate::store::responses::OrganizationHead>,
     reporter: &Participant,
     m: &crate::store::mechanisms::MechanismHead,
     lang: Lang,
@@ -971,29 +971,55 @@ pub struct FlowRow {
 
 /// Every flow between forum organizations, with labels, confirmed or not.
 pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<FlowRow> {
-    let labeller = FlowLabeller::new(data, lang);
     let exchanges = data.exchanges(selection);
-    analysis::match_flows(&exchanges)
-        .iter()
-        .map(|r| labeller.row(r))
-        .collect()
+    let flows = analysis::match_flows(&exchanges);
+    let labeller = FlowLabeller::new(data, lang, &flows);
+    flows.iter().map(|r| labeller.row(r)).collect()
 }
 
 /// Labels flows (organizations by acronym, mechanisms by name) one at a time, so a page labels
 /// only the flows it shows.
 pub struct FlowLabeller<'a> {
     data: &'a AssessmentData,
-    organizations: HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
-    mechanisms: HashMap<&'a str, &'a crate::store::mechanisms::MechanismHead>,
+    organizations: foldhash::HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
+    /// The mechanisms of the flows it was made for, by id.
+    mechanisms: foldhash::HashMap<&'a str, &'a crate::store::mechanisms::FlowHead>,
     lang: Lang,
 }
 
 impl<'a> FlowLabeller<'a> {
-    pub fn new(data: &'a AssessmentData, lang: Lang) -> FlowLabeller<'a> {
+    /// A labeller for some flows: it finds their mechanisms in one pass over the assessment's,
+    /// and keeps only those (a page labels a few hundred of tens of thousands).
+    pub fn new<'f>(
+        data: &'a AssessmentData,
+        lang: Lang,
+        flows: impl IntoIterator<Item = &'f analysis::MatchedFlow<'f>>,
+    ) -> FlowLabeller<'a> {
+        // Mechanism and organization ids in one set: they never meet, and a stray match only
+        // keeps one more entry.
+        let mut wanted: foldhash::HashSet<&str> = foldhash::HashSet::default();
+        for f in flows {
+            wanted.extend([
+                f.exchange.mechanism_id,
+                f.provider,
+                f.receiver,
+                f.exchange.reporter,
+            ]);
+        }
         FlowLabeller {
             data,
-            organizations: data.organizations(),
-            mechanisms: data.mechanisms.iter().map(|m| (m.id.as_str(), m)).collect(),
+            organizations: data
+                .participants
+                .iter()
+                .map(|p| (p.organization.id.as_str(), &p.organization))
+                .filter(|(id, _)| wanted.contains(id))
+                .collect(),
+            mechanisms: data
+                .flows
+                .iter()
+                .filter(|m| wanted.contains(m.id.as_str()))
+                .map(|m| (m.id.as_str(), m))
+                .collect(),
             lang,
         }
     }
@@ -1007,14 +1033,14 @@ impl<'a> FlowLabeller<'a> {
 
     pub fn row(&self, r: &analysis::MatchedFlow<'_>) -> FlowRow {
         let (data, lang, exchange) = (self.data, self.lang, r.exchange);
-        let m = self.mechanisms.get(exchange.mechanism_id.as_str());
+        let m = self.mechanisms.get(exchange.mechanism_id);
         FlowRow {
             provider: self.acronym(r.provider),
             receiver: self.acronym(r.receiver),
             mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
             response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
-            mechanism_id: exchange.mechanism_id.clone(),
-            reporter: self.acronym(&exchange.reporter),
+            mechanism_id: exchange.mechanism_id.to_owned(),
+            reporter: self.acronym(exchange.reporter),
             domains: exchange
                 .domains
                 .iter()
@@ -1023,7 +1049,6 @@ impl<'a> FlowLabeller<'a> {
                 .join(", "),
             status: exchange
                 .status
-                .as_deref()
                 .map(|s| mechanism_label(&data.instrument, "status", s, lang))
                 .unwrap_or_default(),
             confirmed: r.is_confirmed(),
@@ -1053,7 +1078,7 @@ pub async fn network(
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::Mechanisms).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Flows).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -1069,11 +1094,11 @@ pub async fn network(
     // The other side of a reported flow is drawn even when its own response is not included
     // (not submitted yet), so that every flow of the table below is also in the picture.
     // Sets, not scans: with thousands of organizations a scan per organization is quadratic.
-    let named: HashSet<&str> = reconciled
+    let named: foldhash::HashSet<&str> = reconciled
         .iter()
         .flat_map(|f| [f.provider, f.receiver])
         .collect();
-    let mut drawn: HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    let mut drawn: foldhash::HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
     for p in &data.participants {
         let id = &p.organization.id;
         if named.contains(id.as_str()) && drawn.insert(id.clone()) {
@@ -1086,8 +1111,8 @@ pub async fn network(
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
     // Only the flows shown are labelled: the page of the edge table and the start of the
     // one-sided list (long lists are in the flows CSV).
-    let is_confirmed = |r: &&analysis::MatchedFlow<'_>| r.is_confirmed();
-    let confirmed = reconciled.iter().filter(is_confirmed).count();
+    let confirmed = reconciled.iter().filter(|r| r.is_confirmed()).count();
+    let is_confirmed_not = |r: &&analysis::MatchedFlow<'_>| !r.is_confirmed();
     let flow_count = reconciled.len();
     let base = format!(
         "/organizer/assessments/{}/network?{}",
@@ -1097,20 +1122,20 @@ pub async fn network(
     let pager = Pager::new(flow_count, PAGE_SIZE * 2, query.page, |page| {
         format!("{base}&page={page}#edges")
     });
-    let labeller = FlowLabeller::new(&data, lang);
     let skip = pager.first.saturating_sub(1);
-    let flows: Vec<FlowRow> = reconciled
+    let shown: Vec<&analysis::MatchedFlow<'_>> = reconciled
         .iter()
         .skip(skip)
         .take(pager.last - skip)
-        .map(|r| labeller.row(r))
         .collect();
-    let one_sided: Vec<FlowRow> = reconciled
+    let one_sided: Vec<&analysis::MatchedFlow<'_>> = reconciled
         .iter()
-        .filter(|r| !is_confirmed(r))
+        .filter(is_confirmed_not)
         .take(PAGE_SIZE * 2)
-        .map(|r| labeller.row(r))
         .collect();
+    let labeller = FlowLabeller::new(&data, lang, shown.iter().chain(&one_sided).copied());
+    let flows: Vec<FlowRow> = shown.into_iter().map(|r| labeller.row(r)).collect();
+    let one_sided: Vec<FlowRow> = one_sided.into_iter().map(|r| labeller.row(r)).collect();
     render(
         StatusCode::OK,
         &NetworkPage {

@@ -1,7 +1,7 @@
 //! Server-rendered SVG: stacked bars of level distributions and the exchange network. Every
 //! chart has a text alternative on its page; colours are never the only carrier of meaning.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::domain::analysis::{Distribution, MatchedFlow};
@@ -123,7 +123,7 @@ fn status_rank(status: Option<&str>) -> (usize, &'static str) {
 pub fn network(nodes: &[Node], flows: &[MatchedFlow<'_>], title: &str) -> (String, usize) {
     // Degree decides which nodes to keep when there are too many.
     // Hash maps for the look-ups (thousands of organizations); the edges stay ordered for output.
-    let mut degree: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    let mut degree: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
     for f in flows {
         *degree.entry(f.provider).or_default() += 1;
         *degree.entry(f.receiver).or_default() += 1;
@@ -140,7 +140,7 @@ pub fn network(nodes: &[Node], flows: &[MatchedFlow<'_>], title: &str) -> (Strin
         kept.truncate(NETWORK_MAX_NODES);
     }
     kept.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.id.cmp(&b.id)));
-    let index: HashMap<&str, usize> = kept
+    let index: foldhash::HashMap<&str, usize> = kept
         .iter()
         .enumerate()
         .map(|(i, n)| (n.id.as_str(), i))
@@ -151,7 +151,7 @@ pub fn network(nodes: &[Node], flows: &[MatchedFlow<'_>], title: &str) -> (Strin
         let (Some(&from), Some(&to)) = (index.get(f.provider), index.get(f.receiver)) else {
             continue;
         };
-        let (rank, status) = status_rank(f.exchange.status.as_deref());
+        let (rank, status) = status_rank(f.exchange.status);
         let confirmed = f.is_confirmed();
         let edge = edges.entry((from, to)).or_insert(Edge {
             from,
@@ -247,21 +247,26 @@ mod tests {
     use super::*;
     use crate::domain::analysis::{Direction, Exchange};
 
-    fn exchange(provider: &str, receiver: &str, status: &str) -> Exchange {
+    fn exchange<'a>(
+        id: &'a str,
+        provider: &'a str,
+        receiver: &'a str,
+        status: &'a str,
+    ) -> Exchange<'a> {
         Exchange {
-            mechanism_id: format!("{provider}-{receiver}"),
-            reporter: provider.into(),
-            partner: Some(receiver.into()),
+            mechanism_id: id,
+            reporter: provider,
+            partner: Some(receiver),
             direction: Some(Direction::Provide),
-            domains: vec!["asylum".into()],
-            status: Some(status.into()),
+            domains: vec!["asylum"],
+            status: Some(status),
         }
     }
 
-    fn flow(exchange: &Exchange, confirmed: bool) -> MatchedFlow<'_> {
+    fn flow<'a>(exchange: &'a Exchange<'a>, confirmed: bool) -> MatchedFlow<'a> {
         MatchedFlow {
-            provider: &exchange.reporter,
-            receiver: exchange.partner.as_deref().unwrap_or_default(),
+            provider: exchange.reporter,
+            receiver: exchange.partner.unwrap_or_default(),
             exchange,
             confirmed_by: if confirmed { vec!["x"] } else { Vec::new() },
         }
@@ -279,7 +284,10 @@ mod tests {
                 label: "A".into(),
             },
         ];
-        let exchanges = [exchange("a", "b", "planned"), exchange("b", "a", "active")];
+        let exchanges = [
+            exchange("a-b", "a", "b", "planned"),
+            exchange("b-a", "b", "a", "active"),
+        ];
         let flows = vec![flow(&exchanges[0], false), flow(&exchanges[1], true)];
         let (one, left_out) = network(&nodes, &flows, "Red");
         let (two, _) = network(&nodes, &flows, "Red");
@@ -299,7 +307,7 @@ mod tests {
                 label: format!("N{i:03}"),
             })
             .collect();
-        let exchanges = [exchange("n63", "n64", "active")];
+        let exchanges = [exchange("n63-n64", "n63", "n64", "active")];
         let flows = vec![flow(&exchanges[0], false)];
         let (svg, left_out) = network(&nodes, &flows, "Red");
         assert_eq!(left_out, 5);

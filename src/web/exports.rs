@@ -14,7 +14,7 @@ use super::analysis::{FlowLabeller, ViewQuery, load_data, mechanism_label};
 use super::context::{Ctx, Organizer};
 use super::{AppState, render};
 use crate::domain::Lang;
-use crate::domain::analysis::{self, Answers, Cell, ColumnStats};
+use crate::domain::analysis::{self, Answers, Cell, ColumnStats, DomainAnswer};
 use crate::domain::instrument::{Instrument, SectionBody};
 use crate::error::AppError;
 use crate::i18n::tr;
@@ -29,10 +29,27 @@ use crate::store::mechanisms::Mechanism;
 /// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
 /// with an apostrophe, so it stays text.
 pub fn neutralize(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
+    if is_formula_like(text) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
+}
+
+/// [`neutralize`] for a string the caller gives up: moved, not copied, when it is harmless.
+fn neutralized(text: String) -> String {
+    if is_formula_like(&text) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+fn is_formula_like(text: &str) -> bool {
+    matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    )
 }
 
 #[derive(Template)]
@@ -148,6 +165,9 @@ fn matrix_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec
 /// A sink for rows: tables that can be long hand their rows over one at a time.
 type Emit<'e> = &'e mut dyn FnMut(Vec<String>) -> Result<(), AppError>;
 
+/// The organizations taking part by id (from [`AssessmentData::organizations`]).
+type Organizations<'a> = foldhash::HashMap<&'a str, &'a crate::store::responses::OrganizationHead>;
+
 /// Collects an emitted table (CSV files are built whole).
 fn collect_rows(
     build: impl FnOnce(Emit<'_>) -> Result<(), AppError>,
@@ -166,35 +186,57 @@ fn mechanisms_table(
     selection: &Selection,
     lang: Lang,
 ) -> Result<Vec<Vec<String>>, AppError> {
-    collect_rows(|emit| emit_mechanisms(data, rows, selection, lang, emit))
+    let Some(header) = mechanisms_header(data, lang) else {
+        return Ok(Vec::new());
+    };
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    let organizations = data.organizations();
+    collect_rows(|emit| {
+        emit(header)?;
+        emit_mechanisms(data, &organizations, &participants, rows, lang, emit)
+    })
 }
 
-/// Every field of the mechanisms of the selected responses; `rows` are the assessment's full
-/// mechanism rows (the views load only the columns they show).
+/// The header of the mechanisms table: the reporter, then every field (none when the
+/// instrument has no mechanism group).
+fn mechanisms_header(data: &AssessmentData, lang: Lang) -> Option<Vec<String>> {
+    let (_, group) = data.instrument.mechanisms()?;
+    let mut header = vec![tr(lang, "inventory.reporter").into_owned()];
+    header.extend(group.fields.iter().map(|f| f.label.get(lang).to_owned()));
+    Some(header)
+}
+
+/// Every field of the mechanisms of some participants, by participant and then in entry order;
+/// `rows` are full mechanism rows (the views load only the columns they show), in entry order,
+/// and those of other responses are left out.
 fn emit_mechanisms(
     data: &AssessmentData,
+    organizations: &Organizations<'_>,
+    participants: &[&Participant],
     rows: &[Mechanism],
-    selection: &Selection,
     lang: Lang,
     emit: Emit<'_>,
 ) -> Result<(), AppError> {
     let Some((_, group)) = data.instrument.mechanisms() else {
         return Ok(());
     };
-    let organizations = data.organizations();
-    let reporters: HashMap<&str, &str> = data
-        .selected(selection)
-        .map(|p| (p.response.id.as_str(), p.organization.acronym.as_str()))
-        .collect();
-    let mut header = vec![tr(lang, "inventory.reporter").into_owned()];
-    header.extend(group.fields.iter().map(|f| f.label.get(lang).to_owned()));
-    emit(header)?;
+    let mut by_response: foldhash::HashMap<&str, Vec<&Mechanism>> = foldhash::HashMap::default();
     for m in rows {
-        let Some(reporter) = reporters.get(m.response_id.as_str()) else {
-            continue;
-        };
+        by_response
+            .entry(m.response_id.as_str())
+            .or_default()
+            .push(m);
+    }
+    let reported = participants.iter().flat_map(|p| {
+        by_response
+            .get(p.response.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|m| (p.organization.acronym.as_str(), *m))
+    });
+    for (reporter, m) in reported {
         let values = crate::service::responses::mechanism_values(m);
-        let mut line = vec![(*reporter).to_owned()];
+        let mut line = vec![reporter.to_owned()];
         for field in &group.fields {
             line.push(match values.get(&field.key) {
                 Some(crate::domain::answers::AnswerValue::Partner(
@@ -214,10 +256,14 @@ fn emit_mechanisms(
     Ok(())
 }
 
-fn domains_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
-    let participants: Vec<&Participant> = data.selected(selection).collect();
+fn domains_table(
+    data: &AssessmentData,
+    participants: &[&Participant],
+    grids: &HashMap<String, Vec<DomainAnswer>>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
     let mut table = domains_header(data, lang);
-    table.extend(domains_rows(data, &participants, &data.answers, lang));
+    table.extend(domains_rows(data, participants, grids, lang));
     table
 }
 
@@ -234,14 +280,15 @@ fn domains_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
     vec![header]
 }
 
-/// The rows of the domains table for some participants, their answers found by response id.
+/// The rows of the domains table for some participants, their grids (from
+/// [`domain_grids`](crate::service::analysis::domain_grids)) found by response id.
 fn domains_rows(
     data: &AssessmentData,
     participants: &[&Participant],
-    answers: &HashMap<String, Answers>,
+    grids: &HashMap<String, Vec<DomainAnswer>>,
     lang: Lang,
 ) -> Vec<Vec<String>> {
-    let Some((section, grid)) = data.instrument.grid() else {
+    let Some((_, grid)) = data.instrument.grid() else {
         return Vec::new();
     };
     let Some(list) = data.instrument.code_list(&grid.list) else {
@@ -265,13 +312,13 @@ fn domains_rows(
         Some(false) => tr(lang, "section.no").into_owned(),
         None => String::new(),
     };
-    let no_answers = Answers::new();
     let mut table = Vec::new();
     for p in participants {
-        let answers = answers.get(&p.response.id).unwrap_or(&no_answers);
-        for domain in &list.options {
-            let a = analysis::domain_answer(&section.key, &domain.key, answers);
-            if a == analysis::DomainAnswer::default() {
+        let Some(row) = grids.get(&p.response.id) else {
+            continue;
+        };
+        for (domain, a) in list.options.iter().zip(row) {
+            if *a == DomainAnswer::default() {
                 continue;
             }
             let many = |column: &str, keys: &[String]| {
@@ -324,10 +371,11 @@ fn emit_flows(
         tr(lang, "mechanisms.status").into_owned(),
         tr(lang, "network.reconciliation").into_owned(),
     ])?;
-    let labeller = FlowLabeller::new(data, lang);
     let exchanges = data.exchanges(selection);
-    for r in analysis::match_flows(&exchanges) {
-        let f = labeller.row(&r);
+    let flows = analysis::match_flows(&exchanges);
+    let labeller = FlowLabeller::new(data, lang, &flows);
+    for r in &flows {
+        let f = labeller.row(r);
         let state = if f.confirmed {
             tr(lang, "network.confirmed").into_owned()
         } else {
@@ -392,25 +440,30 @@ pub async fn export(
             )
         }
         "flows.csv" => {
-            let data = load_data(&state, path.id, Scope::Mechanisms).await?;
+            let data = load_data(&state, path.id, Scope::Flows).await?;
             table_csv(flows_table(&data, &selection, lang)?, "flows.csv")
         }
         "domains.csv" => {
-            let data = load_data(&state, path.id, Scope::MaturityAndGrid).await?;
-            table_csv(domains_table(&data, &selection, lang), "domains.csv")
+            let app = state.clone();
+            let id = path.id;
+            let table = super::db(&state, move |conn| {
+                let data = crate::service::analysis::load(
+                    conn,
+                    &app.instruments,
+                    &id,
+                    Scope::Participants,
+                )?;
+                let participants: Vec<&Participant> = data.selected(&selection).collect();
+                let ids: Vec<String> = participants.iter().map(|p| p.response.id.clone()).collect();
+                let grids = crate::service::analysis::domain_grids(conn, &data.instrument, &ids)?;
+                Ok(domains_table(&data, &participants, &grids, lang))
+            })
+            .await?;
+            table_csv(table, "domains.csv")
         }
         "answers.csv" => answers_csv(state, path.id, selection, lang).await,
         "workbook.xlsx" => {
-            // Loaded and written in one blocking task: one thread, so one allocator arena holds
-            // the peak instead of two.
-            let app = state.clone();
-            let id = path.id;
-            let bytes = super::db(&state, move |conn| {
-                let data =
-                    crate::service::analysis::load(conn, &app.instruments, &id, Scope::Summary)?;
-                workbook(conn, &data, &selection, lang)
-            })
-            .await?;
+            let bytes = built_workbook(&state, path.id, selection, lang).await?;
             Ok(attachment(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "assessment.xlsx",
@@ -418,7 +471,7 @@ pub async fn export(
             ))
         }
         "assessment.json" => {
-            let data = load_data(&state, path.id, Scope::Summary).await?;
+            let data = load_data(&state, path.id, Scope::ScoresAndFlows).await?;
             let rows = mechanism_rows(&state, &data).await?;
             let value = json_export(&data, &rows, &selection, lang);
             let body = serde_json::to_vec_pretty(&value).map_err(AppError::internal)?;
@@ -426,6 +479,43 @@ pub async fn export(
         }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// One workbook is built at a time: each takes both cores and holds a large assessment's data
+/// with a batch of its answers (about 150 MB at 10,000 organizations); others wait their turn.
+static WORKBOOK_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Builds a workbook on threads of its own rather than the blocking pool's: a thread that ends
+/// hands its allocator arena to the next one started, so one workbook after another reuses the
+/// same memory instead of filling a new arena on whichever pool thread it lands on.
+async fn built_workbook(
+    state: &web::Data<AppState>,
+    assessment_id: String,
+    selection: Selection,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
+    let _turn = WORKBOOK_TURN.acquire().await.map_err(AppError::internal)?;
+    let (done, result) = tokio::sync::oneshot::channel();
+    let app = state.clone();
+    std::thread::Builder::new()
+        .name("workbook-reader".into())
+        .spawn(move || {
+            let built = app.pool.get().map_err(AppError::from).and_then(|mut conn| {
+                let data = crate::service::analysis::load(
+                    &mut conn,
+                    &app.instruments,
+                    &assessment_id,
+                    Scope::ScoresAndFlows,
+                )?;
+                workbook(&mut conn, &data, &selection, lang)
+            });
+            // The request may have gone: then nobody waits for the workbook.
+            let _ = done.send(built);
+        })
+        .map_err(AppError::internal)?;
+    result
+        .await
+        .map_err(|_| AppError::Internal("the workbook thread stopped".into()))?
 }
 
 /// The full rows of an assessment's mechanisms, for the exports that list every field.
@@ -595,37 +685,182 @@ fn describe_answer(
     (String::new(), key.to_owned(), String::new())
 }
 
-/// One workbook with a sheet per view, written in constant-memory mode.
-/// Responses whose answers the workbook reads at a time: memory stays flat whatever the size.
+/// Responses whose answers (or mechanisms) the workbook reads at a time: memory stays flat
+/// whatever the size.
 const WORKBOOK_BATCH: usize = 500;
+
+/// Parts waiting for the writer: the reader runs at most this far ahead.
+const WORKBOOK_QUEUE: usize = 4;
 
 /// The workbook's zip compression level (1 fastest to 9; the library's default is 6).
 const WORKBOOK_ZIP_LEVEL: u8 = 1;
 
-/// How a sheet gets its rows: built whole from what was loaded (small tables), or read from the
-/// answers a batch of responses at a time (header, rows of a batch, the answer keys to read).
-enum SheetRows {
-    Whole(fn(&AssessmentData, &Selection, Lang) -> Vec<Vec<String>>),
-    /// Rows handed over one at a time (long tables built from what was loaded).
-    Emitted(fn(&AssessmentData, &Selection, Lang, Emit<'_>) -> Result<(), AppError>),
-    /// Every field of the mechanisms, their full rows read when the sheet is written.
-    Mechanisms,
-    Batched {
-        header: fn(&AssessmentData, Lang) -> Vec<Vec<String>>,
-        rows: BatchRows,
-        keys: fn(&Instrument) -> Vec<String>,
-    },
+/// Builds rows from what was read and hands them over one at a time.
+type BuildRows<'a> = Box<dyn FnOnce(Emit<'_>) -> Result<(), AppError> + Send + 'a>;
+
+/// What the workbook's reader hands its writer.
+enum Part<'a> {
+    /// A new sheet after the others: its title, and the first column whose cells are numbers
+    /// where they parse.
+    Sheet { name: String, numbers_from: usize },
+    /// The next rows of a sheet (by its place), to be built from what was read; the first row
+    /// of a sheet is its header. Sheets are written side by side (each streams to its own file).
+    Rows { sheet: usize, build: BuildRows<'a> },
+    /// Everything was handed over: the writer saves the workbook.
+    End,
 }
 
-type BatchRows =
-    fn(&AssessmentData, &[&Participant], &HashMap<String, Answers>, Lang) -> Vec<Vec<String>>;
+/// The reader's end of the queue to the writer.
+struct SheetQueue<'a> {
+    parts: std::sync::mpsc::SyncSender<Part<'a>>,
+    lang: Lang,
+}
 
+impl<'a> SheetQueue<'a> {
+    fn send(&self, part: Part<'a>) -> Result<(), AppError> {
+        self.parts
+            .send(part)
+            .map_err(|_| AppError::Internal("the workbook writer stopped".into()))
+    }
+
+    fn sheet(&self, name_key: &str, numbers_from: usize) -> Result<(), AppError> {
+        let name = tr(self.lang, name_key).into_owned();
+        self.send(Part::Sheet { name, numbers_from })
+    }
+
+    /// Rows the writer builds (from what was read and moved in, or borrowed from the loaded
+    /// assessment) while this thread reads the next batch.
+    fn rows(
+        &self,
+        sheet: usize,
+        build: impl FnOnce(Emit<'_>) -> Result<(), AppError> + Send + 'a,
+    ) -> Result<(), AppError> {
+        self.send(Part::Rows {
+            sheet,
+            build: Box::new(build),
+        })
+    }
+
+    /// A table of rows already built.
+    fn table(&self, sheet: usize, table: Vec<Vec<String>>) -> Result<(), AppError> {
+        self.rows(sheet, move |emit| table.into_iter().try_for_each(emit))
+    }
+}
+
+/// One workbook with a sheet per view, on two threads: this one reads from the database, a
+/// batch of responses at a time, while a writer builds the rows of the batch before, turns them
+/// into cells (constant-memory sheets streamed to temporary files) and zips the result.
 fn workbook(
     conn: &mut DbConnection,
     data: &AssessmentData,
     selection: &Selection,
     lang: Lang,
 ) -> Result<Vec<u8>, AppError> {
+    let participants: Vec<&Participant> = data.selected(selection).collect();
+    let organizations = data.organizations();
+    let (sender, receiver) = std::sync::mpsc::sync_channel(WORKBOOK_QUEUE);
+    std::thread::scope(|scope| {
+        let writer = std::thread::Builder::new()
+            .name("workbook-writer".into())
+            .spawn_scoped(scope, move || write_workbook(receiver))
+            .map_err(AppError::internal)?;
+        let queue = SheetQueue {
+            parts: sender,
+            lang,
+        };
+        let read = read_workbook(conn, data, selection, &participants, &organizations, queue);
+        let written = writer
+            .join()
+            .map_err(|_| AppError::Internal("the workbook writer panicked".into()))?;
+        // When the writer fails it drops its end of the queue and the reader stops at its next
+        // hand-over: the writer's error is then the cause.
+        match (read, written) {
+            (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+            (Ok(()), Ok(bytes)) => Ok(bytes),
+        }
+    })
+}
+
+/// Reads what the workbook's sheets need, in sheet order, and hands the writer how to build
+/// their rows.
+fn read_workbook<'a>(
+    conn: &mut DbConnection,
+    data: &'a AssessmentData,
+    selection: &'a Selection,
+    participants: &'a [&'a Participant],
+    organizations: &'a Organizations<'a>,
+    out: SheetQueue<'a>,
+) -> Result<(), AppError> {
+    let lang = out.lang;
+    let instrument = &data.instrument;
+    let ids_of = |batch: &[&Participant]| -> Vec<String> {
+        batch.iter().map(|p| p.response.id.clone()).collect()
+    };
+
+    // The sheets in their order, with the first column of numbers of each.
+    const MATRIX: usize = 0;
+    const ANSWERS: usize = 1;
+    const MECHANISMS: usize = 2;
+    const FLOWS: usize = 3;
+    const DOMAINS: usize = 4;
+    const GAPS: usize = 5;
+    for (name_key, numbers_from) in [
+        ("exports.sheet.matrix", 4),
+        ("exports.sheet.answers", 2),
+        ("exports.sheet.mechanisms", usize::MAX),
+        ("exports.sheet.flows", usize::MAX),
+        ("exports.sheet.domains", usize::MAX),
+        ("exports.sheet.gaps", usize::MAX),
+    ] {
+        out.sheet(name_key, numbers_from)?;
+    }
+
+    // The parts are handed over so that the writer's long ones (the flows are matched and
+    // labelled in one go) run while this thread reads the batches.
+    out.table(MATRIX, matrix_table(data, selection, lang))?;
+    out.rows(FLOWS, move |emit| emit_flows(data, selection, lang, emit))?;
+    out.table(ANSWERS, answers_wide_header(data, lang))?;
+    out.table(DOMAINS, domains_header(data, lang))?;
+    let mechanisms_header = mechanisms_header(data, lang);
+    let has_mechanisms = mechanisms_header.is_some();
+    if let Some(header) = mechanisms_header {
+        out.table(MECHANISMS, vec![header])?;
+    }
+    let keys = crate::service::analysis::maturity_keys(instrument);
+    for batch in participants.chunks(WORKBOOK_BATCH) {
+        let ids = ids_of(batch);
+        // The answers and domains sheets from one read of each response's answers.
+        let (answers, grids) =
+            crate::service::analysis::answers_and_grids(conn, instrument, &ids, &keys)?;
+        out.rows(ANSWERS, move |emit| {
+            answers_wide_rows(data, batch, &answers, lang)
+                .into_iter()
+                .try_for_each(emit)
+        })?;
+        out.rows(DOMAINS, move |emit| {
+            domains_rows(data, batch, &grids, lang)
+                .into_iter()
+                .try_for_each(emit)
+        })?;
+        if has_mechanisms {
+            let rows = crate::store::mechanisms::list_for_responses(conn, &ids)?;
+            out.rows(MECHANISMS, move |emit| {
+                emit_mechanisms(data, organizations, batch, &rows, lang, emit)
+            })?;
+        }
+    }
+    out.rows(GAPS, move |emit| {
+        gaps_table(data, selection, lang)
+            .into_iter()
+            .try_for_each(emit)
+    })?;
+    out.send(Part::End)
+}
+
+/// Builds the handed rows into cells (headers bold; scores as numbers from each sheet's
+/// `numbers_from` column; any other text neutralised against formulas) and zips the workbook
+/// once the reader is done. Without the end mark (the reader failed) nothing is saved.
+fn write_workbook(parts: std::sync::mpsc::Receiver<Part<'_>>) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
@@ -633,102 +868,55 @@ fn workbook(
     // than half of that for a larger file (18 MB instead of 10 MB there).
     workbook.set_zip_compression_level(WORKBOOK_ZIP_LEVEL);
     let bold = Format::new().set_bold();
-    let participants: Vec<&Participant> = data.selected(selection).collect();
-    // Each sheet's rows are built just before they are written and dropped after, so only one
-    // table (or one batch of answers) is in memory at a time; the sheets stream to temporary files.
-    let sheets: [(&str, SheetRows, usize); 6] = [
-        ("exports.sheet.matrix", SheetRows::Whole(matrix_table), 4),
-        (
-            "exports.sheet.answers",
-            SheetRows::Batched {
-                header: answers_wide_header,
-                rows: answers_wide_rows,
-                keys: crate::service::analysis::maturity_keys,
-            },
-            2,
-        ),
-        (
-            "exports.sheet.mechanisms",
-            SheetRows::Mechanisms,
-            usize::MAX,
-        ),
-        (
-            "exports.sheet.flows",
-            SheetRows::Emitted(emit_flows),
-            usize::MAX,
-        ),
-        (
-            "exports.sheet.domains",
-            SheetRows::Batched {
-                header: domains_header,
-                rows: domains_rows,
-                keys: crate::service::analysis::grid_keys,
-            },
-            usize::MAX,
-        ),
-        (
-            "exports.sheet.gaps",
-            SheetRows::Whole(gaps_table),
-            usize::MAX,
-        ),
-    ];
-    for (name_key, rows, numbers_from) in sheets {
-        let sheet = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(xlsx)?;
-        sheet.set_name(tr(lang, name_key).as_ref()).map_err(xlsx)?;
-        let mut next: u32 = 0;
-        let mut write = |table: Vec<Vec<String>>| -> Result<(), AppError> {
-            for row in &table {
-                let r = next;
-                next += 1;
-                for (c, value) in row.iter().enumerate() {
-                    let c = u16::try_from(c).map_err(AppError::internal)?;
-                    // Scores are numbers in the sheet, everything else text.
-                    match value.parse::<f64>() {
-                        Ok(number) if r > 0 && c as usize >= numbers_from => {
-                            sheet.write_number(r, c, number).map_err(xlsx)?;
-                        }
-                        _ if r == 0 => {
-                            sheet
-                                .write_string_with_format(r, c, neutralize(value), &bold)
-                                .map_err(xlsx)?;
-                        }
-                        _ => {
-                            sheet.write_string(r, c, neutralize(value)).map_err(xlsx)?;
+    // Each sheet's first number column and next row, by place.
+    let mut sheets: Vec<(usize, u32)> = Vec::new();
+    for part in parts {
+        match part {
+            Part::Sheet { name, numbers_from } => {
+                let sheet = workbook
+                    .add_worksheet_with_constant_memory()
+                    .map_err(xlsx)?;
+                sheet.set_name(name).map_err(xlsx)?;
+                sheets.push((numbers_from, 0));
+            }
+            Part::Rows {
+                sheet: index,
+                build,
+            } => {
+                let Some((numbers_from, next)) = sheets.get_mut(index) else {
+                    return Err(AppError::Internal(
+                        "workbook rows of a missing sheet".into(),
+                    ));
+                };
+                let sheet = workbook.worksheet_from_index(index).map_err(xlsx)?;
+                build(&mut |row| {
+                    let r = *next;
+                    *next += 1;
+                    for (c, value) in row.into_iter().enumerate() {
+                        let c = u16::try_from(c).map_err(AppError::internal)?;
+                        match value.parse::<f64>() {
+                            Ok(number) if r > 0 && usize::from(c) >= *numbers_from => {
+                                sheet.write_number(r, c, number).map_err(xlsx)?;
+                            }
+                            _ if r == 0 => {
+                                sheet
+                                    .write_string_with_format(r, c, neutralized(value), &bold)
+                                    .map_err(xlsx)?;
+                            }
+                            _ => {
+                                sheet.write_string(r, c, neutralized(value)).map_err(xlsx)?;
+                            }
                         }
                     }
-                }
+                    Ok(())
+                })?;
             }
-            Ok(())
-        };
-        match rows {
-            SheetRows::Whole(build) => write(build(data, selection, lang))?,
-            SheetRows::Emitted(build) => {
-                build(data, selection, lang, &mut |row| write(vec![row]))?;
-            }
-            SheetRows::Mechanisms => {
-                let rows =
-                    crate::store::mechanisms::list_for_assessment(conn, &data.assessment.id)?;
-                emit_mechanisms(data, &rows, selection, lang, &mut |row| write(vec![row]))?;
-            }
-            SheetRows::Batched { header, rows, keys } => {
-                write(header(data, lang))?;
-                let keys = keys(&data.instrument);
-                for batch in participants.chunks(WORKBOOK_BATCH) {
-                    let ids: Vec<String> = batch.iter().map(|p| p.response.id.clone()).collect();
-                    let answers = crate::service::analysis::answers_for_keys(
-                        conn,
-                        &data.instrument,
-                        &ids,
-                        &keys,
-                    )?;
-                    write(rows(data, batch, &answers, lang))?;
-                }
-            }
+            Part::End => return workbook.save_to_buffer().map_err(xlsx),
         }
     }
-    workbook.save_to_buffer().map_err(xlsx)
+    Err(AppError::Internal(
+        "the workbook reader stopped before the end".into(),
+    ))
 }
 
 /// The maturity items of the wide answers table: key and label.

@@ -575,6 +575,48 @@ async fn exports_read_back_and_neutralise_formulas() {
     assert!(!cells.iter().any(|c| c.starts_with("=HYPERLINK")));
     let answers_sheet = workbook.worksheet_range("Answers").unwrap();
     assert_eq!(answers_sheet.rows().count(), 3, "header + INEC + SNM");
+    // The answers and domains sheets read each response's answers in one packed row; the
+    // domains CSV reads the grid's range: both must say the same.
+    let inec_answers: Vec<String> = answers_sheet
+        .rows()
+        .find(|r| r[0] == calamine::Data::String("INEC".into()))
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for level in ["3", "1", "na", "dk", "4"] {
+        assert!(
+            inec_answers.iter().any(|c| c == level),
+            "{level} in {inec_answers:?}"
+        );
+    }
+    let domains_sheet: Vec<Vec<String>> = workbook
+        .worksheet_range("Domains")
+        .unwrap()
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let domains_csv = app
+        .get(&format!("{base}/domains.csv?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let domains_csv: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(domains_csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(domains_sheet, domains_csv);
+    // Header, INEC's two domains and SNM's one.
+    assert_eq!(domains_sheet.len(), 4, "{domains_sheet:?}");
+    assert!(
+        domains_sheet
+            .iter()
+            .any(|r| r[0] == "INEC" && r[2] == "Yes" && r[4].contains("Sex")),
+        "{domains_sheet:?}"
+    );
 
     let json: serde_json::Value = serde_json::from_str(
         &app.get(&format!("{base}/assessment.json"))
