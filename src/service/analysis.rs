@@ -288,24 +288,6 @@ pub fn answers_of_responses(
     Ok(decode_answers(instrument, rows).0)
 }
 
-/// The decoded answers of some responses for some item keys.
-pub fn answers_for_keys(
-    conn: &mut DbConnection,
-    instrument: &Instrument,
-    response_ids: &[String],
-    keys: &[String],
-) -> Result<HashMap<String, Answers>, AppError> {
-    // Only the values: the evidence texts are not read.
-    let kinds = SlotKinds::new(instrument);
-    let mut answers: HashMap<String, Answers> = HashMap::new();
-    for (response_id, item_key, value) in
-        response_rows::answer_values_for_keys(conn, response_ids, keys)?
-    {
-        kinds.put(&mut answers, response_id, item_key, &value);
-    }
-    Ok(answers)
-}
-
 /// Decodes stored grid cells (`<grid>.<domain>.<column>` keys) into rows of domain answers.
 struct GridReader<'a> {
     /// The grid section's key and a dot.

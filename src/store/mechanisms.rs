@@ -87,20 +87,24 @@ pub fn delete(conn: &mut DbConnection, response_id: &str, id: &str) -> QueryResu
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
-/// The mechanisms of an assessment's responses, by reporting response then entry order.
-fn of_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
+/// The mechanisms of an assessment's responses, in no particular order.
+fn in_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
     use super::schema::responses;
     let responses_of_assessment = responses::table
         .filter(responses::assessment_id.eq(assessment_id))
         .select(responses::id);
     mechanisms::table
         .filter(mechanisms::response_id.eq_any(responses_of_assessment))
-        .order((
-            mechanisms::response_id,
-            mechanisms::created_at,
-            mechanisms::id,
-        ))
         .into_boxed()
+}
+
+/// The mechanisms of an assessment's responses, by reporting response then entry order.
+fn of_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
+    in_assessment(assessment_id).order((
+        mechanisms::response_id,
+        mechanisms::created_at,
+        mechanisms::id,
+    ))
 }
 
 /// Every mechanism of some responses, by response and then in entry order.
@@ -180,12 +184,7 @@ pub fn flow_heads_for_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
 ) -> QueryResult<Vec<FlowHead>> {
-    use super::schema::responses;
-    let responses_of_assessment = responses::table
-        .filter(responses::assessment_id.eq(assessment_id))
-        .select(responses::id);
-    mechanisms::table
-        .filter(mechanisms::response_id.eq_any(responses_of_assessment))
+    in_assessment(assessment_id)
         .select(FlowHead::as_select())
         .load(conn)
 }

@@ -560,21 +560,6 @@ pub fn answers_of_responses(
         .load(conn)
 }
 
-/// The stored values of the given responses for the given item keys, by response and item, as
-/// (response id, item key, value): only the columns a table of answers shows (no evidence).
-pub fn answer_values_for_keys(
-    conn: &mut DbConnection,
-    response_ids: &[String],
-    keys: &[String],
-) -> QueryResult<Vec<(String, String, String)>> {
-    answers::table
-        .filter(answers::response_id.eq_any(response_ids))
-        .filter(answers::item_key.eq_any(keys))
-        .order((answers::response_id, answers::item_key))
-        .select((answers::response_id, answers::item_key, answers::value))
-        .load(conn)
-}
-
 /// A response as the analysis views need it: what it is, where it stands, when it was submitted.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = responses)]
