@@ -339,35 +339,15 @@ impl<'a> GridReader<'a> {
     }
 }
 
-/// The data-domain grid answers of some responses by response id: for each, one answer per
-/// domain of the grid's code list, in the list's order (a default answer where there is none).
-/// Each response's grid is read as one range of its answers and decoded cell by cell, without a
-/// map of its answers (a domain table of thousands of organizations reads a million cells).
-pub fn domain_grids(
-    conn: &mut DbConnection,
-    instrument: &Instrument,
-    response_ids: &[String],
-) -> Result<HashMap<String, Vec<DomainAnswer>>, AppError> {
-    let Some(reader) = GridReader::new(instrument) else {
-        return Ok(HashMap::new());
-    };
-    let mut grids = HashMap::with_capacity(response_ids.len());
-    for id in response_ids {
-        let mut row = reader.empty_row();
-        for (key, value) in response_rows::answer_values_with_prefix(conn, id, &reader.prefix)? {
-            reader.put(&mut row, &key, &value);
-        }
-        grids.insert(id.clone(), row);
-    }
-    Ok(grids)
-}
-
 /// Answers and data-domain grids, each by response id.
 pub type AnswersAndGrids = (HashMap<String, Answers>, HashMap<String, Vec<DomainAnswer>>);
 
-/// Some responses' answers to the given items and their data-domain grids, by response id, from
-/// one read of each response's answers (the workbook's answers and domains sheets: one pass over
-/// the answers table instead of a key look-up per item and a second pass for the grids).
+/// Some responses' answers to the given items and their data-domain grids (one answer per domain
+/// of the grid's code list, in the list's order), by response id, from one query that reads
+/// every answer of the responses packed a response to a row: the workbook's answers and domains
+/// sheets (one pass over the answers table instead of a key look-up per item and a second pass
+/// for the grids) and the domains CSV (no items). Grid cells are decoded straight into the
+/// domains' answers, without a map of each response's answers.
 pub fn answers_and_grids(
     conn: &mut DbConnection,
     instrument: &Instrument,
@@ -679,12 +659,7 @@ impl AssessmentData {
                     reporter: &reporter.organization.id,
                     partner: m.partner_organization_id.as_deref(),
                     direction: m.direction.as_deref().and_then(Direction::parse),
-                    domains: m
-                        .domains
-                        .as_deref()
-                        .filter(|d| !d.is_empty())
-                        .map(|d| d.split('|').collect())
-                        .unwrap_or_default(),
+                    domains: split_list(m.domains.as_deref()),
                     status: m.status.as_deref(),
                 })
             })
@@ -741,9 +716,9 @@ pub fn matrix_stats(rows: &[MatrixRow<'_>], dimensions: usize) -> Vec<ColumnStat
 }
 
 /// A `a|b|c` list column as its keys.
-pub fn split_list(value: Option<&str>) -> Vec<String> {
+pub fn split_list(value: Option<&str>) -> Vec<&str> {
     value
         .filter(|v| !v.is_empty())
-        .map(|v| v.split('|').map(str::to_owned).collect())
+        .map(|v| v.split('|').collect())
         .unwrap_or_default()
 }

@@ -371,23 +371,6 @@ pub fn answers_with_prefix(
         .load(conn)
 }
 
-/// The item key and value of one response's answers whose keys start with `prefix` (compared
-/// byte for byte, as in [`answers_with_prefix`]), by key; no evidence: what a table of one
-/// section's answers for many responses reads, a response at a time.
-pub fn answer_values_with_prefix(
-    conn: &mut DbConnection,
-    response_id: &str,
-    prefix: &str,
-) -> QueryResult<Vec<(String, String)>> {
-    let length = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
-    answers::table
-        .filter(answers::response_id.eq(response_id))
-        .filter(substr(answers::item_key, 1, length).eq(prefix))
-        .order(answers::item_key)
-        .select((answers::item_key, answers::value))
-        .load(conn)
-}
-
 #[derive(diesel::QueryableByName)]
 struct Packed {
     #[diesel(sql_type = diesel::sql_types::Text)]

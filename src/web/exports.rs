@@ -256,17 +256,6 @@ fn emit_mechanisms(
     Ok(())
 }
 
-fn domains_table(
-    data: &AssessmentData,
-    participants: &[&Participant],
-    grids: &HashMap<String, Vec<DomainAnswer>>,
-    lang: Lang,
-) -> Vec<Vec<String>> {
-    let mut table = domains_header(data, lang);
-    table.extend(domains_rows(data, participants, grids, lang));
-    table
-}
-
 /// The header of the domains table (none when the instrument has no grid).
 fn domains_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
     let Some((_, grid)) = data.instrument.grid() else {
@@ -281,7 +270,7 @@ fn domains_header(data: &AssessmentData, lang: Lang) -> Vec<Vec<String>> {
 }
 
 /// The rows of the domains table for some participants, their grids (from
-/// [`domain_grids`](crate::service::analysis::domain_grids)) found by response id.
+/// [`answers_and_grids`](crate::service::analysis::answers_and_grids)) found by response id.
 fn domains_rows(
     data: &AssessmentData,
     participants: &[&Participant],
@@ -454,9 +443,18 @@ pub async fn export(
                     Scope::Participants,
                 )?;
                 let participants: Vec<&Participant> = data.selected(&selection).collect();
-                let ids: Vec<String> = participants.iter().map(|p| p.response.id.clone()).collect();
-                let grids = crate::service::analysis::domain_grids(conn, &data.instrument, &ids)?;
-                Ok(domains_table(&data, &participants, &grids, lang))
+                let mut table = domains_header(&data, lang);
+                for batch in participants.chunks(WORKBOOK_BATCH) {
+                    let ids: Vec<String> = batch.iter().map(|p| p.response.id.clone()).collect();
+                    let (_, grids) = crate::service::analysis::answers_and_grids(
+                        conn,
+                        &data.instrument,
+                        &ids,
+                        &[],
+                    )?;
+                    table.extend(domains_rows(&data, batch, &grids, lang));
+                }
+                Ok(table)
             })
             .await?;
             table_csv(table, "domains.csv")

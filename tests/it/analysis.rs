@@ -575,8 +575,9 @@ async fn exports_read_back_and_neutralise_formulas() {
     assert!(!cells.iter().any(|c| c.starts_with("=HYPERLINK")));
     let answers_sheet = workbook.worksheet_range("Answers").unwrap();
     assert_eq!(answers_sheet.rows().count(), 3, "header + INEC + SNM");
-    // The answers and domains sheets read each response's answers in one packed row; the
-    // domains CSV reads the grid's range: both must say the same.
+    // The answers and domains sheets are read from each response's answers packed in one row and
+    // built on the workbook's writer thread; the domains CSV builds the same table on its own:
+    // both must say the same, and what the fixture answered.
     let inec_answers: Vec<String> = answers_sheet
         .rows()
         .find(|r| r[0] == calamine::Data::String("INEC".into()))
