@@ -125,6 +125,24 @@ pub struct DimensionTally {
     pub sum: u64,
     pub scored: usize,
     pub excluded: usize,
+    /// One [`answer_mark`] per maturity item of the dimension, in instrument order: what a
+    /// dimension page counts, without reading the answers again.
+    pub marks: String,
+}
+
+/// How one maturity answer counts on a dimension page, as one character: its level `0`-`4`,
+/// `n` (not applicable), `d` (don't know), or `-` (no answer, or a level off the scale).
+pub fn answer_mark(answer: Option<&AnswerValue>) -> char {
+    match answer {
+        Some(AnswerValue::Level(level)) if *level <= MAX_LEVEL => char::from(b'0' + *level),
+        Some(AnswerValue::NotApplicable) => 'n',
+        Some(AnswerValue::DontKnow) => 'd',
+        _ => '-',
+    }
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(c, '0'..='4' | 'n' | 'd' | '-')
 }
 
 /// What one data domain of the grid contributes to the domain summaries for one response.
@@ -172,6 +190,12 @@ impl ResponseScores {
                     sum: tally.sum,
                     scored: tally.scored,
                     excluded: tally.excluded,
+                    marks: dimension
+                        .items()
+                        .iter()
+                        .filter(|item| item.is_maturity())
+                        .map(|item| answer_mark(answers.get(&item.key)))
+                        .collect(),
                 })
             })
             .collect();
@@ -205,14 +229,14 @@ impl ResponseScores {
         }
     }
 
-    /// The stored form of the dimensions: `key:sum:scored:excluded;...`.
+    /// The stored form of the dimensions: `key:sum:scored:excluded:marks;...`.
     pub fn encode_dimensions(&self) -> String {
         self.dimensions
             .iter()
             .map(|d| {
                 format!(
-                    "{}{FIELD}{}{FIELD}{}{FIELD}{}",
-                    d.dimension, d.sum, d.scored, d.excluded
+                    "{}{FIELD}{}{FIELD}{}{FIELD}{}{FIELD}{}",
+                    d.dimension, d.sum, d.scored, d.excluded, d.marks
                 )
             })
             .collect::<Vec<_>>()
@@ -260,8 +284,8 @@ pub struct StoredScores {
     pub domains: String,
 }
 
-/// One dimension entry: key, sum, scored, excluded.
-type DimensionEntry<'a> = (&'a str, u64, usize, usize);
+/// One dimension entry: key, sum, scored, excluded, marks.
+type DimensionEntry<'a> = (&'a str, u64, usize, usize, &'a str);
 /// One domain entry: key, needed, producer, published, disaggregations (`a|b`).
 type DomainEntry<'a> = (&'a str, bool, bool, bool, &'a str);
 
@@ -275,10 +299,11 @@ fn dimension_entry(entry: &str) -> Option<DimensionEntry<'_>> {
     let sum = parts.next()?.parse().ok()?;
     let scored = parts.next()?.parse().ok()?;
     let excluded = parts.next()?.parse().ok()?;
+    let marks = parts.next().filter(|m| m.chars().all(is_mark))?;
     parts
         .next()
         .is_none()
-        .then_some((key, sum, scored, excluded))
+        .then_some((key, sum, scored, excluded, marks))
 }
 
 fn domain_entry(entry: &str) -> Option<DomainEntry<'_>> {
@@ -308,19 +333,32 @@ impl StoredScores {
 
     /// Whether every entry reads; a stored row that does not is recomputed from the answers.
     pub fn is_valid(&self) -> bool {
+        self.dimensions_are_valid() && entries(&self.domains).all(|e| domain_entry(e).is_some())
+    }
+
+    /// Whether every dimension entry reads (for the views that read only those).
+    pub fn dimensions_are_valid(&self) -> bool {
         entries(&self.dimensions).all(|e| dimension_entry(e).is_some())
-            && entries(&self.domains).all(|e| domain_entry(e).is_some())
+    }
+
+    /// The answer marks of a dimension's maturity items (empty when none of them is answered).
+    pub fn marks_of(&self, dimension: &str) -> &str {
+        entries(&self.dimensions)
+            .filter_map(dimension_entry)
+            .find(|(key, ..)| *key == dimension)
+            .map_or("", |(.., marks)| marks)
     }
 
     /// Back to the scores (tests and single responses; views read in place).
     pub fn scores(&self) -> Option<ResponseScores> {
         let dimensions = entries(&self.dimensions)
             .map(|e| {
-                dimension_entry(e).map(|(key, sum, scored, excluded)| DimensionTally {
+                dimension_entry(e).map(|(key, sum, scored, excluded, marks)| DimensionTally {
                     dimension: key.to_owned(),
                     sum,
                     scored,
                     excluded,
+                    marks: marks.to_owned(),
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -374,7 +412,8 @@ impl DimensionSizes {
                 ..Tally::default()
             })
             .collect();
-        for (key, sum, scored, excluded) in entries(&stored.dimensions).filter_map(dimension_entry)
+        for (key, sum, scored, excluded, _) in
+            entries(&stored.dimensions).filter_map(dimension_entry)
         {
             if let Some(tally) = self
                 .0
@@ -531,6 +570,23 @@ impl Distribution {
         self.levels.iter().sum::<usize>() + self.not_applicable + self.dont_know + self.unanswered
     }
 
+    /// Counts one stored [`answer_mark`] (`None`: the item has no mark, i.e. no answer).
+    fn count_mark(&mut self, mark: Option<u8>) {
+        match mark {
+            Some(b'n') => self.not_applicable += 1,
+            Some(b'd') => self.dont_know += 1,
+            Some(level @ b'0'..=b'4') => {
+                if let Some(count) = self.levels.get_mut(usize::from(level - b'0')) {
+                    *count += 1;
+                }
+            }
+            _ => self.unanswered += 1,
+        }
+    }
+
+    /// Counts one answer: the rule [`answer_mark`] and [`Distribution::count_mark`] keep for the
+    /// dimension pages, which the tests check them against.
+    #[cfg(test)]
     fn count(&mut self, answer: Option<&AnswerValue>) {
         match answer {
             Some(AnswerValue::NotApplicable) => self.not_applicable += 1,
@@ -545,9 +601,9 @@ impl Distribution {
     }
 }
 
-/// The distribution of one item across the given responses.
-///
-/// For many items at once prefer [`distributions`], which reads each response once.
+/// The distribution of one item across the given responses (the tests' reference for the
+/// distributions the dimension pages count from stored marks).
+#[cfg(test)]
 pub fn distribution<'a>(
     item_key: &str,
     responses: impl IntoIterator<Item = &'a Answers>,
@@ -559,9 +615,31 @@ pub fn distribution<'a>(
     distribution
 }
 
+/// The distributions of a dimension's `items` maturity items from the stored answer marks of
+/// each response (see [`StoredScores::marks_of`]): the same counts as [`distribution`] over the
+/// answers.
+pub fn distributions_of_marks<'a>(
+    items: usize,
+    marks: impl IntoIterator<Item = &'a str>,
+) -> Vec<Distribution> {
+    let mut found = vec![Distribution::default(); items];
+    for marks in marks {
+        let marks = marks.as_bytes();
+        for (i, distribution) in found.iter_mut().enumerate() {
+            distribution.count_mark(marks.get(i).copied());
+        }
+    }
+    found
+}
+
+/// Whether a stored [`answer_mark`] is a low level (0 or 1).
+pub fn is_low_mark(mark: Option<u8>) -> bool {
+    matches!(mark, Some(b'0' | b'1'))
+}
+
 /// The distributions of several items (one per key, in the same order) in one pass over the
-/// responses: each response's answers are read while they are in cache, which for thousands of
-/// organizations is several times faster than one [`distribution`] per item.
+/// responses (the tests' reference, as [`distribution`]).
+#[cfg(test)]
 pub fn distributions<'a, K: AsRef<str>>(
     item_keys: &[K],
     responses: impl IntoIterator<Item = &'a Answers>,
@@ -1325,6 +1403,57 @@ mod tests {
     }
 
     #[test]
+    fn dimension_distributions_from_stored_marks_equal_distributions_from_the_answers() {
+        let instrument = forum();
+        let all = varied_answers(&instrument, 40);
+        let stored: Vec<StoredScores> = all
+            .iter()
+            .map(|a| StoredScores::of(&ResponseScores::from_answers(&instrument, a)))
+            .collect();
+        for dimension in instrument.dimensions() {
+            let keys: Vec<&str> = dimension
+                .items()
+                .iter()
+                .filter(|i| i.is_maturity())
+                .map(|i| i.key.as_str())
+                .collect();
+            let from_marks = distributions_of_marks(
+                keys.len(),
+                stored.iter().map(|s| s.marks_of(&dimension.key)),
+            );
+            assert_eq!(from_marks, distributions(&keys, &all), "{}", dimension.key);
+            // The low levels are the same organizations either way.
+            for (i, key) in keys.iter().enumerate() {
+                let low_from_answers: Vec<usize> = (0..all.len())
+                    .filter(|&o| {
+                        all[o]
+                            .get(*key)
+                            .and_then(AnswerValue::level)
+                            .is_some_and(|l| l <= 1)
+                    })
+                    .collect();
+                let low_from_marks: Vec<usize> = (0..stored.len())
+                    .filter(|&o| {
+                        is_low_mark(
+                            stored[o]
+                                .marks_of(&dimension.key)
+                                .as_bytes()
+                                .get(i)
+                                .copied(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(low_from_marks, low_from_answers, "{key}");
+            }
+        }
+        assert!(
+            distributions_of_marks(2, [""])
+                .iter()
+                .all(|d| d.unanswered == 1)
+        );
+    }
+
+    #[test]
     fn domain_summaries_from_stored_scores_equal_summaries_from_the_answers() {
         let instrument = forum();
         let all = varied_answers(&instrument, 40);
@@ -1342,8 +1471,11 @@ mod tests {
     fn malformed_stored_scores_are_refused_and_odd_keys_are_not_stored() {
         for (dimensions, domains) in [
             ("legal:1:2", ""),
-            ("legal:x:1:0", ""),
+            ("legal:x:1:0:1", ""),
             ("legal:1:1:0:9", ""),
+            // The form before the answer marks: recomputed rather than read.
+            ("legal:1:1:0", ""),
+            ("legal:1:1:0:1:", ""),
             ("", "asylum:q:"),
             ("", "asylum:p"),
             ("", ":p:sex"),

@@ -34,16 +34,17 @@ impl Participant {
     }
 }
 
-/// Which answers a view needs. Every scope but `Mechanisms` loads the scores of every response
-/// (the read model behind the matrix, the domain summaries and the gaps).
+/// Which answers and scores a view needs. Scores are the read model behind the matrix (their
+/// dimension part) and the domain summaries and gaps (their domain part); a view that shows only
+/// the matrix reads only the dimension part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// The scores only (matrix, gaps).
-    Maturity,
-    /// The scores and the answers of this dimension's maturity items for every response (a
-    /// dimension page; no answers when the key is not a dimension).
-    Dimension(String),
-    /// The scores and one response's answers and evidence (a cell, a response's scores).
+    /// The dimension scores only (the matrix, its CSV, a response's scores, a dimension page,
+    /// which counts the answer marks stored with them).
+    Matrix,
+    /// Every score, no answers (the domains and gaps page).
+    Scores,
+    /// The dimension scores and one response's answers and evidence (a cell).
     Response(String),
     /// No answers, only the mechanisms (the inventory).
     Mechanisms,
@@ -58,6 +59,25 @@ pub enum Scope {
     Participants,
     /// Every answer.
     All,
+}
+
+/// Which part of the stored scores a scope reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScoreParts {
+    None,
+    /// The dimension part only: the domain part is left empty.
+    Dimensions,
+    Both,
+}
+
+impl Scope {
+    fn score_parts(&self) -> ScoreParts {
+        match self {
+            Scope::Mechanisms | Scope::Flows | Scope::Participants => ScoreParts::None,
+            Scope::Matrix | Scope::Response(_) => ScoreParts::Dimensions,
+            Scope::Scores | Scope::Summary | Scope::ScoresAndFlows | Scope::All => ScoreParts::Both,
+        }
+    }
 }
 
 /// What was loaded for an assessment.
@@ -131,26 +151,13 @@ pub fn load(
         })
         .collect();
     let rows = match &scope {
-        Scope::Maturity
+        Scope::Matrix
+        | Scope::Scores
         | Scope::Mechanisms
         | Scope::Flows
         | Scope::Summary
         | Scope::ScoresAndFlows
         | Scope::Participants => Vec::new(),
-        Scope::Dimension(key) => {
-            let keys: Vec<String> = instrument
-                .dimensions()
-                .filter(|d| d.key == *key)
-                .flat_map(|d| d.items())
-                .filter(|i| i.is_maturity())
-                .map(|i| i.key.clone())
-                .collect();
-            if keys.is_empty() {
-                Vec::new()
-            } else {
-                response_rows::answers_of_assessment(conn, assessment_id, Some(keys.as_slice()))?
-            }
-        }
         Scope::Response(id) => {
             // Only a response of this assessment: another's id reads nothing.
             if participants.iter().any(|p| p.response.id == *id) {
@@ -159,12 +166,12 @@ pub fn load(
                 Vec::new()
             }
         }
-        Scope::All => response_rows::answers_of_assessment(conn, assessment_id, None)?,
+        Scope::All => response_rows::answers_of_assessment(conn, assessment_id)?,
     };
     let (answers, evidence) = decode_answers(&instrument, rows);
-    let scores = match scope {
-        Scope::Mechanisms | Scope::Flows | Scope::Participants => HashMap::new(),
-        _ => load_scores(conn, &instrument, assessment_id, &participants)?,
+    let scores = match scope.score_parts() {
+        ScoreParts::None => HashMap::new(),
+        parts => load_scores(conn, &instrument, assessment_id, &participants, parts)?,
     };
     let mechanisms = match scope {
         Scope::Mechanisms | Scope::Summary | Scope::All => {
@@ -471,28 +478,40 @@ fn rebuild(
     Ok(all)
 }
 
-/// The stored scores of an assessment's responses; those missing (or unreadable) are computed
-/// from the answers and stored for the next reader.
+/// The stored scores of an assessment's responses (the parts asked for); those missing (or
+/// unreadable) are computed from the answers and stored for the next reader.
 fn load_scores(
     conn: &mut DbConnection,
     instrument: &Instrument,
     assessment_id: &str,
     participants: &[Participant],
+    parts: ScoreParts,
 ) -> Result<HashMap<String, StoredScores>, AppError> {
-    let mut scores: HashMap<String, StoredScores> =
+    let mut scores: HashMap<String, StoredScores> = if parts == ScoreParts::Dimensions {
+        store::scores::dimensions_of_assessment(conn, assessment_id)?
+            .into_iter()
+            .map(|(response_id, dimensions)| {
+                let stored = StoredScores {
+                    dimensions,
+                    domains: String::new(),
+                };
+                (response_id, stored)
+            })
+            .filter(|(_, stored)| stored.dimensions_are_valid())
+            .collect()
+    } else {
         store::scores::of_assessment(conn, assessment_id)?
             .into_iter()
             .map(|row| {
-                (
-                    row.response_id,
-                    StoredScores {
-                        dimensions: row.dimensions,
-                        domains: row.domains,
-                    },
-                )
+                let stored = StoredScores {
+                    dimensions: row.dimensions,
+                    domains: row.domains,
+                };
+                (row.response_id, stored)
             })
             .filter(|(_, stored)| stored.is_valid())
-            .collect();
+            .collect()
+    };
     let missing: Vec<String> = participants
         .iter()
         .filter(|p| !scores.contains_key(&p.response.id))
@@ -555,7 +574,13 @@ pub fn fill_missing_scores(
         })
         .collect();
     let stored = store::scores::of_assessment(conn, assessment_id)?.len();
-    let all = load_scores(conn, instrument, assessment_id, &participants)?;
+    let all = load_scores(
+        conn,
+        instrument,
+        assessment_id,
+        &participants,
+        ScoreParts::Both,
+    )?;
     Ok(all.len().saturating_sub(stored))
 }
 

@@ -511,23 +511,17 @@ pub struct AssessmentAnswer {
     pub evidence: Option<String>,
 }
 
-/// The answers of an assessment's responses for the given item keys (all keys when `keys` is
-/// None), ordered by response and item.
+/// Every answer of an assessment's responses, in no particular order: the callers gather them
+/// by response, and an order would cost the database a sort of every row.
 pub fn answers_of_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
-    keys: Option<&[String]>,
 ) -> QueryResult<Vec<AssessmentAnswer>> {
-    let mut query = answers::table
+    answers::table
         .inner_join(responses::table)
         .filter(responses::assessment_id.eq(assessment_id))
-        .order((answers::response_id, answers::item_key))
         .select(AssessmentAnswer::as_select())
-        .into_boxed();
-    if let Some(keys) = keys {
-        query = query.filter(answers::item_key.eq_any(keys.to_vec()));
-    }
-    query.load(conn)
+        .load(conn)
 }
 
 /// The answers of the given responses, by response and item: the primary key's order, so the

@@ -50,6 +50,42 @@ pub fn of_assessment(conn: &mut DbConnection, assessment_id: &str) -> QueryResul
         .load(conn)
 }
 
+/// The stored dimension scores of every response of an assessment that has them: (response id,
+/// dimensions). On SQLite they are read from the covering index `response_scores_dimensions`,
+/// named because the planner, without statistics, prefers the primary key's index and a look-up
+/// into the table (~700-byte rows) per response.
+pub fn dimensions_of_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    match conn {
+        DbConnection::Sqlite(c) => Ok(diesel::sql_query(
+            "SELECT s.response_id, s.dimensions \
+             FROM response_scores AS s INDEXED BY response_scores_dimensions \
+             INNER JOIN responses AS r ON r.id = s.response_id \
+             WHERE r.assessment_id = ?",
+        )
+        .bind::<diesel::sql_types::Text, _>(assessment_id)
+        .load::<DimensionsRow>(c)?
+        .into_iter()
+        .map(|row| (row.response_id, row.dimensions))
+        .collect()),
+        DbConnection::Postgres(c) => response_scores::table
+            .inner_join(responses::table)
+            .filter(responses::assessment_id.eq(assessment_id))
+            .select((response_scores::response_id, response_scores::dimensions))
+            .load(c),
+    }
+}
+
+#[derive(QueryableByName)]
+struct DimensionsRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    response_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dimensions: String,
+}
+
 /// Writes (or rewrites) the scores of one response.
 pub fn put(
     conn: &mut DbConnection,

@@ -236,22 +236,24 @@ struct MatrixPage {
 /// Sorts matrix rows by a column key: `organization`, `overall` or a dimension key.
 fn sort_rows(rows: &mut [MatrixRow<'_>], instrument: &Instrument, sort: &str, descending: bool) {
     let index = instrument.dimensions().position(|d| d.key == sort);
-    rows.sort_by(|a, b| {
-        let order = match (sort, index) {
-            ("overall", _) => cmp_mean(a.overall.mean, b.overall.mean),
-            (_, Some(i)) => cmp_mean(
-                a.cells.get(i).and_then(|c| c.mean),
-                b.cells.get(i).and_then(|c| c.mean),
-            ),
-            _ => a
-                .participant
-                .organization
-                .acronym
-                .to_lowercase()
-                .cmp(&b.participant.organization.acronym.to_lowercase()),
-        };
-        if descending { order.reverse() } else { order }
-    });
+    let mean = |row: &MatrixRow<'_>| match (sort, index) {
+        ("overall", _) => row.overall.mean,
+        (_, Some(i)) => row.cells.get(i).and_then(|c| c.mean),
+        _ => None,
+    };
+    if sort == "overall" || index.is_some() {
+        rows.sort_by(|a, b| {
+            let order = cmp_mean(mean(a), mean(b));
+            if descending { order.reverse() } else { order }
+        });
+    } else {
+        // Each acronym is lower-cased once, not twice per comparison; acronyms are unique
+        // regardless of case, so reversing gives the descending order.
+        rows.sort_by_cached_key(|r| r.participant.organization.acronym.to_lowercase());
+        if descending {
+            rows.reverse();
+        }
+    }
 }
 
 /// Means compare numerically; a missing mean sorts before any number.
@@ -269,7 +271,7 @@ pub async fn matrix(
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::Maturity).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Matrix).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -515,7 +517,7 @@ pub async fn scores(
 ) -> Result<HttpResponse, AppError> {
     let response_id = path.into_inner();
     let context = super::responses::open(&state, &user, &response_id).await?;
-    let data = load_data(&state, context.assessment.id.clone(), Scope::Maturity).await?;
+    let data = load_data(&state, context.assessment.id.clone(), Scope::Matrix).await?;
     let lang = ctx.lang;
     let (cells, overall) =
         analysis::DimensionSizes::new(&data.instrument).row_stored(data.scores_of(&response_id));
@@ -592,7 +594,9 @@ pub async fn dimension(
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
-    let data = load_data(&state, path.id, Scope::Dimension(path.dimension.clone())).await?;
+    // The dimension's answers are counted from the answer marks stored with each response's
+    // scores: no answer is read.
+    let data = load_data(&state, path.id, Scope::Matrix).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;
@@ -601,7 +605,10 @@ pub async fn dimension(
         .dimensions()
         .find(|d| d.key == path.dimension)
         .ok_or(AppError::NotFound)?;
-    let selected: Vec<&Participant> = data.selected(&selection).collect();
+    let selected: Vec<(&Participant, &str)> = data
+        .selected(&selection)
+        .map(|p| (p, data.scores_of(&p.response.id).marks_of(&section.key)))
+        .collect();
     let level_names: Vec<String> = (0..=4)
         .map(|l| format!("{} {l}", ctx.t("matrix.level")))
         .chain([
@@ -610,15 +617,20 @@ pub async fn dimension(
             ctx.t("matrix.unanswered").into_owned(),
         ])
         .collect();
-    let items = section
+    let maturity_items: Vec<_> = section
         .items()
         .iter()
         .filter(|i| matches!(i.kind, ItemKind::Maturity { .. }))
-        .map(|item| {
-            let d = analysis::distribution(
-                &item.key,
-                selected.iter().map(|p| data.answers_of(&p.response.id)),
-            );
+        .collect();
+    let distributions = analysis::distributions_of_marks(
+        maturity_items.len(),
+        selected.iter().map(|(_, marks)| *marks),
+    );
+    let items = maturity_items
+        .iter()
+        .zip(distributions)
+        .enumerate()
+        .map(|(i, (item, d))| {
             let label = item.label.get(lang).to_owned();
             let counts = d
                 .levels
@@ -630,13 +642,8 @@ pub async fn dimension(
                 .collect();
             let low = selected
                 .iter()
-                .filter(|p| {
-                    data.answers_of(&p.response.id)
-                        .get(&item.key)
-                        .and_then(AnswerValue::level)
-                        .is_some_and(|l| l <= 1)
-                })
-                .map(|p| p.organization.acronym.clone())
+                .filter(|(_, marks)| analysis::is_low_mark(marks.as_bytes().get(i).copied()))
+                .map(|(p, _)| p.organization.acronym.clone())
                 .collect();
             ItemDistribution {
                 bar: charts::stacked_bar(&d, &label),
@@ -1243,7 +1250,7 @@ pub async fn domains(
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_data(&state, path.into_inner(), Scope::Maturity).await?;
+    let data = load_data(&state, path.into_inner(), Scope::Scores).await?;
     let query = query.into_inner();
     let selection = query.selection();
     let lang = ctx.lang;

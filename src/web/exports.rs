@@ -417,7 +417,7 @@ pub async fn export(
     };
     match path.file.as_str() {
         "matrix.csv" => {
-            let data = load_data(&state, path.id, Scope::Maturity).await?;
+            let data = load_data(&state, path.id, Scope::Matrix).await?;
             table_csv(matrix_table(&data, &selection, lang), "matrix.csv")
         }
         "mechanisms.csv" => {

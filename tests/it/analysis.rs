@@ -73,6 +73,39 @@ fn mechanism(
     .unwrap();
 }
 
+/// A representative of a response's organization, logged in.
+async fn representative(app: &TestApp, response: &str, email: &str) -> reqwest::Client {
+    support::create_account(&mut app.conn(), email, email, Role::Representative);
+    let user = store::users::find_by_email(&mut app.conn(), email)
+        .unwrap()
+        .unwrap()
+        .id;
+    store::responses::add_member(
+        &mut app.conn(),
+        response,
+        &user,
+        capacity_survey::service::now(),
+    )
+    .unwrap();
+    let client = app.new_client();
+    assert_eq!(
+        support::login(&client, &app.base, email, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    client
+}
+
+/// The organizations a dimension page lists at level 0 or 1 for an item.
+fn low_of(page: &str, item: &str) -> String {
+    let at = page.find(item).unwrap_or_else(|| panic!("{item}"));
+    let marker = "Organizaciones en nivel 0 o 1:</strong> ";
+    let start = at + page[at..].find(marker).unwrap() + marker.len();
+    let end = start + page[start..].find("</p>").unwrap();
+    page[start..end].to_owned()
+}
+
 /// INEC and SNM submitted, ONPAR a draft. Known answers:
 /// - legal: INEC 3, 1, na, dk -> 2.0 (share 100 %); SNM 0, 0, 1, 2 -> 0.75 -> 0.8; ONPAR 4 x4 -> 4.0
 /// - collection: INEC 4 x4 -> 4.0; SNM 2, 2, 2, 3 -> 2.25 -> 2.3
@@ -372,17 +405,13 @@ async fn the_matrix_gives_the_known_means_and_column_statistics() {
     );
     // Who is at 0-1, item by item: mandate INEC 3 / SNM 0; confidentiality INEC 1 / SNM 0;
     // sharing INEC n/a / SNM 1; coordination INEC don't know / SNM 2.
-    let low_of = |item: &str| {
-        let at = dimension.find(item).unwrap_or_else(|| panic!("{item}"));
-        let marker = "Organizaciones en nivel 0 o 1:</strong> ";
-        let start = at + dimension[at..].find(marker).unwrap() + marker.len();
-        let end = start + dimension[start..].find("</p>").unwrap();
-        dimension[start..end].to_owned()
-    };
-    assert_eq!(low_of("Mandato legal"), "SNM");
-    assert_eq!(low_of("Confidencialidad"), "INEC, SNM");
-    assert_eq!(low_of("Base legal para compartir"), "SNM");
-    assert_eq!(low_of("coordinación interinstitucional"), "Ninguna.");
+    assert_eq!(low_of(&dimension, "Mandato legal"), "SNM");
+    assert_eq!(low_of(&dimension, "Confidencialidad"), "INEC, SNM");
+    assert_eq!(low_of(&dimension, "Base legal para compartir"), "SNM");
+    assert_eq!(
+        low_of(&dimension, "coordinación interinstitucional"),
+        "Ninguna."
+    );
 }
 
 #[actix_web::test]
@@ -649,31 +678,7 @@ async fn exports_read_back_and_neutralise_formulas() {
 async fn representatives_see_only_their_own_scores_and_no_organizer_views() {
     let app = TestApp::spawn().await;
     let f = fixture(&app).await;
-    // A representative of SNM.
-    support::create_account(
-        &mut app.conn(),
-        "rep@snm.gob.pa",
-        "Rep SNM",
-        Role::Representative,
-    );
-    let rep_id = store::users::find_by_email(&mut app.conn(), "rep@snm.gob.pa")
-        .unwrap()
-        .unwrap()
-        .id;
-    store::responses::add_member(
-        &mut app.conn(),
-        &f.snm,
-        &rep_id,
-        capacity_survey::service::now(),
-    )
-    .unwrap();
-    let rep = app.new_client();
-    assert_eq!(
-        support::login(&rep, &app.base, "rep@snm.gob.pa", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let rep = representative(&app, &f.snm, "rep@snm.gob.pa").await;
 
     let own = support::get(&rep, &app.url(&format!("/responses/{}/scores", f.snm))).await;
     assert_eq!(own.status(), 200);
@@ -819,4 +824,51 @@ async fn the_progress_page_reads_progress_from_the_read_model_and_rebuilds_what_
             onpar.answered as i64
         )
     );
+}
+
+#[actix_web::test]
+async fn the_dimension_page_counts_what_a_save_stores() {
+    let app = TestApp::spawn().await;
+    let f = fixture(&app).await;
+    let page = || async {
+        app.get(&format!(
+            "/organizer/assessments/{}/dimensions/legal?drafts=1",
+            f.assessment
+        ))
+        .await
+        .text()
+        .await
+        .unwrap()
+    };
+    // With the draft of ONPAR (4 everywhere): only SNM is low on the mandate.
+    let before = page().await;
+    assert_eq!(low_of(&before, "Mandato legal"), "SNM");
+    assert_eq!(
+        low_of(&before, "coordinación interinstitucional"),
+        "Ninguna."
+    );
+
+    // ONPAR's representative saves the legal section: mandate 0, coordination 1.
+    let rep = representative(&app, &f.onpar, "rep@onpar.gob.pa").await;
+    let values: Vec<(String, Vec<String>)> = [
+        ("legal.mandate", "0"),
+        ("legal.confidentiality", "4"),
+        ("legal.sharing", "na"),
+        ("legal.coordination", "1"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), vec![(*v).to_owned()]))
+    .collect();
+    let saved = forum::save_section(&rep, &app, &f.onpar, "legal", &values, &[]).await;
+    assert!(saved.status().is_redirection(), "{}", saved.status());
+
+    // The page counts the answer marks the save stored with the scores.
+    let after = page().await;
+    let mandate = low_of(&after, "Mandato legal");
+    assert!(
+        mandate.contains("ONPAR") && mandate.contains("SNM"),
+        "{mandate}"
+    );
+    assert_eq!(low_of(&after, "coordinación interinstitucional"), "ONPAR");
+    assert_eq!(low_of(&after, "Base legal para compartir"), "SNM");
 }

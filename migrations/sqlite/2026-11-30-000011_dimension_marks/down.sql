@@ -1,0 +1,5 @@
+DROP INDEX response_scores_dimensions;
+DROP INDEX responses_heads;
+
+-- The previous code reads dimension scores without answer marks: it computes them again.
+DELETE FROM response_scores;
