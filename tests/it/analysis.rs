@@ -563,7 +563,14 @@ async fn exports_read_back_and_neutralise_formulas() {
 
     let xlsx = app.get(&format!("{base}/workbook.xlsx?lang=en")).await;
     assert_eq!(xlsx.status(), 200);
+    assert_eq!(
+        xlsx.headers()["content-disposition"],
+        "attachment; filename=\"assessment.xlsx\""
+    );
+    // Streamed from its temporary file with its length announced.
+    let length = xlsx.content_length();
     let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(length, Some(bytes.len() as u64));
     use calamine::Reader;
     let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names = workbook.sheet_names();
