@@ -88,14 +88,20 @@ fn write_row(writer: &mut csv::Writer<Vec<u8>>, row: &[String]) -> Result<(), Ap
 }
 
 fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
+    attachment_of(content_type, filename).body(body)
+}
+
+/// A download's response before its body: its type, its file name, never cached.
+fn attachment_of(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
         .content_type(content_type)
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{filename}\""),
         ))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(body)
+        .insert_header(("Cache-Control", "no-store"));
+    response
 }
 
 fn status_label(lang: Lang, status: &str) -> String {
@@ -463,14 +469,11 @@ pub async fn export(
         "workbook.xlsx" => {
             let file = built_workbook(&state, path.id, selection, lang).await?;
             let length = file.metadata().map_err(AppError::internal)?.len();
-            Ok(HttpResponse::Ok()
-                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                .insert_header((
-                    "Content-Disposition",
-                    "attachment; filename=\"assessment.xlsx\"",
-                ))
-                .insert_header(("Cache-Control", "no-store"))
-                .body(actix_web::body::SizedStream::new(length, file_chunks(file))))
+            Ok(attachment_of(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "assessment.xlsx",
+            )
+            .body(actix_web::body::SizedStream::new(length, file_chunks(file))))
         }
         "assessment.json" => {
             let data = load_data(&state, path.id, Scope::ScoresAndFlows).await?;
@@ -660,15 +663,7 @@ async fn answers_csv(
             tracing::error!(error = %e, "answers export failed");
         }
     });
-    let stream = received(receiver);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"answers.csv\"",
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .streaming(stream))
+    Ok(attachment_of("text/csv; charset=utf-8", "answers.csv").streaming(received(receiver)))
 }
 
 /// Section titles by section key.
