@@ -111,6 +111,9 @@ printf '%-36s %12s %10s %8s\n' "section save (${CONNECTIONS} savers)" "$(rps "$W
 grep -E '^(saves:|a failed save:)' "$WORK/save.txt" || true
 awk -v page="$(rps "$WORK/page.txt")" -v bare="$(rps "$WORK/bare.txt")" \
     'BEGIN { printf "section page / bare route: %.1f %%\n", 100 * page / bare }'
+awk '/^VmRSS:/ { rss = $2 } /^VmHWM:/ { hwm = $2 }
+    END { printf "server memory after the run: %.1f MB resident, peak %.1f MB\n", rss / 1024, hwm / 1024 }' \
+    "/proc/$SERVER/status" || true
 if [ -n "${KEEP_REPORTS:-}" ]; then
     cp "$WORK"/bare.txt "$WORK"/page.txt "$WORK"/save.txt "$WORK"/server.log "$KEEP_REPORTS"/
 fi
