@@ -8,6 +8,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use super::analysis::{PAGE_SIZE, Pager};
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
@@ -273,6 +274,12 @@ pub struct ProgressQuery {
     dir: String,
     #[serde(default)]
     status: String,
+    /// 1-based page of the progress table.
+    #[serde(default)]
+    page: Option<usize>,
+    /// 1-based page of the invitations table.
+    #[serde(default)]
+    invitations_page: Option<usize>,
 }
 
 /// A column of the progress table that can be sorted.
@@ -296,13 +303,19 @@ pub struct InvitationRow {
 struct AssessmentPage {
     ctx: Ctx,
     assessment: Assessment,
+    /// The page of the progress table shown.
     rows: Vec<ProgressRow>,
+    pager: Pager,
     total: usize,
+    /// Rows the status filter keeps.
+    shown: usize,
     sort_links: Vec<SortLink>,
     status: String,
     sort: String,
     dir: String,
+    /// The page of the invitations table shown.
     invitations: Vec<InvitationRow>,
+    invitations_pager: Pager,
     instrument_title: String,
     today: chrono::NaiveDate,
     /// Emails of this assessment that could not be delivered.
@@ -355,23 +368,57 @@ pub async fn show(
         _ => "organization".to_owned(),
     };
     let descending = query.dir == "desc";
-    rows.sort_by(|a, b| {
-        let order = match sort.as_str() {
-            "status" => a.stage.cmp(&b.stage),
-            "progress" => a.progress.percent().cmp(&b.progress.percent()),
-            "activity" => a
-                .response
-                .last_activity_at
-                .cmp(&b.response.last_activity_at),
-            _ => a
-                .organization
-                .acronym
-                .to_lowercase()
-                .cmp(&b.organization.acronym.to_lowercase()),
-        };
-        if descending { order.reverse() } else { order }
-    });
+    if sort == "organization" {
+        // Each acronym is lower-cased once, not twice per comparison; acronyms are unique
+        // regardless of case, so reversing gives the descending order.
+        rows.sort_by_cached_key(|r| r.organization.acronym.to_lowercase());
+        if descending {
+            rows.reverse();
+        }
+    } else {
+        rows.sort_by(|a, b| {
+            let order = match sort.as_str() {
+                "status" => a.stage.cmp(&b.stage),
+                "progress" => a.progress.percent().cmp(&b.progress.percent()),
+                _ => a
+                    .response
+                    .last_activity_at
+                    .cmp(&b.response.last_activity_at),
+            };
+            if descending { order.reverse() } else { order }
+        });
+    }
     let base = format!("/organizer/assessments/{}", assessment.id);
+    // Long tables come a page at a time; the links keep the sort and the filter, and the
+    // page of the other table.
+    let link = |page: usize, invitations_page: usize, anchor: &str| {
+        let mut params = vec![
+            ("sort", sort.clone()),
+            ("dir", if descending { "desc" } else { "asc" }.to_owned()),
+            ("page", page.to_string()),
+            ("invitations_page", invitations_page.to_string()),
+        ];
+        if !query.status.is_empty() {
+            params.push(("status", query.status.clone()));
+        }
+        format!(
+            "{base}?{}#{anchor}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    };
+    let shown = rows.len();
+    let invitations_pager_page = query.invitations_page.unwrap_or(1);
+    let pager = Pager::new(shown, PAGE_SIZE, query.page, |page| {
+        link(page, invitations_pager_page, "progress")
+    });
+    let rows = pager.slice(rows);
+    let invitations_pager = Pager::new(
+        invitations.len(),
+        PAGE_SIZE,
+        query.invitations_page,
+        |page| link(pager.page, page, "invitations"),
+    );
+    let invitations = invitations_pager.slice(invitations);
     let sort_links = [
         ("organization", "assessments.col.organization"),
         ("status", "assessments.col.status"),
@@ -419,7 +466,9 @@ pub async fn show(
             ctx,
             assessment,
             rows,
+            pager,
             total,
+            shown,
             sort_links,
             status: query.status,
             sort,
@@ -429,6 +478,7 @@ pub async fn show(
                 "asc".into()
             },
             invitations,
+            invitations_pager,
             instrument_title,
             today,
             failed_emails,

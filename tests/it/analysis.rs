@@ -879,3 +879,52 @@ async fn the_dimension_page_counts_what_a_save_stores() {
     assert_eq!(low_of(&after, "coordinación interinstitucional"), "ONPAR");
     assert_eq!(low_of(&after, "Base legal para compartir"), "SNM");
 }
+
+#[actix_web::test]
+async fn the_progress_page_comes_a_hundred_organizations_at_a_time() {
+    let app = TestApp::spawn().await;
+    forum::organizer(&app).await;
+    let mut csv = String::from("name,acronym,sector\n");
+    for i in 0..130 {
+        csv.push_str(&format!("Institución {i:03},ORG{i:03},statistics\n"));
+    }
+    assert_eq!(forum::import_csv(&app, &csv).await.status(), 200);
+    let assessment = forum::create_assessment(&app).await;
+    let now = capacity_survey::service::now();
+    for org in store::organizations::list(&mut app.conn()).unwrap() {
+        ensure_response(&mut app.conn(), &assessment, &org.id, now).unwrap();
+    }
+    let rows = |page: &str| page.matches("<th scope=\"row\">").count();
+    let page = |query: &'static str| {
+        let url = format!("/organizer/assessments/{assessment}{query}");
+        let app = &app;
+        async move { app.get(&url).await.text().await.unwrap() }
+    };
+    let first = page("").await;
+    assert_eq!(rows(&first), 100);
+    assert!(first.contains(">ORG000<") && first.contains(">ORG099<"));
+    assert!(!first.contains(">ORG100<"));
+    assert!(
+        first.contains("1–100 / 130"),
+        "the pager tells where we are"
+    );
+    // The next link keeps the sort, in the order asked for.
+    let next = format!(
+        "href=\"/organizer/assessments/{assessment}?sort=organization&#38;dir=desc&#38;page=2\
+         &#38;invitations_page=1#progress\""
+    );
+    let descending = page("?sort=organization&dir=desc").await;
+    assert!(descending.contains(&next), "{descending}");
+    assert!(descending.contains(">ORG129<") && !descending.contains(">ORG029<"));
+    let second = page("?sort=organization&dir=desc&page=2").await;
+    assert_eq!(rows(&second), 30);
+    assert!(second.contains(">ORG029<") && second.contains(">ORG000<"));
+    assert!(second.contains("101–130 / 130"));
+    // A page past the end shows the last one; a page that is not a number is refused.
+    let past = page("?page=9").await;
+    assert_eq!(rows(&past), 30);
+    let bad = app
+        .get(&format!("/organizer/assessments/{assessment}?page=x"))
+        .await;
+    assert_eq!(bad.status(), 400);
+}
