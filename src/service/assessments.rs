@@ -74,7 +74,7 @@ pub fn update(
             if !store::instruments::exists(conn, key, version)? {
                 return Err(SaveError::Instrument(InstrumentChoiceError::Unknown));
             }
-            if !store::responses::list_for_assessment(conn, id)?.is_empty() {
+            if store::responses::has_responses(conn, id)? {
                 return Err(SaveError::Instrument(InstrumentChoiceError::Pinned));
             }
         }

@@ -659,8 +659,8 @@ impl Stage {
 /// One organization's row on the progress page.
 #[derive(Debug, Clone)]
 pub struct ProgressRow {
-    pub response: Response,
-    pub organization: Organization,
+    pub response: rows::ProgressHead,
+    pub organization: rows::OrganizationHead,
     pub stage: Stage,
     pub progress: Progress,
     pub representatives: Vec<String>,
@@ -679,7 +679,7 @@ pub fn progress_rows(
         &assessment.instrument_key,
         &assessment.instrument_version,
     )?;
-    let responses = rows::list_for_assessment(conn, &assessment.id)?;
+    let responses = rows::progress_heads_for_assessment(conn, &assessment.id)?;
     // From the read model (one row per response), not from every answer.
     let ids: Vec<String> = responses.iter().map(|(r, _)| r.id.clone()).collect();
     let mut progress =

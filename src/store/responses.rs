@@ -110,6 +110,14 @@ pub fn list_for_assessment(
         .load(conn)
 }
 
+/// Whether an assessment has any response (its instrument is then pinned).
+pub fn has_responses(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        responses::table.filter(responses::assessment_id.eq(assessment_id)),
+    ))
+    .get_result(conn)
+}
+
 /// The responses a user is a member of, with assessment and organization.
 pub fn list_for_user(
     conn: &mut DbConnection,
@@ -560,6 +568,37 @@ pub struct OrganizationHead {
     pub name: String,
     pub acronym: String,
     pub sector: String,
+}
+
+/// A response as the progress page and the reminders need it: where it stands.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = responses)]
+pub struct ProgressHead {
+    pub id: String,
+    pub status: String,
+    pub first_opened_at: Option<NaiveDateTime>,
+    pub last_activity_at: Option<NaiveDateTime>,
+}
+
+impl ProgressHead {
+    pub fn is_submitted(&self) -> bool {
+        self.status == STATUS_SUBMITTED
+    }
+}
+
+/// The responses of an assessment with their organizations, ordered by organization name: the
+/// columns the progress page reads, not the full rows (thousands of them, each with timestamps
+/// to parse).
+pub fn progress_heads_for_assessment(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> QueryResult<Vec<(ProgressHead, OrganizationHead)>> {
+    responses::table
+        .inner_join(organizations::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order(organizations::name_key)
+        .select((ProgressHead::as_select(), OrganizationHead::as_select()))
+        .load(conn)
 }
 
 /// The responses of an assessment with their organizations, ordered by organization name: only

@@ -24,34 +24,85 @@ pub struct NewScores<'a> {
     pub progress_answered: i64,
 }
 
+/// The read model's rows of an assessment's responses.
+fn of_responses_of(
+    assessment_id: &str,
+) -> diesel::dsl::Filter<
+    diesel::dsl::InnerJoin<response_scores::table, responses::table>,
+    diesel::dsl::Eq<responses::assessment_id, &str>,
+> {
+    response_scores::table
+        .inner_join(responses::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+}
+
+/// The response id and some `columns` of the read model's rows of an assessment's responses,
+/// read on SQLite from the covering index `response_scores_summary` alone.
+fn from_summary<R>(
+    conn: &mut diesel::SqliteConnection,
+    columns: &str,
+    assessment_id: &str,
+) -> QueryResult<Vec<R>>
+where
+    R: diesel::QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    diesel::sql_query(format!(
+        "SELECT s.response_id, {columns} \
+         FROM response_scores AS s INDEXED BY response_scores_summary \
+         INNER JOIN responses AS r ON r.id = s.response_id \
+         WHERE r.assessment_id = ?"
+    ))
+    .bind::<diesel::sql_types::Text, _>(assessment_id)
+    .load::<R>(conn)
+}
+
 /// The stored progress of every response of an assessment that has it: (response id, required,
-/// answered).
+/// answered). On SQLite it is read from the covering index `response_scores_summary` (see
+/// [`dimensions_of_assessment`]).
 pub fn progress_of_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
 ) -> QueryResult<Vec<(String, i64, i64)>> {
-    response_scores::table
-        .inner_join(responses::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .select((
-            response_scores::response_id,
-            response_scores::progress_required,
-            response_scores::progress_answered,
-        ))
-        .load(conn)
+    match conn {
+        DbConnection::Sqlite(c) => Ok(from_summary::<ProgressRow>(
+            c,
+            "s.progress_required, s.progress_answered",
+            assessment_id,
+        )?
+        .into_iter()
+        .map(|row| (row.response_id, row.required, row.answered))
+        .collect()),
+        DbConnection::Postgres(c) => of_responses_of(assessment_id)
+            .select((
+                response_scores::response_id,
+                response_scores::progress_required,
+                response_scores::progress_answered,
+            ))
+            .load(c),
+    }
+}
+
+#[derive(QueryableByName)]
+struct ProgressRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    response_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(column_name = progress_required)]
+    required: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(column_name = progress_answered)]
+    answered: i64,
 }
 
 /// The stored scores of every response of an assessment that has them.
 pub fn of_assessment(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<ScoresRow>> {
-    response_scores::table
-        .inner_join(responses::table)
-        .filter(responses::assessment_id.eq(assessment_id))
+    of_responses_of(assessment_id)
         .select(ScoresRow::as_select())
         .load(conn)
 }
 
 /// The stored dimension scores of every response of an assessment that has them: (response id,
-/// dimensions). On SQLite they are read from the covering index `response_scores_dimensions`,
+/// dimensions). On SQLite they are read from the covering index `response_scores_summary`,
 /// named because the planner, without statistics, prefers the primary key's index and a look-up
 /// into the table (~700-byte rows) per response.
 pub fn dimensions_of_assessment(
@@ -59,20 +110,15 @@ pub fn dimensions_of_assessment(
     assessment_id: &str,
 ) -> QueryResult<Vec<(String, String)>> {
     match conn {
-        DbConnection::Sqlite(c) => Ok(diesel::sql_query(
-            "SELECT s.response_id, s.dimensions \
-             FROM response_scores AS s INDEXED BY response_scores_dimensions \
-             INNER JOIN responses AS r ON r.id = s.response_id \
-             WHERE r.assessment_id = ?",
-        )
-        .bind::<diesel::sql_types::Text, _>(assessment_id)
-        .load::<DimensionsRow>(c)?
-        .into_iter()
-        .map(|row| (row.response_id, row.dimensions))
-        .collect()),
-        DbConnection::Postgres(c) => response_scores::table
-            .inner_join(responses::table)
-            .filter(responses::assessment_id.eq(assessment_id))
+        DbConnection::Sqlite(c) => {
+            Ok(
+                from_summary::<DimensionsRow>(c, "s.dimensions", assessment_id)?
+                    .into_iter()
+                    .map(|row| (row.response_id, row.dimensions))
+                    .collect(),
+            )
+        }
+        DbConnection::Postgres(c) => of_responses_of(assessment_id)
             .select((response_scores::response_id, response_scores::dimensions))
             .load(c),
     }

@@ -124,7 +124,7 @@ pub async fn edit_form(
     let lookup = id.clone();
     let (assessment, instruments, pinned) = db(&state, move |conn| {
         let assessment = store::assessments::find(conn, &lookup)?;
-        let pinned = !store::responses::list_for_assessment(conn, &lookup)?.is_empty();
+        let pinned = store::responses::has_responses(conn, &lookup)?;
         Ok((assessment, store::instruments::list(conn)?, pinned))
     })
     .await?;
@@ -247,7 +247,7 @@ async fn save(
     let lookup = id.clone();
     let (instruments, pinned) = db(&state, move |conn| {
         let pinned = match &lookup {
-            Some(id) => !store::responses::list_for_assessment(conn, id)?.is_empty(),
+            Some(id) => store::responses::has_responses(conn, id)?,
             None => false,
         };
         Ok((store::instruments::list(conn)?, pinned))

@@ -25,7 +25,7 @@ use crate::store::organizations::Organization;
 
 /// One organization on the reminders page.
 pub struct ReminderRow {
-    pub organization: Organization,
+    pub organization: store::responses::OrganizationHead,
     pub stage: Stage,
     pub percent: u8,
     pub reminders: i64,

@@ -1091,25 +1091,17 @@ async fn a_section_view_leaves_the_session_alone_and_a_removed_account_is_logged
     assert!(support::location(&after).starts_with("/login"));
 }
 
-#[actix_web::test]
-async fn a_condition_on_another_sections_answer_decides_what_a_section_shows_and_saves() {
-    // The forum instrument with one item of "legal" asked only of the "other" sector, which is
-    // answered in "about": the section's page and save read that answer from another section.
-    let source = capacity_survey::domain::instrument::FORUM_INSTRUMENT
-        .replacen("version = \"2023.1\"", "version = \"2023.1-sector\"", 1)
-        .replacen(
-            "key = \"legal.sharing\"\n",
-            "key = \"legal.sharing\"\nrelevant_when = { item = \"about.sector\", equals = [\"other\"] }\n",
-            1,
-        );
+/// An app that also stores `source` as version `version` of the forum instrument, with the
+/// organizer and the forum's organizations.
+async fn with_forum_version(version: &'static str, source: String) -> TestApp {
     let app = TestApp::spawn_with(move |conn| {
         capacity_survey::store::instruments::insert(
             conn,
             &capacity_survey::store::instruments::NewInstrument {
                 key: "forum",
-                version: "2023.1-sector",
-                title_es: "Foro (sector)",
-                title_en: "Forum (sector)",
+                version,
+                title_es: "Foro (otra versión)",
+                title_en: "Forum (another version)",
                 source: &source,
                 created_at: chrono::Utc::now().naive_utc(),
             },
@@ -1124,6 +1116,21 @@ async fn a_condition_on_another_sections_answer_decides_what_a_section_shows_and
             .status(),
         200
     );
+    app
+}
+
+#[actix_web::test]
+async fn a_condition_on_another_sections_answer_decides_what_a_section_shows_and_saves() {
+    // The forum instrument with one item of "legal" asked only of the "other" sector, which is
+    // answered in "about": the section's page and save read that answer from another section.
+    let source = capacity_survey::domain::instrument::FORUM_INSTRUMENT
+        .replacen("version = \"2023.1\"", "version = \"2023.1-sector\"", 1)
+        .replacen(
+            "key = \"legal.sharing\"\n",
+            "key = \"legal.sharing\"\nrelevant_when = { item = \"about.sector\", equals = [\"other\"] }\n",
+            1,
+        );
+    let app = with_forum_version("2023.1-sector", source).await;
     let assessment = forum::create_assessment_with(&app, "forum@2023.1-sector").await;
     let inec = forum::organization_id(&app, "INEC");
     let link = forum::invite(&app, &assessment, &inec, "Ana Pérez", "ana@inec.gob.pa").await;
@@ -1179,4 +1186,68 @@ async fn a_condition_on_another_sections_answer_decides_what_a_section_shows_and
     .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(stored("legal.sharing").as_deref(), Some("3"));
+}
+
+#[actix_web::test]
+async fn an_assessment_with_responses_keeps_its_instrument() {
+    let source = capacity_survey::domain::instrument::FORUM_INSTRUMENT.replacen(
+        "version = \"2023.1\"",
+        "version = \"2023.2\"",
+        1,
+    );
+    let app = with_forum_version("2023.2", source).await;
+    let assessment = forum::create_assessment(&app).await;
+    let today = capacity_survey::service::Clock::today(&*app.clock);
+    let opens = (today - chrono::Duration::days(1)).to_string();
+    let closes = (today + chrono::Duration::days(30)).to_string();
+    let edit = |instrument: &'static str| {
+        let app = &app;
+        let assessment = assessment.clone();
+        let (opens, closes) = (opens.clone(), closes.clone());
+        async move {
+            let token = app
+                .csrf(&format!("/organizer/assessments/{assessment}/edit"))
+                .await;
+            app.post_form(
+                &format!("/organizer/assessments/{assessment}"),
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("title_es", "Foro"),
+                    ("title_en", "Forum"),
+                    ("instrument", instrument),
+                    ("opens_on", opens.as_str()),
+                    ("closes_on", closes.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    // No response yet: the instrument may change.
+    assert_eq!(edit("forum@2023.2").await.status(), 303);
+    let stored = || {
+        capacity_survey::store::assessments::find(&mut app.conn(), &assessment)
+            .unwrap()
+            .instrument_version
+    };
+    assert_eq!(stored(), "2023.2");
+
+    // Once an organization is invited it has a response, and the instrument stays.
+    let inec = forum::organization_id(&app, "INEC");
+    forum::invite(&app, &assessment, &inec, "Ana Pérez", "ana@inec.gob.pa").await;
+    let refused = edit("forum@2023.1").await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Ya hay respuestas: el instrumento queda fijado en su versión."),
+        "{page}"
+    );
+    assert_eq!(stored(), "2023.2");
+    // The edit page says so before anyone tries.
+    let form = app
+        .get(&format!("/organizer/assessments/{assessment}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("queda fijado"), "{form}");
 }
