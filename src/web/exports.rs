@@ -487,13 +487,13 @@ pub async fn export(
 }
 
 /// One workbook is built at a time: each takes both cores and holds a large assessment's data
-/// with a batch of its answers (about 150 MB at 10,000 organizations); others wait their turn.
+/// with a batch of its answers (about 120 MB at 10,000 organizations); others wait their turn.
 static WORKBOOK_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
-/// Builds a workbook on threads of its own rather than the blocking pool's: a thread that ends
-/// hands its allocator arena to the next one started, so one workbook after another reuses the
-/// same memory instead of filling a new arena on whichever pool thread it lands on. The workbook
-/// is an anonymous temporary file (gone when closed), read from its start.
+/// Builds a workbook on threads of its own (a reader and a writer, side by side for the second
+/// or two a large assessment takes) rather than on the blocking pool that serves the pages'
+/// database calls. The workbook is an anonymous temporary file (gone when closed), read from
+/// its start.
 async fn built_workbook(
     state: &web::Data<AppState>,
     assessment_id: String,
