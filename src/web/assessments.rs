@@ -307,8 +307,6 @@ struct AssessmentPage {
     rows: Vec<ProgressRow>,
     pager: Pager,
     total: usize,
-    /// Rows the status filter keeps.
-    shown: usize,
     sort_links: Vec<SortLink>,
     status: String,
     sort: String,
@@ -468,7 +466,6 @@ pub async fn show(
             rows,
             pager,
             total,
-            shown,
             sort_links,
             status: query.status,
             sort,
