@@ -487,7 +487,23 @@ fn load_scores(
     participants: &[Participant],
     parts: ScoreParts,
 ) -> Result<HashMap<String, StoredScores>, AppError> {
-    let mut scores: HashMap<String, StoredScores> = if parts == ScoreParts::Dimensions {
+    let mut scores = stored_scores(conn, assessment_id, parts)?;
+    let missing = missing_scores(participants, &scores);
+    scores.extend(
+        rebuild(conn, instrument, &missing)?
+            .into_iter()
+            .map(|(id, c)| (id, StoredScores::of(&c.scores))),
+    );
+    Ok(scores)
+}
+
+/// The stored scores of an assessment's responses that read (the parts asked for).
+fn stored_scores(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    parts: ScoreParts,
+) -> Result<HashMap<String, StoredScores>, AppError> {
+    Ok(if parts == ScoreParts::Dimensions {
         store::scores::dimensions_of_assessment(conn, assessment_id)?
             .into_iter()
             .map(|(response_id, dimensions)| {
@@ -511,18 +527,19 @@ fn load_scores(
             })
             .filter(|(_, stored)| stored.is_valid())
             .collect()
-    };
-    let missing: Vec<String> = participants
+    })
+}
+
+/// The participants' responses without stored scores that read.
+fn missing_scores(
+    participants: &[Participant],
+    stored: &HashMap<String, StoredScores>,
+) -> Vec<String> {
+    participants
         .iter()
-        .filter(|p| !scores.contains_key(&p.response.id))
+        .filter(|p| !stored.contains_key(&p.response.id))
         .map(|p| p.response.id.clone())
-        .collect();
-    scores.extend(
-        rebuild(conn, instrument, &missing)?
-            .into_iter()
-            .map(|(id, c)| (id, StoredScores::of(&c.scores))),
-    );
-    Ok(scores)
+        .collect()
 }
 
 /// The progress of the given responses of an assessment by response id: read from the read
@@ -573,15 +590,9 @@ pub fn fill_missing_scores(
             organization,
         })
         .collect();
-    let stored = store::scores::of_assessment(conn, assessment_id)?.len();
-    let all = load_scores(
-        conn,
-        instrument,
-        assessment_id,
-        &participants,
-        ScoreParts::Both,
-    )?;
-    Ok(all.len().saturating_sub(stored))
+    let stored = stored_scores(conn, assessment_id, ScoreParts::Both)?;
+    let missing = missing_scores(&participants, &stored);
+    Ok(rebuild(conn, instrument, &missing)?.len())
 }
 
 /// Recomputes and stores the scores and progress of one response from its answers: called by a

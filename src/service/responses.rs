@@ -667,11 +667,13 @@ pub struct ProgressRow {
     pub pending_invitations: usize,
 }
 
-/// The progress of every organization in an assessment, from a handful of queries.
+/// The progress of every organization in an assessment, from a handful of queries; its
+/// `invitations` (read by the caller, which may show them too) give the pending ones.
 pub fn progress_rows(
     conn: &mut DbConnection,
     registry: &InstrumentRegistry,
     assessment: &Assessment,
+    invitations: &[store::invitations::Invitation],
     now: NaiveDateTime,
 ) -> Result<Vec<ProgressRow>, AppError> {
     let instrument = registry.get(
@@ -688,10 +690,10 @@ pub fn progress_rows(
     for (response_id, name, _) in rows::members_of_assessment(conn, &assessment.id)? {
         members.entry(response_id).or_default().push(name);
     }
-    let mut pending: BTreeMap<String, usize> = BTreeMap::new();
-    for invitation in store::invitations::list_for_assessment(conn, &assessment.id)? {
+    let mut pending: BTreeMap<&str, usize> = BTreeMap::new();
+    for invitation in invitations {
         if invitation.is_usable(now) {
-            *pending.entry(invitation.response_id).or_default() += 1;
+            *pending.entry(invitation.response_id.as_str()).or_default() += 1;
         }
     }
     Ok(responses
@@ -709,7 +711,7 @@ pub fn progress_rows(
             };
             ProgressRow {
                 representatives: members.remove(&response.id).unwrap_or_default(),
-                pending_invitations: pending.remove(&response.id).unwrap_or_default(),
+                pending_invitations: pending.remove(response.id.as_str()).unwrap_or_default(),
                 response,
                 organization,
                 stage,

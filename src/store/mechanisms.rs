@@ -98,13 +98,20 @@ fn in_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
         .into_boxed()
 }
 
+/// By reporting response, then in entry order (the key of the SQLite table).
+const ENTRY_ORDER: (
+    mechanisms::response_id,
+    mechanisms::created_at,
+    mechanisms::id,
+) = (
+    mechanisms::response_id,
+    mechanisms::created_at,
+    mechanisms::id,
+);
+
 /// The mechanisms of an assessment's responses, by reporting response then entry order.
 fn of_assessment(assessment_id: &str) -> mechanisms::BoxedQuery<'_, Backend> {
-    in_assessment(assessment_id).order((
-        mechanisms::response_id,
-        mechanisms::created_at,
-        mechanisms::id,
-    ))
+    in_assessment(assessment_id).order(ENTRY_ORDER)
 }
 
 /// Every mechanism of some responses, by response and then in entry order.
@@ -114,11 +121,7 @@ pub fn list_for_responses(
 ) -> QueryResult<Vec<Mechanism>> {
     mechanisms::table
         .filter(mechanisms::response_id.eq_any(response_ids))
-        .order((
-            mechanisms::response_id,
-            mechanisms::created_at,
-            mechanisms::id,
-        ))
+        .order(ENTRY_ORDER)
         .select(Mechanism::as_select())
         .load(conn)
 }

@@ -97,15 +97,28 @@ pub fn find_for(
         .optional()
 }
 
+/// The responses of an assessment joined to their organizations.
+type OfAssessment<'a> = diesel::dsl::Filter<
+    diesel::dsl::InnerJoin<responses::table, organizations::table>,
+    diesel::dsl::Eq<responses::assessment_id, &'a str>,
+>;
+
+/// The responses of an assessment joined to their organizations, by organization name.
+fn by_organization_name(
+    assessment_id: &str,
+) -> diesel::dsl::Order<OfAssessment<'_>, organizations::name_key> {
+    responses::table
+        .inner_join(organizations::table)
+        .filter(responses::assessment_id.eq(assessment_id))
+        .order(organizations::name_key)
+}
+
 /// Every response of an assessment with its organization.
 pub fn list_for_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
 ) -> QueryResult<Vec<(Response, Organization)>> {
-    responses::table
-        .inner_join(organizations::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .order(organizations::name_key)
+    by_organization_name(assessment_id)
         .select((Response::as_select(), Organization::as_select()))
         .load(conn)
 }
@@ -593,10 +606,7 @@ pub fn progress_heads_for_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
 ) -> QueryResult<Vec<(ProgressHead, OrganizationHead)>> {
-    responses::table
-        .inner_join(organizations::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .order(organizations::name_key)
+    by_organization_name(assessment_id)
         .select((ProgressHead::as_select(), OrganizationHead::as_select()))
         .load(conn)
 }
@@ -607,10 +617,7 @@ pub fn heads_for_assessment(
     conn: &mut DbConnection,
     assessment_id: &str,
 ) -> QueryResult<Vec<(ResponseHead, OrganizationHead)>> {
-    responses::table
-        .inner_join(organizations::table)
-        .filter(responses::assessment_id.eq(assessment_id))
-        .order(organizations::name_key)
+    by_organization_name(assessment_id)
         .select((ResponseHead::as_select(), OrganizationHead::as_select()))
         .load(conn)
 }

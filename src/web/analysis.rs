@@ -247,12 +247,17 @@ fn sort_rows(rows: &mut [MatrixRow<'_>], instrument: &Instrument, sort: &str, de
             if descending { order.reverse() } else { order }
         });
     } else {
-        // Each acronym is lower-cased once, not twice per comparison; acronyms are unique
-        // regardless of case, so reversing gives the descending order.
-        rows.sort_by_cached_key(|r| r.participant.organization.acronym.to_lowercase());
-        if descending {
-            rows.reverse();
-        }
+        sort_by_acronym(rows, |r| &r.participant.organization.acronym, descending);
+    }
+}
+
+/// Sorts rows by their organization's acronym regardless of case. Each acronym is lower-cased
+/// once, not twice per comparison; acronyms are unique regardless of case, so the descending
+/// order is the ascending one reversed.
+pub fn sort_by_acronym<T>(rows: &mut [T], acronym: impl Fn(&T) -> &str, descending: bool) {
+    rows.sort_by_cached_key(|r| acronym(r).to_lowercase());
+    if descending {
+        rows.reverse();
     }
 }
 

@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::analysis::{PAGE_SIZE, Pager};
+use super::analysis::{PAGE_SIZE, Pager, sort_by_acronym};
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
@@ -340,8 +340,9 @@ pub async fn show(
     let (assessment, mut rows, invitations, instrument_title, failed_emails) =
         db(&state, move |conn| {
             let assessment = store::assessments::find(conn, &id)?;
-            let rows = responses::progress_rows(conn, &app.instruments, &assessment, now)?;
             let invitations = store::invitations::list_for_assessment(conn, &id)?;
+            let rows =
+                responses::progress_rows(conn, &app.instruments, &assessment, &invitations, now)?;
             let instrument = app.instruments.get(
                 conn,
                 &assessment.instrument_key,
@@ -367,12 +368,7 @@ pub async fn show(
     };
     let descending = query.dir == "desc";
     if sort == "organization" {
-        // Each acronym is lower-cased once, not twice per comparison; acronyms are unique
-        // regardless of case, so reversing gives the descending order.
-        rows.sort_by_cached_key(|r| r.organization.acronym.to_lowercase());
-        if descending {
-            rows.reverse();
-        }
+        sort_by_acronym(&mut rows, |r| &r.organization.acronym, descending);
     } else {
         rows.sort_by(|a, b| {
             let order = match sort.as_str() {

@@ -83,7 +83,14 @@ async fn reminders_page_with(
     let (assessment, saved, progress, counts) = db(state, move |conn| {
         let assessment = store::assessments::find(conn, &id)?;
         let saved = reminders::policy(conn, &id)?;
-        let progress = response_service::progress_rows(conn, &app.instruments, &assessment, now)?;
+        let invitations = store::invitations::list_for_assessment(conn, &id)?;
+        let progress = response_service::progress_rows(
+            conn,
+            &app.instruments,
+            &assessment,
+            &invitations,
+            now,
+        )?;
         let counts = reminders::counts(conn, &id)?;
         Ok((assessment, saved, progress, counts))
     })
@@ -102,7 +109,7 @@ async fn reminders_page_with(
             }
         })
         .collect();
-    rows.sort_by_key(|r| r.organization.acronym.to_lowercase());
+    super::analysis::sort_by_acronym(&mut rows, |r| &r.organization.acronym, false);
     let invalid = !errors.is_empty();
     Ok((
         RemindersPage {

@@ -29,27 +29,19 @@ use crate::store::mechanisms::Mechanism;
 /// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
 /// with an apostrophe, so it stays text.
 pub fn neutralize(text: &str) -> String {
-    if is_formula_like(text) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    neutralized(text.to_owned())
 }
 
 /// [`neutralize`] for a string the caller gives up: moved, not copied, when it is harmless.
 fn neutralized(text: String) -> String {
-    if is_formula_like(&text) {
+    if matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    ) {
         format!("'{text}")
     } else {
         text
     }
-}
-
-fn is_formula_like(text: &str) -> bool {
-    matches!(
-        text.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    )
 }
 
 #[derive(Template)]
@@ -451,11 +443,10 @@ pub async fn export(
                 let participants: Vec<&Participant> = data.selected(&selection).collect();
                 let mut table = domains_header(&data, lang);
                 for batch in participants.chunks(WORKBOOK_BATCH) {
-                    let ids: Vec<String> = batch.iter().map(|p| p.response.id.clone()).collect();
                     let (_, grids) = crate::service::analysis::answers_and_grids(
                         conn,
                         &data.instrument,
-                        &ids,
+                        &response_ids(batch),
                         &[],
                     )?;
                     table.extend(domains_rows(&data, batch, &grids, lang));
@@ -723,6 +714,11 @@ fn describe_answer(
 /// whatever the size.
 const WORKBOOK_BATCH: usize = 500;
 
+/// The response ids of a batch of participants, for the reads of a batch.
+fn response_ids(batch: &[&Participant]) -> Vec<String> {
+    batch.iter().map(|p| p.response.id.clone()).collect()
+}
+
 /// Parts waiting for the writer: the reader runs at most this far ahead.
 const WORKBOOK_QUEUE: usize = 4;
 
@@ -827,9 +823,6 @@ fn read_workbook<'a>(
 ) -> Result<(), AppError> {
     let lang = out.lang;
     let instrument = &data.instrument;
-    let ids_of = |batch: &[&Participant]| -> Vec<String> {
-        batch.iter().map(|p| p.response.id.clone()).collect()
-    };
 
     // The sheets in their order, with the first column of numbers of each.
     const MATRIX: usize = 0;
@@ -862,7 +855,7 @@ fn read_workbook<'a>(
     }
     let keys = crate::service::analysis::maturity_keys(instrument);
     for batch in participants.chunks(WORKBOOK_BATCH) {
-        let ids = ids_of(batch);
+        let ids = response_ids(batch);
         // The answers and domains sheets from one read of each response's answers.
         let (answers, grids) =
             crate::service::analysis::answers_and_grids(conn, instrument, &ids, &keys)?;

@@ -923,6 +923,15 @@ async fn the_progress_page_comes_a_hundred_organizations_at_a_time() {
     // A page past the end shows the last one; a page that is not a number is refused.
     let past = page("?page=9").await;
     assert_eq!(rows(&past), 30);
+    // An invitation not used yet is counted on its organization's row, and listed below.
+    let org000 = forum::organization_id(&app, "ORG000");
+    forum::invite(&app, &assessment, &org000, "Ana", "ana@org000.example").await;
+    let invited = page("").await;
+    let row = &invited[invited.find(">ORG000<").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("1 invitación(es) pendiente(s)"), "{row}");
+    assert!(invited.contains("ana@org000.example"));
+    assert_eq!(invited.matches("invitación(es) pendiente(s)").count(), 1);
     let bad = app
         .get(&format!("/organizer/assessments/{assessment}?page=x"))
         .await;
