@@ -522,6 +522,16 @@ function dropDrafts(prefix) {
   var unsavedFromServer = state === "unsaved";
   var saving = false;
   var conflicted = false;
+  // Leaving by a link to the section itself (a conflict's "reload"): the values stay in the
+  // browser's copy, offered after the reload, so the leave warning has nothing to add.
+  var reloading = false;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href]") : null;
+    if (link && link.getAttribute("href") === form.getAttribute("action")) {
+      reloading = true;
+      keepLocally();
+    }
+  });
   var timer = null;
   var submitting = false;
 
@@ -546,7 +556,18 @@ function dropDrafts(prefix) {
       status.appendChild(document.createTextNode(" "));
       status.appendChild(link);
     }
+    fitScrollPadding();
   }
+
+  // What the page scrolls to (a focused question, a linked one) lands below the save bar, however
+  // tall the bar's message makes it (the stylesheet's padding is the default).
+  var bar = status.closest(".save-bar");
+  function fitScrollPadding() {
+    if (bar) {
+      document.documentElement.style.scrollPaddingTop = bar.offsetHeight + 12 + "px";
+    }
+  }
+  window.addEventListener("resize", fitScrollPadding);
 
   function keepLocally() {
     var store = browserStorage();
@@ -675,7 +696,7 @@ function dropDrafts(prefix) {
     }
   });
   window.addEventListener("beforeunload", function (event) {
-    if (dirty() && !submitting) {
+    if (dirty() && !submitting && !reloading) {
       keepLocally();
       event.preventDefault();
       event.returnValue = message("leave");
@@ -758,5 +779,6 @@ function dropDrafts(prefix) {
 
   updateFollowUps(false);
   updateProgress();
+  fitScrollPadding();
   offerRestore();
 })();
