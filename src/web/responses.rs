@@ -761,7 +761,8 @@ pub async fn section(
     let (_, response, (answers, saved)) =
         open_with(&state, &login, &path.id, move |conn, loaded| {
             let section = find_section(&loaded.instrument, &key)?;
-            let saved = service::last_save(conn, &loaded.response.id, &key)?;
+            // The version and time only: the saver's name is for conflicts.
+            let saved = store::responses::section_saved(conn, &loaded.response.id, &key)?;
             let answers = service::saved_answers_of_section(conn, loaded, section)?;
             Ok((answers, saved))
         })
