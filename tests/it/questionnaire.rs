@@ -1473,7 +1473,7 @@ async fn an_unanswered_disaggregation_question_is_not_a_missing_disaggregation()
             asylum.contains("<td>1</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td>"),
             "{asylum}"
         );
-        assert!(table.contains("Produce it without saying which disaggregations"));
+        assert!(table.contains("Disaggregations not answered by"));
     };
     check(domains_page(&app, &assessment).await);
 
