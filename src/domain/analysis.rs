@@ -480,14 +480,7 @@ pub fn domain_summaries_of_stored<'a>(
             if published {
                 summary.published_by += 1;
             }
-            for key in disaggregations.split(LIST).filter(|k| !k.is_empty()) {
-                match summary.disaggregations.get_mut(key) {
-                    Some(count) => *count += 1,
-                    None => {
-                        summary.disaggregations.insert(key.to_owned(), 1);
-                    }
-                }
-            }
+            summary.count_disaggregations(disaggregations.split(LIST).filter(|k| !k.is_empty()));
         }
     }
     summaries
@@ -1026,15 +1019,45 @@ pub struct DomainSummary {
     pub needers: usize,
     /// Producers offering each disaggregation key (e.g. "sex" -> 3).
     pub disaggregations: BTreeMap<String, usize>,
+    /// Producers that answered which disaggregations they offer (the rest left the follow-up
+    /// unanswered: that is "not answered", never "none").
+    pub disaggregations_answered: usize,
     pub published_by: usize,
+}
+
+impl DomainSummary {
+    /// Producers that left the disaggregation follow-up unanswered.
+    pub fn disaggregations_unanswered(&self) -> usize {
+        self.producers.saturating_sub(self.disaggregations_answered)
+    }
+
+    /// Counts one producer's disaggregations (none: the question was not answered, since a
+    /// multiple choice without any choice is no answer).
+    fn count_disaggregations<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) {
+        let mut answered = false;
+        for key in keys {
+            answered = true;
+            // Look up before inserting so the key is copied only the first time it is seen.
+            match self.disaggregations.get_mut(key) {
+                Some(count) => *count += 1,
+                None => {
+                    self.disaggregations.insert(key.to_owned(), 1);
+                }
+            }
+        }
+        if answered {
+            self.disaggregations_answered += 1;
+        }
+    }
 }
 
 /// One summary per option of the grid's domain code list, in list order. Returns empty if the instrument has no grid.
 ///
 /// Disaggregations and publication count only for producers: those columns are asked only of
 /// them, and an answer left over from before a change to "no" must not count. A disaggregation
-/// no producer offers is absent from the map. Needers include producers that also need the data
-/// from others.
+/// no producer offers is absent from the map; producers that did not answer the question are
+/// counted apart ([`DomainSummary::disaggregations_answered`]). Needers include producers that
+/// also need the data from others.
 pub fn domain_summaries<'a>(
     instrument: &Instrument,
     responses: impl IntoIterator<Item = &'a Answers>,
@@ -1070,15 +1093,11 @@ pub fn domain_summaries<'a>(
             if bool_of(answers, &keys.published) == Some(true) {
                 summary.published_by += 1;
             }
-            for key in choices_of(answers, &keys.disaggregations) {
-                // Look up before inserting so the key is cloned only the first time it is seen.
-                match summary.disaggregations.get_mut(key) {
-                    Some(count) => *count += 1,
-                    None => {
-                        summary.disaggregations.insert(key.clone(), 1);
-                    }
-                }
-            }
+            summary.count_disaggregations(
+                choices_of(answers, &keys.disaggregations)
+                    .iter()
+                    .map(String::as_str),
+            );
         }
     }
     summaries
@@ -1092,7 +1111,10 @@ pub fn domain_summaries<'a>(
 pub struct Gaps {
     /// Domains some organization needs but no organization produces.
     pub needed_not_produced: Vec<String>,
-    /// Domains produced by someone, but with no producer giving a sex disaggregation, or none giving an age one: (domain, missing keys among "sex", "age").
+    /// Domains where producers said which disaggregations they offer, and none of those offers
+    /// sex, or none offers age: (domain, missing keys among "sex", "age"). Producers that left the
+    /// question unanswered say nothing either way, so a domain none of whose producers answered
+    /// it is not listed.
     pub produced_without_sex_or_age: Vec<(String, Vec<String>)>,
     /// Dimensions where more than half of the organizations with a mean score <= 1.0: (dimension key, organizations at <= 1, organizations with a mean).
     pub weak_dimensions: Vec<(String, usize, usize)>,
@@ -1114,7 +1136,7 @@ pub fn gaps(instrument: &Instrument, summaries: &[DomainSummary], rows: &[Vec<Ce
 
     let produced_without_sex_or_age = summaries
         .iter()
-        .filter(|summary| summary.producers > 0)
+        .filter(|summary| summary.disaggregations_answered > 0)
         .filter_map(|summary| {
             let missing: Vec<String> = CORE_DISAGGREGATIONS
                 .iter()
@@ -1867,6 +1889,7 @@ mod tests {
                     .into_iter()
                     .map(|(k, n)| (k.to_string(), n))
                     .collect(),
+                disaggregations_answered: 2,
                 published_by: 1,
             }
         );
@@ -1875,6 +1898,14 @@ mod tests {
         let health = find("health");
         assert_eq!((health.producers, health.needers), (1, 1));
         assert!(health.disaggregations.is_empty());
+        // Its one producer left the follow-up unanswered.
+        assert_eq!(
+            (
+                health.disaggregations_answered,
+                health.disaggregations_unanswered()
+            ),
+            (0, 1)
+        );
         assert_eq!(
             find("statelessness"),
             &DomainSummary {
@@ -1921,12 +1952,11 @@ mod tests {
         .collect();
         let found = gaps(&instrument, &summaries, &rows);
         assert_eq!(found.needed_not_produced, strings(&["returns"]));
+        // Work permits: its producer answered "sex" only. Health is produced too, but its
+        // producer did not answer the disaggregation question: not a gap. Asylum: sex and age.
         assert_eq!(
             found.produced_without_sex_or_age,
-            vec![
-                ("work_permits".to_string(), strings(&["age"])),
-                ("health".to_string(), strings(&["sex", "age"])),
-            ]
+            vec![("work_permits".to_string(), strings(&["age"]))]
         );
         assert_eq!(found.weak_dimensions, vec![("legal".to_string(), 2, 3)]);
 
@@ -1934,6 +1964,38 @@ mod tests {
         let above = vec![vec![mean(Some(1.25))], vec![mean(Some(1.01))], vec![]];
         assert!(gaps(&instrument, &[], &above).weak_dimensions.is_empty());
         assert_eq!(gaps(&instrument, &[], &[]), Gaps::default());
+    }
+
+    #[test]
+    fn unanswered_disaggregations_are_not_missing_ones_in_stored_scores_either() {
+        let instrument = forum();
+        // One producer of asylum answered (nationality only), another did not; border flows has
+        // two producers, neither of which answered.
+        let responses = vec![
+            answers(&[
+                ("domains.asylum.collects", choice("yes")),
+                ("domains.asylum.disaggregations", choices(&["nationality"])),
+                ("domains.border_flows.collects", choice("yes")),
+            ]),
+            answers(&[
+                ("domains.asylum.collects", choice("partly")),
+                ("domains.asylum.frequency", choice("monthly")),
+                ("domains.border_flows.collects", choice("partly")),
+            ]),
+        ];
+        let stored: Vec<StoredScores> = responses
+            .iter()
+            .map(|a| StoredScores::of(&ResponseScores::from_answers(&instrument, a)))
+            .collect();
+        let summaries = domain_summaries_of_stored(&instrument, &stored);
+        assert_eq!(summaries, domain_summaries(&instrument, &responses));
+        let asylum = summaries.iter().find(|s| s.domain == "asylum").unwrap();
+        assert_eq!((asylum.producers, asylum.disaggregations_answered), (2, 1));
+        let found = gaps(&instrument, &summaries, &[]);
+        assert_eq!(
+            found.produced_without_sex_or_age,
+            vec![("asylum".to_string(), strings(&["sex", "age"]))]
+        );
     }
 
     #[test]

@@ -53,6 +53,25 @@ pub fn slots<'a>(instrument: &'a Instrument, section: &'a Section) -> Vec<Slot<'
     }
 }
 
+/// The slot of the same section whose answer decides whether `slot` applies, and the answers that
+/// make it apply; none for a slot without a condition, or whose condition looks at another
+/// section (then the page cannot change it, and it is decided once when the page is built).
+pub fn condition_slot<'i>(section: &Section, slot: &Slot<'i>) -> Option<(String, &'i [String])> {
+    let relevance = slot.item.relevant_when.as_ref()?;
+    let key = match (slot.domain, &section.body) {
+        (Some(domain), SectionBody::DomainGrid(grid)) => {
+            grid.column(&relevance.item)?;
+            grid_cell_key(&section.key, domain, &relevance.item)
+        }
+        (None, SectionBody::Items(items)) => {
+            items.iter().find(|item| item.key == relevance.item)?;
+            relevance.item.clone()
+        }
+        _ => return None,
+    };
+    Some((key, relevance.equals.as_slice()))
+}
+
 /// Whether a slot applies given the answers: its relevance condition looks at the same grid row.
 pub fn slot_is_relevant(
     section: &Section,
@@ -84,6 +103,9 @@ pub struct SectionInput {
     /// The raw values as typed, to put back in the form when it comes back with errors.
     pub typed: BTreeMap<String, Vec<String>>,
     pub typed_evidence: BTreeMap<String, String>,
+    /// Slots that this save makes apply and that the form did not show: questions the person has
+    /// not seen yet (a page without script shows follow-ups only once their answer is saved).
+    pub opened: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,8 +118,9 @@ pub struct SlotChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownSlot(pub String);
 
-/// Reads a posted section form. Only slots listed in `_items` are considered; a slot that is not
-/// relevant once the new values are taken into account is cleared.
+/// Reads a posted section form. Only slots listed in `_items` take values; a slot that is not
+/// relevant once the new values are taken into account is cleared, listed or not (a follow-up
+/// the page hid when its answer changed is not posted, and its old answer must not stay).
 pub fn read_section_form(
     instrument: &Instrument,
     section: &Section,
@@ -171,16 +194,25 @@ pub fn read_section_form(
             .insert(slot.key.clone(), SlotChange { value, evidence });
     }
     // Relevance is judged on the answers as they will be after this save.
+    let cleared = || SlotChange {
+        value: None,
+        evidence: None,
+    };
     for slot in &listed {
         if !slot_is_relevant(section, slot, &merged) {
             input.errors.remove(&slot.key);
-            input.changes.insert(
-                slot.key.clone(),
-                SlotChange {
-                    value: None,
-                    evidence: None,
-                },
-            );
+            input.changes.insert(slot.key.clone(), cleared());
+        }
+    }
+    let listed_keys: std::collections::BTreeSet<&str> =
+        listed.iter().map(|s| s.key.as_str()).collect();
+    for slot in all.iter().filter(|s| !listed_keys.contains(s.key.as_str())) {
+        if !slot_is_relevant(section, slot, &merged) {
+            if current.contains_key(&slot.key) {
+                input.changes.insert(slot.key.clone(), cleared());
+            }
+        } else if !slot_is_relevant(section, slot, current) {
+            input.opened.push(slot.key.clone());
         }
     }
     Ok(input)
@@ -286,6 +318,107 @@ mod tests {
             input.changes["domains.asylum.frequency"].value,
             Some(AnswerValue::Choice("monthly".into()))
         );
+    }
+
+    #[test]
+    fn a_save_names_the_follow_ups_it_opens_that_the_form_did_not_show() {
+        let instrument = forum_instrument().unwrap();
+        let section = instrument.section("domains").unwrap();
+        // A page without script shows only "collects" until it is saved.
+        let fields = form(&[
+            ("_items", "domains.asylum.collects"),
+            ("v.domains.asylum.collects", "partly"),
+        ]);
+        let input = read_section_form(&instrument, section, &fields, &BTreeMap::new()).unwrap();
+        assert_eq!(
+            input.opened,
+            [
+                "domains.asylum.source",
+                "domains.asylum.disaggregations",
+                "domains.asylum.frequency",
+                "domains.asylum.published"
+            ]
+        );
+        // The page's script showed them as the answer changed: nothing is new.
+        let fields = form(&[
+            ("_items", "domains.asylum.collects"),
+            ("_items", "domains.asylum.source"),
+            ("_items", "domains.asylum.disaggregations"),
+            ("_items", "domains.asylum.frequency"),
+            ("_items", "domains.asylum.published"),
+            ("v.domains.asylum.collects", "yes"),
+        ]);
+        let input = read_section_form(&instrument, section, &fields, &BTreeMap::new()).unwrap();
+        assert!(input.opened.is_empty(), "{:?}", input.opened);
+        // Already open before this save: not new either.
+        let current = BTreeMap::from([(
+            "domains.asylum.collects".to_owned(),
+            AnswerValue::Choice("yes".into()),
+        )]);
+        let fields = form(&[
+            ("_items", "domains.asylum.collects"),
+            ("v.domains.asylum.collects", "partly"),
+        ]);
+        let input = read_section_form(&instrument, section, &fields, &current).unwrap();
+        assert!(input.opened.is_empty(), "{:?}", input.opened);
+    }
+
+    #[test]
+    fn follow_ups_hidden_by_the_page_are_cleared_without_being_posted() {
+        let instrument = forum_instrument().unwrap();
+        let section = instrument.section("domains").unwrap();
+        let current = BTreeMap::from([
+            (
+                "domains.asylum.collects".to_owned(),
+                AnswerValue::Choice("yes".into()),
+            ),
+            (
+                "domains.asylum.frequency".to_owned(),
+                AnswerValue::Choice("monthly".into()),
+            ),
+            (
+                "domains.work_permits.frequency".to_owned(),
+                AnswerValue::Choice("monthly".into()),
+            ),
+            (
+                "domains.work_permits.collects".to_owned(),
+                AnswerValue::Choice("yes".into()),
+            ),
+        ]);
+        // The answer turns to "no": the page hid (and stopped posting) the follow-ups.
+        let fields = form(&[
+            ("_items", "domains.asylum.collects"),
+            ("v.domains.asylum.collects", "no"),
+        ]);
+        let input = read_section_form(&instrument, section, &fields, &current).unwrap();
+        assert_eq!(input.changes["domains.asylum.frequency"].value, None);
+        assert!(
+            !input.changes.contains_key("domains.work_permits.frequency"),
+            "a row the form did not touch stays as it is"
+        );
+        assert!(input.opened.is_empty());
+    }
+
+    #[test]
+    fn a_condition_names_the_slot_of_the_same_row_or_section() {
+        let instrument = forum_instrument().unwrap();
+        let grid = instrument.section("domains").unwrap();
+        let grid_slots = slots(&instrument, grid);
+        let source = grid_slots
+            .iter()
+            .find(|s| s.key == "domains.asylum.source")
+            .unwrap();
+        let (key, equals) = condition_slot(grid, source).unwrap();
+        assert_eq!(key, "domains.asylum.collects");
+        assert_eq!(equals, ["yes", "partly"]);
+        assert!(condition_slot(grid, &grid_slots[0]).is_none());
+        let about = instrument.section("about").unwrap();
+        let about_slots = slots(&instrument, about);
+        let other = about_slots
+            .iter()
+            .find(|s| s.key == "about.sector_other")
+            .unwrap();
+        assert_eq!(condition_slot(about, other).unwrap().0, "about.sector");
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::Connection;
+use diesel::{Connection, OptionalExtension};
 
 use super::audit::{self, Action, Object};
 use super::email::{self, MailEnv};
@@ -84,6 +84,11 @@ pub enum EditBlock {
 }
 
 impl EditBlock {
+    /// Whether the response was submitted (the browser's copies of its answers are then dropped).
+    pub fn is_submitted(self) -> bool {
+        self == EditBlock::Submitted
+    }
+
     pub fn message_key(self) -> &'static str {
         match self {
             EditBlock::NotMember => "response.blocked.not_member",
@@ -190,6 +195,46 @@ pub fn slot_kind<'a>(instrument: &'a Instrument, key: &str) -> Option<&'a ItemKi
     grid.column(column).map(|c| &c.kind)
 }
 
+/// The last save of a section, with the saving account's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSave {
+    pub version: i64,
+    pub at: NaiveDateTime,
+    pub by_id: Option<String>,
+    pub by_name: Option<String>,
+}
+
+impl LastSave {
+    /// Whether `user_id` made this save (from another tab, or an earlier save of the same page).
+    pub fn is_by(&self, user_id: &str) -> bool {
+        self.by_id.as_deref() == Some(user_id)
+    }
+}
+
+/// When and by whom a section of a response was last saved; none before its first save.
+pub fn last_save(
+    conn: &mut DbConnection,
+    response_id: &str,
+    section_key: &str,
+) -> Result<Option<LastSave>, AppError> {
+    let Some(saved) = rows::section_saved(conn, response_id, section_key)? else {
+        return Ok(None);
+    };
+    let by_name = match &saved.by {
+        Some(id) => store::users::find(conn, id)
+            .optional()
+            .map_err(AppError::from)?
+            .map(|user| user.name),
+        None => None,
+    };
+    Ok(Some(LastSave {
+        version: saved.version,
+        at: saved.at,
+        by_id: saved.by,
+        by_name,
+    }))
+}
+
 /// The outcome of saving a section.
 #[derive(Debug, Clone)]
 pub enum SaveOutcome {
@@ -200,6 +245,8 @@ pub enum SaveOutcome {
     Conflict {
         current_version: i64,
         current: SavedAnswers,
+        /// The save this one met (who and when).
+        saved: Option<LastSave>,
     },
 }
 
@@ -224,9 +271,11 @@ pub fn save_section(
             now,
         )?;
         if !bumped {
+            let saved = last_save(conn, &ctx.response.id, section_key)?;
             return Ok(SaveOutcome::Conflict {
-                current_version: rows::section_version(conn, &ctx.response.id, section_key)?,
+                current_version: saved.as_ref().map_or(0, |s| s.version),
                 current: saved_answers(conn, ctx)?,
+                saved,
             });
         }
         for (key, change) in &input.changes {

@@ -278,21 +278,35 @@ pub fn section_version(
         .map(|v| v.unwrap_or(0))
 }
 
-/// Every section version of a response, with when and by whom it was last saved.
-/// The version of one section of a response and when it was last saved; none before its first
-/// save.
+/// The last save of one section of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionSave {
+    pub version: i64,
+    pub at: NaiveDateTime,
+    /// The saving account's id.
+    pub by: Option<String>,
+}
+
+/// The version of one section of a response, when and by whom it was last saved; none before its
+/// first save.
 pub fn section_saved(
     conn: &mut DbConnection,
     response_id: &str,
     section_key: &str,
-) -> QueryResult<Option<(i64, NaiveDateTime)>> {
+) -> QueryResult<Option<SectionSave>> {
     response_sections::table
         .find((response_id, section_key))
-        .select((response_sections::version, response_sections::updated_at))
-        .get_result(conn)
+        .select((
+            response_sections::version,
+            response_sections::updated_at,
+            response_sections::updated_by,
+        ))
+        .get_result::<(i64, NaiveDateTime, Option<String>)>(conn)
         .optional()
+        .map(|row| row.map(|(version, at, by)| SectionSave { version, at, by }))
 }
 
+/// Every section version of a response, with when it was last saved.
 pub fn section_versions(
     conn: &mut DbConnection,
     response_id: &str,

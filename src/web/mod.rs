@@ -170,6 +170,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/responses/{id}/mechanisms/{mechanism}/delete",
+            web::get().to(responses::confirm_delete_mechanism),
+        )
+        .route(
+            "/responses/{id}/mechanisms/{mechanism}/delete",
             web::post().to(responses::delete_mechanism),
         )
         .route("/organizer", web::get().to(assessments::dashboard))

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
+
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -20,8 +22,8 @@ use crate::domain::section_form::{self, SectionInput, Slot};
 use crate::error::AppError;
 use crate::i18n;
 use crate::service::responses::{
-    self as service, Actor, EditBlock, MechanismOutcome, Missing, ResponseContext, SaveOutcome,
-    SavedAnswers, SubmitOutcome,
+    self as service, Actor, EditBlock, LastSave, MechanismOutcome, Missing, ResponseContext,
+    SaveOutcome, SavedAnswers, SubmitOutcome,
 };
 use crate::store::mechanisms::Mechanism;
 use crate::store::organizations::Organization;
@@ -223,6 +225,13 @@ pub struct ItemView {
     pub max_length: usize,
     /// In a conflict: what the colleague saved, as shown text.
     pub theirs: Option<String>,
+    /// Not shown (nor posted) because it does not apply to the answers given; the page's script
+    /// shows it when the answer it depends on changes.
+    pub hidden: bool,
+    /// The field whose answer decides whether this item applies (`v.<slot>`), when it is on the
+    /// same page, and the answers that make it apply, separated by spaces.
+    pub when: String,
+    pub equals: String,
 }
 
 impl ItemView {
@@ -342,6 +351,9 @@ fn item_view(
         integer: false,
         max_length: 0,
         theirs: None,
+        hidden: false,
+        when: String::new(),
+        equals: String::new(),
     };
     let chosen = values.to_vec();
     match &item.kind {
@@ -416,6 +428,81 @@ pub struct DomainView {
     pub cells: Vec<ItemView>,
 }
 
+/// Where the section's answers stand, as the save indicator says it.
+pub enum SaveState {
+    /// Nothing saved yet.
+    Never,
+    /// Saved, at this time (as the page shows times).
+    Saved(String),
+    /// The form holds values that are not saved (a page answering a refused save).
+    Unsaved,
+}
+
+impl SaveState {
+    pub fn key(&self) -> &'static str {
+        match self {
+            SaveState::Never => "never",
+            SaveState::Saved(_) => "saved",
+            SaveState::Unsaved => "unsaved",
+        }
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            SaveState::Never => i18n::tr(lang, "questionnaire.live.never_saved").into_owned(),
+            SaveState::Saved(at) => {
+                i18n::tr_args(lang, "questionnaire.live.saved_at", &[("time", at)])
+            }
+            SaveState::Unsaved => i18n::tr(lang, "questionnaire.live.unsaved").into_owned(),
+        }
+    }
+}
+
+/// A save time as the section page shows it: the page and the autosave's answer give the same
+/// text for the same save, from the server's clock.
+pub fn saved_time(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A follow-up question the answers opened and that has no answer yet (listed after "Save and
+/// continue" stayed on the section for it).
+pub struct OpenedLink {
+    /// The first such question of the row (or the item), to link to.
+    pub id: String,
+    pub label: String,
+    /// For a grid row: the row's new questions.
+    pub detail: String,
+}
+
+/// Who made the save a refused one met, as the conflict box says it.
+pub struct ConflictView {
+    pub title: String,
+}
+
+impl ConflictView {
+    fn new(saved: Option<&LastSave>, user_id: &str, lang: Lang) -> ConflictView {
+        let time = saved.map(|s| saved_time(s.at)).unwrap_or_default();
+        let title = match saved {
+            Some(saved) if saved.is_by(user_id) => {
+                i18n::tr_args(lang, "questionnaire.conflict.title_you", &[("time", &time)])
+            }
+            _ => i18n::tr_args(
+                lang,
+                "questionnaire.conflict.title_other",
+                &[("name", &saver_name(saved, lang)), ("time", &time)],
+            ),
+        };
+        ConflictView { title }
+    }
+}
+
+/// The name of whoever made a save ("someone else" when the account is gone).
+fn saver_name(saved: Option<&LastSave>, lang: Lang) -> String {
+    saved
+        .and_then(|s| s.by_name.clone())
+        .unwrap_or_else(|| i18n::tr(lang, "questionnaire.conflict.someone").into_owned())
+}
+
 #[derive(Template)]
 #[template(path = "section.html")]
 struct SectionPage {
@@ -431,14 +518,39 @@ struct SectionPage {
     version: i64,
     readonly: bool,
     block: Option<EditBlock>,
-    saved_at: Option<String>,
+    save_state: SaveState,
     error_summary: Vec<(String, String)>,
-    conflict: bool,
+    conflict: Option<ConflictView>,
     progress: Progress,
     next_url: String,
     /// When the section was last saved, in milliseconds since 1970 (0: never), so the script can
     /// tell whether a copy kept in the browser is newer.
     saved_ms: i64,
+    /// Whether the page may offer a copy kept in the browser: only a page of the saved answers
+    /// (one answering a refused save already holds what the person typed).
+    restorable: bool,
+    /// After "Save and continue" stayed on the section: the follow-ups still unanswered.
+    opened: Vec<OpenedLink>,
+}
+
+impl SectionPage {
+    fn url(&self) -> String {
+        format!(
+            "/responses/{}/sections/{}",
+            self.response.response.id, self.section_key
+        )
+    }
+
+    fn progress_text(&self) -> String {
+        i18n::tr_args(
+            self.ctx.lang,
+            "questionnaire.live.progress",
+            &[
+                ("answered", &self.progress.answered.to_string()),
+                ("required", &self.progress.required.to_string()),
+            ],
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -455,7 +567,9 @@ struct Shown<'a> {
     theirs: BTreeMap<String, String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Builds a section page. A slot that does not apply to the answers shown is on the page, hidden
+/// and not posted, when its condition looks at an answer on the same page that may be changed,
+/// so that the page's script can show it as soon as that answer changes; otherwise it is left out.
 fn section_page(
     ctx: Ctx,
     response: ResponseContext,
@@ -464,12 +578,10 @@ fn section_page(
     shown: Shown<'_>,
     version: i64,
     block: Option<EditBlock>,
-    saved_at: Option<String>,
-    conflict: bool,
-    mechanisms: &[Mechanism],
 ) -> SectionPage {
     let lang = ctx.lang;
     let instrument = response.instrument.clone();
+    let readonly = block.is_some();
     let slots = section_form::slots(&instrument, section);
     // Relevance follows what is shown: the saved answers with the typed values on top (a copy
     // only when something was typed).
@@ -487,7 +599,7 @@ fn section_page(
             }
         }
     }
-    let view_of = |slot: &Slot<'_>| {
+    let view_of = |slot: &Slot<'_>, relevant: bool| {
         let values = shown
             .values
             .get(&slot.key)
@@ -508,16 +620,23 @@ fn section_page(
             shown.errors.get(&slot.key).cloned(),
         );
         view.theirs = shown.theirs.get(&slot.key).cloned();
+        view.hidden = !relevant;
+        if let Some((key, equals)) = section_form::condition_slot(section, slot) {
+            view.when = format!("{}{key}", section_form::VALUE_PREFIX);
+            view.equals = equals.join(" ");
+        }
         view
     };
     let mut items = Vec::new();
     let mut domains: Vec<DomainView> = Vec::new();
-    for slot in slots
-        .iter()
-        .filter(|slot| section_form::slot_is_relevant(section, slot, &effective))
-    {
+    for slot in &slots {
+        let relevant = section_form::slot_is_relevant(section, slot, &effective);
+        // A slot that does not apply is left out where nothing on the page can change that.
+        if !relevant && (readonly || section_form::condition_slot(section, slot).is_none()) {
+            continue;
+        }
         match slot.domain {
-            None => items.push(view_of(slot)),
+            None => items.push(view_of(slot, relevant)),
             Some(domain) => {
                 if domains.last().is_none_or(|d| d.key != domain) {
                     let label = ctx_domain_label(&instrument, section, domain, lang);
@@ -528,7 +647,7 @@ fn section_page(
                     });
                 }
                 if let Some(last) = domains.last_mut() {
-                    last.cells.push(view_of(slot));
+                    last.cells.push(view_of(slot, relevant));
                 }
             }
         }
@@ -536,6 +655,7 @@ fn section_page(
     let error_summary = items
         .iter()
         .chain(domains.iter().flat_map(|d| d.cells.iter()))
+        .filter(|v| !v.hidden)
         .filter_map(|v| {
             v.error
                 .as_ref()
@@ -548,15 +668,7 @@ fn section_page(
         .position(|s| s.key == section.key)
         .unwrap_or_default();
     let next_url = section_page_next(&response, section);
-    let progress = match &section.body {
-        SectionBody::Mechanisms(_) => service::progress(&response, &answers.values, mechanisms)
-            .0
-            .into_iter()
-            .find(|(k, _)| k == &section.key)
-            .map(|(_, p)| p)
-            .unwrap_or_default(),
-        _ => answers::progress(&instrument, section, &answers.values),
-    };
+    let progress = answers::progress(&instrument, section, &answers.values);
     SectionPage {
         section_key: section.key.clone(),
         title: section.title.get(lang).to_owned(),
@@ -566,17 +678,54 @@ fn section_page(
         items,
         domains,
         version,
-        readonly: block.is_some(),
+        readonly,
         block,
-        saved_at,
+        save_state: SaveState::Never,
         error_summary,
-        conflict,
+        conflict: None,
         progress,
         next_url,
         saved_ms: 0,
+        restorable: false,
+        opened: Vec::new(),
         ctx,
         response,
     }
+}
+
+/// The follow-ups of a section page that apply and have no answer, a grid row in one entry.
+fn unanswered_follow_ups(page: &SectionPage) -> Vec<OpenedLink> {
+    let open = |v: &&ItemView| {
+        !v.when.is_empty()
+            && !v.hidden
+            && v.value.is_empty()
+            && !v.options.iter().any(|o| o.checked)
+    };
+    let mut links: Vec<OpenedLink> = page
+        .items
+        .iter()
+        .filter(open)
+        .map(|v| OpenedLink {
+            id: v.id.clone(),
+            label: v.label.clone(),
+            detail: String::new(),
+        })
+        .collect();
+    for domain in &page.domains {
+        let cells: Vec<&ItemView> = domain.cells.iter().filter(open).collect();
+        if let Some(first) = cells.first() {
+            links.push(OpenedLink {
+                id: first.id.clone(),
+                label: domain.label.clone(),
+                detail: cells
+                    .iter()
+                    .map(|v| v.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    links
 }
 
 fn ctx_domain_label(
@@ -598,6 +747,9 @@ fn find_section<'a>(instrument: &'a Instrument, key: &str) -> Result<&'a Section
     instrument.section(key).ok_or(AppError::NotFound)
 }
 
+/// The message left when "Save and continue" stays on a section for the questions it opened.
+const OPENED_FLASH: &str = "questionnaire.live.opened";
+
 pub async fn section(
     ctx: Ctx,
     login: Login,
@@ -606,16 +758,13 @@ pub async fn section(
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
     let key = path.section.clone();
-    let (_, response, (answers, version, saved_at)) =
+    let (_, response, (answers, saved)) =
         open_with(&state, &login, &path.id, move |conn, loaded| {
             let section = find_section(&loaded.instrument, &key)?;
-            let (version, saved_at) =
-                match store::responses::section_saved(conn, &loaded.response.id, &key)? {
-                    Some((version, at)) => (version, Some(at)),
-                    None => (0, None),
-                };
+            // The version and time only: the saver's name is for conflicts.
+            let saved = store::responses::section_saved(conn, &loaded.response.id, &key)?;
             let answers = service::saved_answers_of_section(conn, loaded, section)?;
-            Ok((answers, version, saved_at))
+            Ok((answers, saved))
         })
         .await?;
     // The section borrowed from the instrument (shared), not copied with all its items.
@@ -625,6 +774,7 @@ pub async fn section(
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
     let block = response.edit_block(state.clock.today());
+    let list_opened = ctx.flash.as_deref() == Some(OPENED_FLASH);
     let mut page = section_page(
         ctx,
         response,
@@ -636,15 +786,19 @@ pub async fn section(
             errors: BTreeMap::new(),
             theirs: BTreeMap::new(),
         },
-        version,
+        saved.as_ref().map_or(0, |s| s.version),
         block,
-        saved_at.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
-        false,
-        &[],
     );
-    page.saved_ms = saved_at
-        .map(|at| at.and_utc().timestamp_millis())
+    if let Some(saved) = &saved {
+        page.save_state = SaveState::Saved(saved_time(saved.at));
+    }
+    page.saved_ms = saved
+        .map(|s| s.at.and_utc().timestamp_millis())
         .unwrap_or(0);
+    page.restorable = true;
+    if list_opened {
+        page.opened = unanswered_follow_ups(&page);
+    }
     render(StatusCode::OK, &page)
 }
 
@@ -658,7 +812,8 @@ fn wants_json(req: &actix_web::HttpRequest) -> bool {
 }
 
 /// Saves a section. The form carries the version it was loaded at; a colleague's save in between
-/// makes this a conflict (409) that shows both values and keeps everything typed.
+/// makes this a conflict (409) that shows both values and keeps everything typed. "Save and
+/// continue" stays on the section when the save opened questions the form did not show.
 pub async fn save_section(
     ctx: Ctx,
     login: Login,
@@ -723,17 +878,8 @@ pub async fn save_section(
                 HttpResponse::UnprocessableEntity().json(serde_json::json!({ "errors": errors }))
             );
         }
-        return render_typed(
-            ctx,
-            response,
-            section,
-            &current,
-            &input,
-            errors,
-            BTreeMap::new(),
-            version,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        let page = typed_page(ctx, response, section, &current, &input, errors, version);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let now = state.clock.now();
     let saving = response.clone();
@@ -745,48 +891,65 @@ pub async fn save_section(
     })
     .await?;
     match outcome {
-        SaveOutcome::Saved { version } if wants_json => {
-            Ok(HttpResponse::Ok().json(serde_json::json!({ "version": version })))
-        }
+        SaveOutcome::Saved { version } if wants_json => Ok(HttpResponse::Ok()
+            .json(serde_json::json!({ "version": version, "saved_at": saved_time(now) }))),
         SaveOutcome::Conflict {
             current_version,
             current,
+            saved,
         } if wants_json => {
             let theirs = conflicts(&response, section, &input, &current, lang);
             Ok(HttpResponse::Conflict().json(serde_json::json!({
                 "conflict": true,
                 "version": current_version,
                 "theirs": theirs,
+                "saved_at": saved.as_ref().map(|s| saved_time(s.at)),
+                "saved_by": saver_name(saved.as_ref(), lang),
+                "by_you": saved.as_ref().is_some_and(|s| s.is_by(&user.id)),
             })))
         }
         SaveOutcome::Saved { .. } => {
-            context::flash(&session, "section.saved");
-            let target = if continue_after {
+            let here = format!(
+                "/responses/{}/sections/{}",
+                response.response.id, section.key
+            );
+            let target = if continue_after && !input.opened.is_empty() {
+                context::flash(&session, OPENED_FLASH);
+                here
+            } else if continue_after {
+                context::flash(&session, "section.saved");
                 section_page_next(&response, section)
             } else {
-                format!(
-                    "/responses/{}/sections/{}#saved",
-                    response.response.id, section.key
-                )
+                context::flash(&session, "section.saved");
+                format!("{here}#saved")
             };
             Ok(see_other(&target))
         }
         SaveOutcome::Conflict {
             current_version,
             current,
+            saved,
         } => {
             let theirs = conflicts(&response, section, &input, &current, lang);
-            render_typed(
+            let conflict = ConflictView::new(saved.as_ref(), &user.id, lang);
+            let mut page = typed_page(
                 ctx,
                 response,
                 section,
                 &current,
                 &input,
                 BTreeMap::new(),
-                theirs,
                 current_version,
-                StatusCode::CONFLICT,
-            )
+            );
+            for view in page
+                .items
+                .iter_mut()
+                .chain(page.domains.iter_mut().flat_map(|d| d.cells.iter_mut()))
+            {
+                view.theirs = theirs.get(&view.key).cloned();
+            }
+            page.conflict = Some(conflict);
+            render(StatusCode::CONFLICT, &page)
         }
     }
 }
@@ -833,20 +996,17 @@ fn conflicts(
     theirs
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render_typed(
+/// The section page answering a refused save: the values as typed, not saved.
+fn typed_page(
     ctx: Ctx,
     response: ResponseContext,
     section: &Section,
     current: &SavedAnswers,
     input: &SectionInput,
     errors: BTreeMap<String, String>,
-    theirs: BTreeMap<String, String>,
     version: i64,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let conflict = status == StatusCode::CONFLICT;
-    let page = section_page(
+) -> SectionPage {
+    let mut page = section_page(
         ctx,
         response,
         section,
@@ -855,15 +1015,13 @@ fn render_typed(
             values: &input.typed,
             evidence: &input.typed_evidence,
             errors,
-            theirs,
+            theirs: BTreeMap::new(),
         },
         version,
         None,
-        None,
-        conflict,
-        &[],
     );
-    render(status, &page)
+    page.save_state = SaveState::Unsaved;
+    page
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1029,6 +1187,23 @@ async fn partners_of(
     db(state, move |conn| service::partner_options(conn, &loaded)).await
 }
 
+/// A mechanism entry of a response (404 when it is not there) and the partners it may name.
+async fn mechanism_and_partners(
+    state: &web::Data<AppState>,
+    response: &ResponseContext,
+    id: &str,
+) -> Result<(Mechanism, Vec<Organization>), AppError> {
+    let loaded = response.clone();
+    let id = id.to_owned();
+    db(state, move |conn| {
+        Ok((
+            store::mechanisms::find(conn, &loaded.response.id, &id)?,
+            service::partner_options(conn, &loaded)?,
+        ))
+    })
+    .await
+}
+
 pub async fn new_mechanism(
     ctx: Ctx,
     user: CurrentUser,
@@ -1071,15 +1246,7 @@ pub async fn edit_mechanism(
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
     let response = open(&state, &user, &path.id).await?;
-    let loaded = response.clone();
-    let id = path.mechanism.clone();
-    let (mechanism, partners) = db(&state, move |conn| {
-        Ok((
-            store::mechanisms::find(conn, &loaded.response.id, &id)?,
-            service::partner_options(conn, &loaded)?,
-        ))
-    })
-    .await?;
+    let (mechanism, partners) = mechanism_and_partners(&state, &response, &path.mechanism).await?;
     let typed = typed_from_mechanism(&mechanism);
     let fields = mechanism_field_views(&response.instrument, &typed, &BTreeMap::new(), ctx.lang);
     let readonly = response.edit_block(state.clock.today()).is_some();
@@ -1347,6 +1514,49 @@ pub fn mechanism_summary(
             })
         })
         .collect()
+}
+
+#[derive(Template)]
+#[template(path = "mechanism_delete.html")]
+struct MechanismDeletePage {
+    ctx: Ctx,
+    response: ResponseContext,
+    mechanism: Mechanism,
+    /// (label, value) of the entry's filled fields, so the person sees what goes.
+    summary: Vec<(String, String)>,
+}
+
+/// Asks before removing a mechanism entry (the page's script asks in the list instead).
+pub async fn confirm_delete_mechanism(
+    ctx: Ctx,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<MechanismPath>,
+) -> Result<HttpResponse, AppError> {
+    let path = path.into_inner();
+    let response = open_for_edit(&state, &user, &path.id).await?;
+    let group = response
+        .instrument
+        .mechanisms()
+        .map(|(_, g)| g.clone())
+        .ok_or(AppError::NotFound)?;
+    let (mechanism, partners) = mechanism_and_partners(&state, &response, &path.mechanism).await?;
+    let summary = mechanism_summary(
+        &response.instrument,
+        &group,
+        &mechanism,
+        ctx.lang,
+        &partners,
+    );
+    render(
+        StatusCode::OK,
+        &MechanismDeletePage {
+            ctx,
+            response,
+            mechanism,
+            summary,
+        },
+    )
 }
 
 pub async fn delete_mechanism(

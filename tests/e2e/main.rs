@@ -13,4 +13,5 @@ mod support;
 mod forum;
 
 mod browser;
+mod questionnaire;
 mod stories;

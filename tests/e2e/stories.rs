@@ -471,19 +471,14 @@ async fn restore_offer_and_conflict(
     assert_eq!(posted.status(), 303);
 
     // The representative, on the page loaded before, keeps typing: the autosave meets the
-    // colleague's version and says so.
-    let conflict = rep
-        .find("form[data-autosave]")
-        .await
-        .attr("data-msg-conflict")
-        .await
-        .unwrap()
-        .unwrap();
+    // other device's version and says so (the same account: her own save, not someone else's).
     rep.tab_to(evidence).await;
     rep.press(&key(Key::End)).await;
     rep.press(" y revisada").await;
     rep.wait_until("the conflict status", Duration::from_secs(15), || async {
-        rep.text("#save-status").await == conflict
+        rep.text("#save-status")
+            .await
+            .starts_with("Usted guardó esta sección")
     })
     .await;
     let mine = format!("{local} y revisada");
@@ -654,9 +649,10 @@ async fn the_forum_story_with_javascript_offline_included() {
     rep.click("#mechanism-add .form-actions a").await;
     // Remove the test entry.
     rep.click_xpath(
-        "//div[@id='mechanism-list']//tr[th/a[normalize-space()='Entrada de prueba']]//button",
+        "//div[@id='mechanism-list']//tr[th/a[normalize-space()='Entrada de prueba']]//a[contains(@class, 'mechanism-remove')]",
     )
     .await;
+    rep.click(".inline-confirm button[type=submit]").await;
     rep.wait_until("the entry removed", Duration::from_secs(10), || async {
         !rep.text("#mechanism-list")
             .await

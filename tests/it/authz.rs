@@ -138,6 +138,11 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/responses/{id}/mechanisms", Rule::ReadA),
     ("GET", "/responses/{id}/mechanisms/{mechanism}", Rule::ReadA),
     ("GET", "/responses/{id}/mechanisms/new", Rule::WriteA),
+    (
+        "GET",
+        "/responses/{id}/mechanisms/{mechanism}/delete",
+        Rule::WriteA,
+    ),
     ("POST", "/responses/{id}/submit", Rule::WriteA),
     ("POST", "/responses/{id}/sections/{section}", Rule::WriteA),
     ("POST", "/responses/{id}/mechanisms", Rule::WriteA),

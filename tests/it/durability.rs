@@ -523,7 +523,7 @@ async fn sigterm_lets_a_save_in_flight_finish_then_exits_with_code_0() {
     let mut reply = String::new();
     stream.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    let expected = format!("{{\"version\":{}}}", rep.versions[0] + 1);
+    let expected = format!("\"version\":{}}}", rep.versions[0] + 1);
     assert!(reply.ends_with(&expected), "{reply}");
 
     // Then the process ends by itself, cleanly, with its background jobs stopped.

@@ -168,6 +168,20 @@ pub async fn forum(app: &TestApp) -> Forum {
     }
 }
 
+/// A representative of another registered organization (by acronym) who accepted an invitation
+/// to the assessment: their client and the organization's response id.
+pub async fn join(
+    app: &TestApp,
+    assessment: &str,
+    acronym: &str,
+    name: &str,
+    email: &str,
+) -> (reqwest::Client, String) {
+    let organization = organization_id(app, acronym);
+    let link = invite(app, assessment, &organization, name, email).await;
+    accept(app, &link, name).await
+}
+
 /// A valid raw value for an item (the first option, level 2, yes, ...).
 pub fn valid_value(instrument: &Instrument, item: &Item) -> Vec<String> {
     let first = |list: &str| {
@@ -236,10 +250,29 @@ pub async fn post_section(
     values: &[(String, Vec<String>)],
     evidence: &[(&str, &str)],
 ) -> reqwest::Response {
+    let state = (token, version);
+    post_section_as(
+        client, app, response, section, state, "save", values, evidence,
+    )
+    .await
+}
+
+/// Posts a section form with the button `action` ("save" or "continue"), at `(token, version)`.
+#[allow(clippy::too_many_arguments)]
+pub async fn post_section_as(
+    client: &reqwest::Client,
+    app: &TestApp,
+    response: &str,
+    section: &str,
+    (token, version): (&str, &str),
+    action: &str,
+    values: &[(String, Vec<String>)],
+    evidence: &[(&str, &str)],
+) -> reqwest::Response {
     let mut form: Vec<(String, String)> = vec![
         ("csrf_token".into(), token.to_owned()),
         ("version".into(), version.to_owned()),
-        ("action".into(), "save".into()),
+        ("action".into(), action.to_owned()),
     ];
     for (key, raw) in values {
         form.push(("_items".into(), key.clone()));

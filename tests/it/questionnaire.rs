@@ -347,9 +347,16 @@ async fn two_representatives_saving_from_stale_pages_see_the_conflict_and_lose_n
     .await;
     assert_eq!(stale.status(), 409);
     let html = stale.text().await.unwrap();
-    assert!(html.contains("Otra persona guardó esta sección"));
+    // Who saved, and a link that really reloads (a GET of the section, not the form again).
+    assert!(
+        html.contains("Ana Pérez guardó esta sección ("),
+        "the colleague is named:\n{html}"
+    );
+    assert!(html.contains(&format!(
+        "<a href=\"/responses/{response}/sections/legal\">Volver a cargar la sección</a>"
+    )));
     // Their value for the differing item, and the user's own typed values kept.
-    assert!(html.contains("Guardado por su colega:"));
+    assert!(html.contains("Versión guardada:"));
     assert!(html.contains("Decreto 40"));
     assert!(html.contains("id=\"q-legal-mandate-1\" name=\"v.legal.mandate\" value=\"1\" checked"));
     assert!(html.contains("Según la ley orgánica"));
@@ -1250,4 +1257,432 @@ async fn an_assessment_with_responses_keeps_its_instrument() {
         .await
         .unwrap();
     assert!(form.contains("queda fijado"), "{form}");
+}
+
+/// The slots a page without script posts for the domain grid before anything is saved: the
+/// questions that apply to no answer (the follow-ups are on the page, hidden and not posted).
+fn grid_without_follow_ups(
+    instrument: &capacity_survey::domain::instrument::Instrument,
+    collects: &[(&str, &str)],
+) -> Vec<(String, Vec<String>)> {
+    let list = instrument.code_list("domains").unwrap();
+    let mut values = Vec::new();
+    for domain in &list.options {
+        let answer = collects
+            .iter()
+            .find(|(key, _)| *key == domain.key)
+            .map_or("no", |(_, answer)| *answer);
+        values.push(one(&format!("domains.{}.collects", domain.key), answer));
+        values.push(one(&format!("domains.{}.needed", domain.key), "no"));
+    }
+    values
+}
+
+/// Posts a section form with "Save and continue".
+async fn save_and_continue(
+    client: &reqwest::Client,
+    app: &TestApp,
+    response: &str,
+    section: &str,
+    values: &[(String, Vec<String>)],
+) -> reqwest::Response {
+    let (token, version) = forum::section_state(client, app, response, section).await;
+    let state = (token.as_str(), version.as_str());
+    forum::post_section_as(
+        client,
+        app,
+        response,
+        section,
+        state,
+        "continue",
+        values,
+        &[],
+    )
+    .await
+}
+
+/// The markup of one item's block on a section page, up to its first control.
+fn item_block<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!("id=\"{id}-block\""))
+        .unwrap_or_else(|| panic!("no {id} on the page"));
+    let rest = &page[start..];
+    &rest[..rest
+        .find("<legend")
+        .or_else(|| rest.find("<label"))
+        .unwrap()]
+}
+
+#[actix_web::test]
+async fn save_and_continue_without_script_stays_on_a_section_whose_save_opened_questions() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let instrument = forum::instrument();
+    let domains = app.url(&format!("/responses/{response}/sections/domains"));
+
+    // Before any answer the follow-ups are on the page, hidden and not posted.
+    let page = support::text(&rep, &domains).await;
+    let source = item_block(&page, "q-domains-asylum-source");
+    assert!(source.contains(" hidden>"), "{source}");
+    assert!(source.contains("name=\"_items\" value=\"domains.asylum.source\" disabled"));
+    assert!(source.contains("data-when=\"v.domains.asylum.collects\" data-equals=\"yes partly\""));
+
+    // "Save and continue" with a producer: the save opened its follow-ups, so the page stays,
+    // says why and lists them.
+    let values = grid_without_follow_ups(&instrument, &[("asylum", "yes")]);
+    let stayed = save_and_continue(&rep, &app, &response, "domains", &values).await;
+    assert_eq!(stayed.status(), 303);
+    assert_eq!(
+        support::location(&stayed),
+        format!("/responses/{response}/sections/domains")
+    );
+    let page = support::text(&rep, &domains).await;
+    assert!(
+        page.contains("Sus respuestas abrieron preguntas nuevas en esta sección"),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"#q-domains-asylum-source\">Solicitudes de asilo y condición de refugiado</a>: Tipo de fuente, Desagregaciones disponibles, Frecuencia, ¿Se publican?"));
+    assert!(
+        !item_block(&page, "q-domains-asylum-source").contains(" hidden"),
+        "the follow-ups of the producer are shown"
+    );
+    assert!(item_block(&page, "q-domains-border_flows-source").contains(" hidden>"));
+    // The list is the answer to that save, not part of the page.
+    let again = support::text(&rep, &domains).await;
+    assert!(!again.contains("Sus respuestas abrieron preguntas nuevas"));
+    assert!(!again.contains("href=\"#q-domains-asylum-source\""));
+
+    // Saved again with the follow-ups on the form (answered or not): on to the next section.
+    let mut values = grid_without_follow_ups(&instrument, &[("asylum", "yes")]);
+    values.push(one("domains.asylum.frequency", "monthly"));
+    values.push(("domains.asylum.source".into(), Vec::new()));
+    let next = save_and_continue(&rep, &app, &response, "domains", &values).await;
+    assert_eq!(
+        support::location(&next),
+        format!("/responses/{response}/mechanisms")
+    );
+
+    // The same in English, for an item of an items section.
+    support::get(&rep, &app.url(&format!("/responses/{response}?lang=en"))).await;
+    let stayed = save_and_continue(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[one("about.sector", "other")],
+    )
+    .await;
+    assert_eq!(
+        support::location(&stayed),
+        format!("/responses/{response}/sections/about")
+    );
+    let page = support::text(
+        &rep,
+        &app.url(&format!("/responses/{response}/sections/about")),
+    )
+    .await;
+    assert!(page.contains("Your answers opened new questions in this section"));
+    assert!(page.contains("<a href=\"#q-about-sector_other\">Specify the sector</a>"));
+    // With the page's script the follow-up was shown as the answer changed and is posted: a save
+    // that opens nothing new moves on.
+    let next = save_and_continue(
+        &rep,
+        &app,
+        &response,
+        "about",
+        &[
+            one("about.sector", "other"),
+            one("about.sector_other", "Academia"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        support::location(&next),
+        format!("/responses/{response}/sections/legal")
+    );
+}
+
+/// The gap card and the summary table of the domains page.
+async fn domains_page(app: &TestApp, assessment: &str) -> (String, String) {
+    let page = app
+        .get(&format!(
+            "/organizer/assessments/{assessment}/domains?drafts=1&lang=en"
+        ))
+        .await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let gaps_start = page.find("id=\"gaps-title\"").unwrap();
+    let table_start = gaps_start + page[gaps_start..].find("<table").unwrap();
+    let table_end = table_start + page[table_start..].find("</table>").unwrap();
+    (
+        page[gaps_start..table_start].to_owned(),
+        page[table_start..table_end].to_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn an_unanswered_disaggregation_question_is_not_a_missing_disaggregation() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep,
+        response,
+    } = forum::forum(&app).await;
+    let instrument = forum::instrument();
+    let (snm_rep, snm_response) = forum::join(
+        &app,
+        &assessment,
+        "SNM",
+        "Luis Gómez",
+        "luis@migracion.gob.pa",
+    )
+    .await;
+
+    // INEC produces asylum data and left its follow-ups unanswered; it produces work permit data
+    // by nationality only. SNM produces border flows by sex only.
+    let mut values =
+        grid_without_follow_ups(&instrument, &[("asylum", "yes"), ("work_permits", "yes")]);
+    values.push(one("domains.work_permits.disaggregations", "nationality"));
+    let saved = forum::save_section(&rep, &app, &response, "domains", &values, &[]).await;
+    assert_eq!(saved.status(), 303);
+    let mut values = grid_without_follow_ups(&instrument, &[("border_flows", "partly")]);
+    values.push(one("domains.border_flows.disaggregations", "sex"));
+    let saved = forum::save_section(&snm_rep, &app, &snm_response, "domains", &values, &[]).await;
+    assert_eq!(saved.status(), 303);
+
+    // Worked out by hand: work permits lack sex and age among the producers that answered; border
+    // flows lack age; asylum is produced, but nobody said which disaggregations: no gap, and its
+    // row counts one producer without an answer.
+    let check = |(gaps, table): (String, String)| {
+        assert!(
+            gaps.contains("Work permits and labour migration: missing Sex, Age"),
+            "{gaps}"
+        );
+        assert!(
+            gaps.contains("Border entries and exits: missing Age"),
+            "{gaps}"
+        );
+        assert!(
+            !gaps.contains("Asylum"),
+            "an unanswered question is no gap:\n{gaps}"
+        );
+        let asylum = &table[table.find("Asylum applications").unwrap()..];
+        let asylum = &asylum[..asylum.find("</tr>").unwrap()];
+        // Producers 1, needers 0, by sex 0, by age 0, without an answer 1, publishers 0.
+        assert!(
+            asylum.contains("<td>1</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td>"),
+            "{asylum}"
+        );
+        assert!(table.contains("Disaggregations not answered by"));
+    };
+    check(domains_page(&app, &assessment).await);
+
+    // The read model is rebuilt from the answers when its rows are gone (a database from before
+    // it, or rows dropped to be recomputed): the same figures.
+    diesel::RunQueryDsl::execute(
+        diesel::delete(capacity_survey::store::schema::response_scores::table),
+        &mut app.conn(),
+    )
+    .unwrap();
+    check(domains_page(&app, &assessment).await);
+}
+
+#[actix_web::test]
+async fn a_conflict_says_who_saved_and_ones_own_save_elsewhere_is_not_someone_elses() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep: first_tab,
+        response,
+    } = forum::forum(&app).await;
+    // The same person in another tab (another session of the same account).
+    let other_tab = app.new_client();
+    assert_eq!(
+        support::login(&other_tab, &app.base, "ana@inec.gob.pa", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let (token, version) = forum::section_state(&first_tab, &app, &response, "legal").await;
+    let saved = forum::save_section(
+        &other_tab,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "3")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let autosave = |client: reqwest::Client, token: String, version: String| {
+        let url = app.url(&format!("/responses/{response}/sections/legal"));
+        async move {
+            let reply = client
+                .post(url)
+                .header("accept", "application/json")
+                .header("x-csrf-token", token)
+                .form(&[
+                    ("version", version.as_str()),
+                    ("_items", "legal.mandate"),
+                    ("v.legal.mandate", "1"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 409);
+            serde_json::from_str::<serde_json::Value>(&reply.text().await.unwrap()).unwrap()
+        }
+    };
+    let body = autosave(first_tab.clone(), token.clone(), version.clone()).await;
+    assert_eq!(body["by_you"], true);
+    assert_eq!(body["saved_by"], "Ana Pérez");
+    let at = body["saved_at"].as_str().unwrap().to_owned();
+    assert!(at.ends_with(" UTC"), "{at}");
+
+    // Without script, the page says the same, with a link that reloads the section by GET, and
+    // offers no copy kept in the browser (the form holds what was typed).
+    let page = forum::post_section(
+        &first_tab,
+        &app,
+        &response,
+        "legal",
+        &token,
+        &version,
+        &[one("legal.mandate", "1")],
+        &[],
+    )
+    .await;
+    assert_eq!(page.status(), 409);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&format!(
+        "Usted guardó esta sección en otra pestaña o en un guardado anterior ({at})"
+    )));
+    assert!(!page.contains("Otra persona"));
+    assert!(page.contains(&format!(
+        "<a href=\"/responses/{response}/sections/legal\">Volver a cargar la sección</a>"
+    )));
+    assert!(!page.contains("id=\"restore\""));
+    assert!(page.contains("data-state=\"unsaved\">Cambios sin guardar</p>"));
+
+    // A colleague's save is named as theirs.
+    let (colleague, _) =
+        forum::join(&app, &assessment, "INEC", "Beto Ruiz", "beto@inec.gob.pa").await;
+    let (token, version) = forum::section_state(&first_tab, &app, &response, "legal").await;
+    let saved = forum::save_section(
+        &colleague,
+        &app,
+        &response,
+        "legal",
+        &[one("legal.mandate", "4")],
+        &[],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let body = autosave(first_tab.clone(), token, version).await;
+    assert_eq!(body["by_you"], false);
+    assert_eq!(body["saved_by"], "Beto Ruiz");
+}
+
+#[actix_web::test]
+async fn the_save_status_shows_the_servers_time_of_the_save_and_the_sections_progress() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let url = app.url(&format!("/responses/{response}/sections/legal"));
+    let instrument = forum::instrument();
+    let required = instrument
+        .section("legal")
+        .unwrap()
+        .items()
+        .iter()
+        .filter(|item| item.required)
+        .count();
+
+    let page = support::text(&rep, &url).await;
+    assert!(page.contains("data-state=\"never\">Sin guardar todavía</p>"));
+    assert!(page.contains(&format!("Avance: 0 de {required}")));
+
+    let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+    let saved = rep
+        .post(&url)
+        .header("accept", "application/json")
+        .header("x-csrf-token", token)
+        .form(&[
+            ("version", version.as_str()),
+            ("_items", "legal.mandate"),
+            ("v.legal.mandate", "2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&saved.text().await.unwrap()).unwrap();
+    let at = body["saved_at"].as_str().unwrap();
+    // The server's clock, as the page writes it.
+    let expected = capacity_survey::service::Clock::now(&*app.clock)
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
+    assert_eq!(at, expected);
+    let page = support::text(&rep, &url).await;
+    assert!(
+        page.contains(&format!("data-state=\"saved\">Guardado: {at}</p>")),
+        "one clock for the same save"
+    );
+    assert!(page.contains(&format!("Avance: 1 de {required}")));
+    // The script's words for the other states come with the form.
+    assert!(page.contains("data-msg-unsaved=\"Cambios sin guardar\""));
+    assert!(page.contains("data-msg-saving=\"Guardando…\""));
+    assert!(page.contains("data-msg-saved=\"Guardado: %{time}\""));
+}
+
+#[actix_web::test]
+async fn removing_a_mechanism_asks_first() {
+    let app = TestApp::spawn().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let added = forum::add_mechanism(&rep, &app, &response, "Registro de asilo", "", "OIM").await;
+    assert_eq!(added.status(), 303);
+    let count = || {
+        capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response)
+            .unwrap()
+            .len()
+    };
+    let id = capacity_survey::store::mechanisms::list_for_response(&mut app.conn(), &response)
+        .unwrap()[0]
+        .id
+        .clone();
+    let confirm_url = format!("/responses/{response}/mechanisms/{id}/delete");
+
+    // The list's "Remove" is a link to a page that asks; following it removes nothing.
+    let list = support::text(&rep, &app.url(&format!("/responses/{response}/mechanisms"))).await;
+    assert!(list.contains(&format!("href=\"{confirm_url}\"")));
+    assert!(!list.contains(&format!("<form method=\"post\" action=\"{confirm_url}\"")));
+    let asked = support::get(&rep, &app.url(&confirm_url)).await;
+    assert_eq!(asked.status(), 200);
+    let asked = asked.text().await.unwrap();
+    assert!(asked.contains("¿Eliminar el mecanismo «Registro de asilo»?"));
+    assert!(asked.contains(&format!("<form method=\"post\" action=\"{confirm_url}\"")));
+    assert!(asked.contains(&format!(
+        "href=\"/responses/{response}/mechanisms\">Cancelar</a>"
+    )));
+    assert_eq!(count(), 1);
+
+    // Another organization's representative cannot even see the question.
+    let outsider = app.new_client();
+    app.create_representative("otra@snm.gob.pa", "Otra Persona");
+    support::login(&outsider, &app.base, "otra@snm.gob.pa", PASSWORD).await;
+    assert_eq!(
+        support::get(&outsider, &app.url(&confirm_url))
+            .await
+            .status(),
+        403
+    );
+
+    // Confirming removes it.
+    let token = support::csrf_in(&asked).unwrap();
+    let removed = support::post_form(&rep, &app.url(&confirm_url), &[("csrf_token", &token)]).await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(count(), 0);
+    assert_eq!(
+        support::get(&rep, &app.url(&confirm_url)).await.status(),
+        404
+    );
 }
