@@ -7,6 +7,7 @@ mod analysis;
 mod audit;
 mod authz;
 mod cli;
+mod crawl;
 mod demo;
 mod durability;
 mod email;
