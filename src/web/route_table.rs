@@ -19,7 +19,7 @@ pub enum Verb {
 
 /// Who a route serves. Representatives use only their own organization's responses; that is
 /// checked per object, not here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Who {
     /// Someone not logged in.
     Anonymous,

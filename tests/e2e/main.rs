@@ -12,5 +12,10 @@ mod support;
 #[path = "../it/forum.rs"]
 mod forum;
 
+#[allow(dead_code)]
+#[path = "../it/crawler.rs"]
+mod crawler;
+
 mod browser;
+mod pages;
 mod stories;

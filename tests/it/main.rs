@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod cli;
 mod crawl;
+mod crawler;
 mod demo;
 mod durability;
 mod email;
