@@ -425,7 +425,7 @@ impl Browser {
                 .expect("resize the window");
             if width == 360 {
                 // What a phone shows first, readable at full size.
-                tokio_sleep(Duration::from_millis(200)).await;
+                tokio_sleep(Duration::from_millis(120)).await;
                 let png = self.client.screenshot().await.expect("screenshot");
                 std::fs::write(dir.join(format!("{name}-{width}-top.png")), png)
                     .expect("write a screenshot");
@@ -445,7 +445,7 @@ impl Browser {
                 .set_window_size(width, height + 140)
                 .await
                 .expect("resize the window");
-            tokio_sleep(Duration::from_millis(200)).await;
+            tokio_sleep(Duration::from_millis(120)).await;
             if self.javascript {
                 self.assert_no_page_overflow(name, width).await;
             }

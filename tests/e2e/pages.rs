@@ -281,6 +281,17 @@ async fn the_printed_annex_has_numbered_pages_and_the_whole_matrix() {
         .map(|v| serde_json::from_value(v).unwrap())
         .unwrap();
     assert_eq!(overall.len(), 14, "the demo's submitted responses");
+    let headers: Vec<String> = org
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('.annex-matrix thead th'))\
+               .map(function (th) { return th.textContent.trim(); });",
+            vec![],
+        )
+        .await
+        .map(|v| serde_json::from_value(v).unwrap())
+        .unwrap();
+    let partner_column = org.text(".annex-inventory thead th:nth-child(3)").await;
 
     let config = PrintConfiguration::builder()
         .size(PrintSize::A4)
@@ -314,6 +325,34 @@ async fn the_printed_annex_has_numbered_pages_and_the_whole_matrix() {
     }
     // Every organization's row ends with its overall score: the last column is printed.
     let text = pages.join("\n");
+    // The matrix's column titles wrap between words: every word of them is printed whole, none
+    // cut in two or run into the next column's.
+    let words: BTreeSet<&str> = text.split_whitespace().collect();
+    for title in &headers {
+        for word in title.split_whitespace() {
+            assert!(
+                words.contains(word),
+                "the column title {title:?} prints {word:?} whole:\n{text}"
+            );
+        }
+    }
+    // The inventory's header is repeated on each page the table runs over.
+    let first = pages
+        .iter()
+        .position(|p| p.contains("5. Inventario de mecanismos"))
+        .unwrap();
+    let last = pages
+        .iter()
+        .position(|p| p.contains("6. Intercambios informados"))
+        .unwrap();
+    assert!(last > first, "the demo's inventory takes more than a page");
+    for (i, page) in pages.iter().enumerate().take(last + 1).skip(first) {
+        assert!(
+            page.contains(&partner_column),
+            "page {} repeats the inventory's header:\n{page}",
+            i + 1
+        );
+    }
     for (organization, score) in &overall {
         assert!(
             text.lines().any(|line| {
