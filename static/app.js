@@ -782,3 +782,15 @@ function dropDrafts(prefix) {
   fitScrollPadding();
   offerRestore();
 })();
+
+// An assessment's tabs: on a phone they make one row that scrolls sideways; the current tab is
+// brought to the middle of that row (the page itself does not move).
+(function () {
+  var current = document.querySelector(".tabs [aria-current=page]");
+  var row = current && current.closest("ul");
+  if (!row || row.scrollWidth <= row.clientWidth) {
+    return;
+  }
+  var offset = current.getBoundingClientRect().left - row.getBoundingClientRect().left;
+  row.scrollLeft += offset - (row.clientWidth - current.offsetWidth) / 2;
+})();

@@ -11,7 +11,7 @@ use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
     self, Answers, Cell, ColumnStats, DimensionSizes, Direction, DomainAnswer, DomainSummary,
-    Exchange, Gaps, ReconciledFlow, ResponseScores, StoredScores,
+    Exchange, Gaps, MatchedFlow, ReconciledFlow, ResponseScores, StoredScores,
 };
 use crate::domain::answers::{AnswerValue, Progress};
 use crate::domain::instrument::{DomainGrid, Instrument, ItemKind, SectionBody};
@@ -50,7 +50,8 @@ pub enum Scope {
     Mechanisms,
     /// No answers, only the flow heads of the mechanisms (the network, the flows export).
     Flows,
-    /// The scores and the mechanisms, no answers (the report annex).
+    /// The scores, the mechanisms and their flow heads, no answers (the report annex, which
+    /// summarises the matrix, the inventory, the network and the gaps).
     Summary,
     /// The scores and the flow heads of the mechanisms, no answers (the workbook and the JSON
     /// export, which read the full mechanism rows themselves).
@@ -180,7 +181,7 @@ pub fn load(
         _ => Vec::new(),
     };
     let flows = match scope {
-        Scope::Flows | Scope::ScoresAndFlows | Scope::All => {
+        Scope::Flows | Scope::Summary | Scope::ScoresAndFlows | Scope::All => {
             store::mechanisms::flow_heads_for_assessment(conn, assessment_id)?
         }
         _ => Vec::new(),
@@ -740,6 +741,35 @@ impl AssessmentData {
             .find(|s| matches!(s.body, SectionBody::DomainGrid(_)))
             .map(|s| s.key.as_str())
     }
+}
+
+/// What the exchange network page and the report annex say of the flows between forum
+/// organizations: both count them here, from the same matched flows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowFigures {
+    /// Flows between forum organizations (an exchange with an outside body is not a flow).
+    pub flows: usize,
+    /// Flows that both sides report.
+    pub confirmed: usize,
+}
+
+impl FlowFigures {
+    pub fn of(flows: &[MatchedFlow<'_>]) -> FlowFigures {
+        FlowFigures {
+            flows: flows.len(),
+            confirmed: flows.iter().filter(|f| f.is_confirmed()).count(),
+        }
+    }
+
+    /// Flows that only one side reports.
+    pub fn one_sided(&self) -> usize {
+        self.flows - self.confirmed
+    }
+}
+
+/// An assessment by id (404 when there is none).
+pub fn find_assessment(conn: &mut DbConnection, id: &str) -> Result<Assessment, AppError> {
+    Ok(store::assessments::find(conn, id)?)
 }
 
 /// Column statistics of the matrix: one per dimension, then the overall column.

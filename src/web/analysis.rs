@@ -18,7 +18,8 @@ use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{Instrument, ItemKind, Section};
 use crate::error::AppError;
 use crate::service::analysis::{
-    self as service, AssessmentData, MatrixRow, Participant, Scope, Selection, split_list,
+    self as service, AssessmentData, FlowFigures, MatrixRow, Participant, Scope, Selection,
+    split_list,
 };
 use crate::store::assessments::Assessment;
 
@@ -981,14 +982,6 @@ pub struct FlowRow {
     pub confirmed: bool,
 }
 
-/// Every flow between forum organizations, with labels, confirmed or not.
-pub fn flow_rows(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<FlowRow> {
-    let exchanges = data.exchanges(selection);
-    let flows = analysis::match_flows(&exchanges);
-    let labeller = FlowLabeller::new(data, lang, &flows);
-    flows.iter().map(|r| labeller.row(r)).collect()
-}
-
 /// Labels flows (organizations by acronym, mechanisms by name) one at a time, so a page labels
 /// only the flows it shows.
 pub struct FlowLabeller<'a> {
@@ -1077,9 +1070,8 @@ struct NetworkPage {
     left_out: usize,
     flows: Vec<FlowRow>,
     one_sided: Vec<FlowRow>,
-    confirmed: usize,
+    figures: FlowFigures,
     drafts: bool,
-    flow_count: usize,
     pager: Pager,
 }
 
@@ -1123,15 +1115,14 @@ pub async fn network(
     let (svg, left_out) = charts::network(&nodes, &reconciled, &ctx.t("network.title"));
     // Only the flows shown are labelled: the page of the edge table and the start of the
     // one-sided list (long lists are in the flows CSV).
-    let confirmed = reconciled.iter().filter(|r| r.is_confirmed()).count();
+    let figures = FlowFigures::of(&reconciled);
     let is_confirmed_not = |r: &&analysis::MatchedFlow<'_>| !r.is_confirmed();
-    let flow_count = reconciled.len();
     let base = format!(
         "/organizer/assessments/{}/network?{}",
         data.assessment.id,
         query.selection_query()
     );
-    let pager = Pager::new(flow_count, PAGE_SIZE * 2, query.page, |page| {
+    let pager = Pager::new(figures.flows, PAGE_SIZE * 2, query.page, |page| {
         format!("{base}&page={page}#edges")
     });
     let skip = pager.first.saturating_sub(1);
@@ -1156,8 +1147,7 @@ pub async fn network(
             left_out,
             flows,
             one_sided,
-            confirmed,
-            flow_count,
+            figures,
             pager,
             drafts: selection.include_drafts,
             assessment: data.assessment,
@@ -1373,6 +1363,8 @@ struct AnnexPage {
     ctx: Ctx,
     assessment: Assessment,
     instrument_title: String,
+    /// The day the annex is produced, printed under its title and on every page.
+    today: chrono::NaiveDate,
     invited: usize,
     submitted: usize,
     drafts: usize,
@@ -1382,11 +1374,12 @@ struct AnnexPage {
     gaps: GapsView,
     inventory: Vec<InventoryRow>,
     one_sided: Vec<FlowRow>,
-    confirmed: usize,
-    flows: usize,
+    figures: FlowFigures,
 }
 
-/// One printable page with everything for the national report (submitted responses only).
+/// One printable page with everything for the national report (submitted responses only). Each
+/// part is computed by the functions of the page it summarises: the matrix, the gaps, the
+/// inventory and the network's figures read here are the ones those pages show by default.
 pub async fn annex(
     ctx: Ctx,
     _: Organizer,
@@ -1415,8 +1408,13 @@ pub async fn annex(
             overall: cell_view(&row.overall, String::new(), String::new()),
         })
         .collect();
-    let flows = flow_rows(&data, &selection, lang);
-    let confirmed = flows.iter().filter(|f| f.confirmed).count();
+    let exchanges = data.exchanges(&selection);
+    let flows = analysis::match_flows(&exchanges);
+    let figures = FlowFigures::of(&flows);
+    let one_sided: Vec<&analysis::MatchedFlow<'_>> =
+        flows.iter().filter(|f| !f.is_confirmed()).collect();
+    let labeller = FlowLabeller::new(&data, lang, one_sided.iter().copied());
+    let one_sided = one_sided.into_iter().map(|f| labeller.row(f)).collect();
     let submitted = data
         .participants
         .iter()
@@ -1430,6 +1428,7 @@ pub async fn annex(
                 data.instrument.title.get(lang),
                 data.instrument.version
             ),
+            today: state.clock.today(),
             invited: data.participants.len(),
             submitted,
             drafts: data.participants.len() - submitted,
@@ -1441,18 +1440,138 @@ pub async fn annex(
             stats: stats_views(&stats),
             gaps: gaps_view(&data, &data.gaps(&selection), lang),
             inventory: inventory_rows(&data, &selection, lang),
-            one_sided: flows.iter().filter(|f| !f.confirmed).cloned().collect(),
-            confirmed,
-            flows: flows.len(),
+            one_sided,
+            figures,
             assessment: data.assessment,
             ctx,
         },
     )
 }
 
+/// The annex's printed page margins: the forum's name and the date at the top of every page,
+/// the page number at the bottom. Margin boxes show only text given in CSS, and the content
+/// security policy allows no inline style, hence a stylesheet of the annex's own.
+pub async fn annex_css(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let assessment = db(&state, move |conn| service::find_assessment(conn, &id)).await?;
+    let css = annex_margins_css(
+        assessment.title(ctx.lang),
+        &state.clock.today().to_string(),
+        &ctx.t("annex.print.page"),
+        &ctx.t("annex.print.of"),
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(css))
+}
+
+/// The margin boxes of every printed page of the annex.
+fn annex_margins_css(forum: &str, date: &str, page: &str, of: &str) -> String {
+    format!(
+        "@charset \"utf-8\";\n\
+         @page {{\n  @top-left {{ content: {}; }}\n  @top-right {{ content: {}; }}\n  \
+         @bottom-right {{ content: {} counter(page) {} counter(pages); }}\n}}\n",
+        css_string(forum),
+        css_string(date),
+        css_string(&format!("{page} ")),
+        css_string(&format!(" {of} ")),
+    )
+}
+
+/// Text as a quoted CSS string: quotes, backslashes and control characters escaped, so that no
+/// title can end the string or the rule.
+fn css_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\{:x} ", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One tab of an assessment's views.
+pub struct Tab {
+    pub url: String,
+    pub label_key: &'static str,
+    /// The page shown is this view (or a page within it, e.g. a dimension of the matrix).
+    pub current: bool,
+}
+
+/// The tabs of an assessment's views, the progress page first; `path` is the page shown.
+pub fn assessment_tabs(assessment_id: &str, path: &str) -> Vec<Tab> {
+    let base = format!("/organizer/assessments/{assessment_id}");
+    let rest = path.strip_prefix(base.as_str());
+    // (the view's path after the assessment's, its label, the paths within it)
+    let views: [(&str, &'static str, &[&str]); 7] = [
+        ("", "nav.tabs.progress", &[]),
+        ("/matrix", "nav.tabs.matrix", &["/dimensions/"]),
+        ("/mechanisms", "nav.tabs.inventory", &[]),
+        ("/network", "nav.tabs.network", &[]),
+        ("/domains", "nav.tabs.domains", &[]),
+        ("/exports", "nav.tabs.exports", &[]),
+        ("/annex", "nav.tabs.annex", &[]),
+    ];
+    views
+        .into_iter()
+        .map(|(suffix, label_key, within)| Tab {
+            url: format!("{base}{suffix}"),
+            label_key,
+            current: rest
+                .is_some_and(|rest| rest == suffix || within.iter().any(|w| rest.starts_with(w))),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_tab_is_the_view_shown() {
+        let current = |path: &str| -> Vec<&'static str> {
+            assessment_tabs("a1", path)
+                .into_iter()
+                .filter(|t| t.current)
+                .map(|t| t.label_key)
+                .collect()
+        };
+        assert_eq!(current("/organizer/assessments/a1"), ["nav.tabs.progress"]);
+        assert_eq!(
+            current("/organizer/assessments/a1/dimensions/legal"),
+            ["nav.tabs.matrix"]
+        );
+        assert_eq!(
+            current("/organizer/assessments/a1/annex"),
+            ["nav.tabs.annex"]
+        );
+        assert!(current("/organizer/assessments/a1/reminders").is_empty());
+        assert!(current("/organizer/assessments/a12/matrix").is_empty());
+        let tabs = assessment_tabs("a1", "/organizer");
+        assert_eq!(tabs[1].url, "/organizer/assessments/a1/matrix");
+    }
+
+    #[test]
+    fn a_title_cannot_leave_its_css_string() {
+        assert_eq!(css_string("Foro \"A\" \\ B"), "\"Foro \\\"A\\\" \\\\ B\"");
+        assert_eq!(css_string("a\nb}"), "\"a\\a b}\"");
+        let css = annex_margins_css("Foro; } @page { x", "2026-12-07", "Página", "de");
+        assert!(css.contains("@top-left { content: \"Foro; } @page { x\"; }"));
+        assert!(css.contains("counter(page) \" de \" counter(pages)"));
+    }
 
     #[test]
     fn pages_cover_every_row_once() {

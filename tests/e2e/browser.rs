@@ -425,7 +425,7 @@ impl Browser {
                 .expect("resize the window");
             if width == 360 {
                 // What a phone shows first, readable at full size.
-                tokio_sleep(Duration::from_millis(200)).await;
+                tokio_sleep(Duration::from_millis(120)).await;
                 let png = self.client.screenshot().await.expect("screenshot");
                 std::fs::write(dir.join(format!("{name}-{width}-top.png")), png)
                     .expect("write a screenshot");
@@ -445,7 +445,7 @@ impl Browser {
                 .set_window_size(width, height + 140)
                 .await
                 .expect("resize the window");
-            tokio_sleep(Duration::from_millis(200)).await;
+            tokio_sleep(Duration::from_millis(120)).await;
             if self.javascript {
                 self.assert_no_page_overflow(name, width).await;
             }
@@ -461,7 +461,9 @@ impl Browser {
 }
 
 impl Browser {
-    /// The page itself never scrolls sideways (wide tables scroll inside their own box).
+    /// The page itself never scrolls sideways (wide tables scroll inside their own box); the
+    /// message names the elements that stick out of the page, leaving out those inside a box
+    /// that scrolls or clips.
     async fn assert_no_page_overflow(&self, name: &str, width: u32) {
         let found = self
             .client
@@ -469,9 +471,15 @@ impl Browser {
                 "var root = document.documentElement;\
                  if (root.scrollWidth <= root.clientWidth) { return ''; }\
                  var out = [];\
+                 function boxed(el) {\
+                   for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) {\
+                     if (getComputedStyle(p).overflowX !== 'visible') { return true; }\
+                   }\
+                   return false;\
+                 }\
                  document.querySelectorAll('body *').forEach(function (el) {\
                    var r = el.getBoundingClientRect();\
-                   if (r.right > root.clientWidth + 1 && !el.closest('.table-scroll')) {\
+                   if (r.right > root.clientWidth + 1 && !boxed(el)) {\
                      out.push(el.tagName + '.' + el.className + ' right=' + Math.round(r.right));\
                    }\
                  });\
@@ -533,10 +541,9 @@ impl Checks {
         }
     }
 
-    /// Runs axe on the page the browser shows now and keeps its HTML; then does the same in the
-    /// other language (by `?lang=`), and comes back to the page in the first language.
+    /// Runs axe on the page the browser shows now and keeps its HTML; then switches to the other
+    /// language with the header's language links, does the same, and switches back.
     pub async fn page(&mut self, browser: &Browser, name: &str, source: Source) {
-        let here = browser.client.current_url().await.expect("url");
         let lang = browser
             .client
             .execute("return document.documentElement.lang;", vec![])
@@ -550,14 +557,26 @@ impl Checks {
             return;
         }
         let other = if lang == "en" { "es" } else { "en" };
-        let mut url = here.clone();
-        url.query_pairs_mut().append_pair("lang", other);
-        browser.goto(url.as_str()).await;
+        browser
+            .click_and_wait(&format!(".lang-switch a[hreflang={other}]"))
+            .await;
         self.one(browser, &format!("{name}.{other}"), source).await;
-        let mut back = here.clone();
-        back.query_pairs_mut().append_pair("lang", &lang);
-        browser.goto(back.as_str()).await;
-        browser.goto(here.as_str()).await;
+        browser
+            .click_and_wait(&format!(".lang-switch a[hreflang={lang}]"))
+            .await;
+    }
+
+    /// Runs axe on the page the browser shows now, in its language only, and keeps its HTML.
+    pub async fn page_in_its_language(&mut self, browser: &Browser, name: &str) {
+        let lang = browser
+            .client
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "es".to_owned());
+        self.one(browser, &format!("{name}.{lang}"), Source::Http)
+            .await;
     }
 
     async fn one(&mut self, browser: &Browser, label: &str, source: Source) {

@@ -12,6 +12,11 @@ mod support;
 #[path = "../it/forum.rs"]
 mod forum;
 
+#[allow(dead_code)]
+#[path = "../it/crawler.rs"]
+mod crawler;
+
 mod browser;
+mod pages;
 mod questionnaire;
 mod stories;

@@ -1,7 +1,10 @@
 //! The stories of issue 6, in a real browser: the organizer sets up and invites; the
 //! representative joins, fills two sections with the keyboard only, adds mechanisms, goes
-//! offline and comes back, submits; the organizer reads the matrix and the network. Every page
-//! visited is checked with axe-core (es and en) and kept for the Nu checker.
+//! offline and comes back, submits; the organizer reads the matrix and the network. Both move
+//! by clicking links and buttons from the login page (an inner address is opened only when it
+//! comes from an email or the console: the setup link, the invitation link). The pages only a
+//! story reaches (answers to a form, errors, conflicts) are checked with axe-core (es and en)
+//! and kept for the Nu checker; every other page is checked by tests/e2e/pages.rs.
 
 use std::time::Duration;
 
@@ -65,14 +68,8 @@ async fn fill_by_keyboard(b: &Browser, items: &[(&str, u8)], evidence: &str) {
 /// A number that is not one: the section page comes back (422) with the error summary at the
 /// top linking to the field. With scripts, the summary has the focus and its link focuses the
 /// field.
-async fn invalid_answer_shows_the_summary(
-    app: &TestApp,
-    b: &Browser,
-    checks: &mut Checks,
-    response: &str,
-) {
-    b.goto(&app.url(&format!("/responses/{response}/sections/about")))
-        .await;
+async fn invalid_answer_shows_the_summary(b: &Browser, checks: &mut Checks, response: &str) {
+    open_from_overview(b, response, "/sections/about").await;
     b.fill("#q-about-staff", "muchos").await;
     let marker = b.mark_page().await;
     b.click("button[value=save]").await;
@@ -149,6 +146,20 @@ async fn fill_other_sections(app: &TestApp, response: &str, skip: &[&str]) {
     }
 }
 
+/// Opens a page of the representative's response as a person does: the brand link to the
+/// landing page, the response there, then the link to `path` (e.g. `/sections/legal`) on the
+/// response's overview.
+async fn open_from_overview(rep: &Browser, response: &str, path: &str) {
+    rep.click_and_wait("a.brand").await;
+    rep.click_and_wait(&format!("main a[href='/responses/{response}']"))
+        .await;
+    if !path.is_empty() {
+        rep.click_and_wait(&format!("main a[href='/responses/{response}{path}']"))
+            .await;
+    }
+    assert_eq!(rep.path().await, format!("/responses/{response}{path}"));
+}
+
 fn response_id_of(path: &str) -> String {
     path.strip_prefix("/responses/")
         .and_then(|rest| rest.split('/').next())
@@ -161,25 +172,22 @@ fn response_id_of(path: &str) -> String {
 async fn organizer_sets_up(
     app: &TestApp,
     org: &Browser,
-    checks: &mut Checks,
+    mut checks: Option<&mut Checks>,
 ) -> (String, String, String) {
-    org.goto(&app.url("/login")).await;
-    checks.page(org, "login", Source::Http).await;
-    org.screenshots("login").await;
     let token = app
         .setup_token
         .clone()
         .expect("a setup token on a fresh site");
     org.goto(&app.url(&format!("/setup?token={token}"))).await;
-    checks.page(org, "setup", Source::Http).await;
+    if let Some(checks) = checks.as_deref_mut() {
+        checks.page(org, "setup", Source::Http).await;
+    }
     org.fill("#name", "Olga Organizer").await;
     org.fill("#email", forum::ORGANIZER).await;
     org.fill("#password", PASSWORD).await;
     org.fill("#password_confirm", PASSWORD).await;
     org.click_and_wait("main button[type=submit]").await;
     assert_eq!(org.path().await, "/organizer");
-    checks.page(org, "organizer", Source::Http).await;
-    org.screenshots("organizer").await;
 
     for (name, acronym, sector) in [
         (
@@ -193,21 +201,21 @@ async fn organizer_sets_up(
             "immigration_borders",
         ),
     ] {
-        org.goto(&app.url("/organizer/organizations/new")).await;
-        if acronym == "INEC" {
-            checks.page(org, "organization-new", Source::Http).await;
-        }
+        org.click_and_wait(".main-nav a[href='/organizer/organizations']")
+            .await;
+        org.click_and_wait("main a[href='/organizer/organizations/new']")
+            .await;
         org.fill("#name", name).await;
         org.fill("#acronym", acronym).await;
         org.select("#sector", sector).await;
         org.click_and_wait("main button[type=submit]").await;
     }
-    checks.page(org, "organizations", Source::Http).await;
     let snm = forum::organization_id(app, "SNM");
     let inec = forum::organization_id(app, "INEC");
 
-    org.goto(&app.url("/organizer/assessments/new")).await;
-    checks.page(org, "assessment-new", Source::Http).await;
+    org.click_and_wait(".main-nav a[href='/organizer']").await;
+    org.click_and_wait("main a[href='/organizer/assessments/new']")
+        .await;
     org.fill("#title_es", "Foro de Estadísticas Migratorias 2023")
         .await;
     org.fill("#title_en", "Migration Statistics Forum 2023")
@@ -219,24 +227,31 @@ async fn organizer_sets_up(
         .strip_prefix("/organizer/assessments/")
         .expect("lands on the assessment")
         .to_owned();
-    checks.page(org, "assessment", Source::Http).await;
 
     // SNM is invited too, so that it takes part and can be named as a partner.
     for (organization, name, email) in [
         (&snm, "Luis Gómez", "luis@migracion.gob.pa"),
         (&inec, "Ana Pérez", REP_EMAIL),
     ] {
-        org.goto(&app.url(&format!("/organizer/assessments/{assessment}/invite")))
+        if org.path().await != format!("/organizer/assessments/{assessment}") {
+            // From the page of the invitations just created, back to the assessment.
+            org.click_and_wait(&format!(
+                "main a[href='/organizer/assessments/{assessment}']"
+            ))
             .await;
-        if organization == &inec {
-            checks.page(org, "invite", Source::Http).await;
         }
+        org.click_and_wait(&format!(
+            "main a[href='/organizer/assessments/{assessment}/invite']"
+        ))
+        .await;
         org.select("#organization", organization).await;
         org.fill("#name_0", name).await;
         org.fill("#email_0", email).await;
         org.click_and_wait("main button[type=submit]").await;
     }
-    checks.page(org, "invitations-created", Source::Dom).await;
+    if let Some(checks) = checks.as_deref_mut() {
+        checks.page(org, "invitations-created", Source::Dom).await;
+    }
     let link = org
         .find("#link-1")
         .await
@@ -244,6 +259,23 @@ async fn organizer_sets_up(
         .await
         .unwrap()
         .expect("the invitation link");
+
+    // A reminder to SNM, previewed: the preview answers a form, so this story checks it.
+    org.click_and_wait(&format!(
+        "main a[href='/organizer/assessments/{assessment}']"
+    ))
+    .await;
+    org.click_and_wait(&format!(
+        "main a[href='/organizer/assessments/{assessment}/reminders']"
+    ))
+    .await;
+    org.click(&format!("#org-{snm}")).await;
+    org.click_and_wait("form[action$='/reminders/preview'] button[type=submit]")
+        .await;
+    assert!(org.text("main").await.contains("luis@migracion.gob.pa"));
+    if let Some(checks) = checks {
+        checks.page(org, "reminders-preview", Source::Dom).await;
+    }
     (assessment, snm, link)
 }
 
@@ -258,8 +290,6 @@ async fn representative_joins(rep: &Browser, link: &str, checks: &mut Checks) ->
     let path = rep.path().await;
     let response = response_id_of(&path);
     assert_eq!(path, format!("/responses/{response}"));
-    checks.page(rep, "response", Source::Http).await;
-    rep.screenshots("response").await;
     response
 }
 
@@ -296,40 +326,47 @@ async fn matrix_scrolls_with_fixed_first_column(org: &Browser) {
 }
 
 /// The organizer reads the matrix and the network with the representative's values.
-async fn organizer_reads(
-    app: &TestApp,
-    org: &Browser,
-    checks: &mut Checks,
-    assessment: &str,
-    mechanism: &str,
-) {
-    org.goto(&app.url(&format!("/organizer/assessments/{assessment}")))
-        .await;
-    checks.page(org, "assessment-progress", Source::Http).await;
-    org.screenshots("assessment").await;
-
-    org.goto(&app.url(&format!(
-        "/organizer/assessments/{assessment}/matrix?lang=en"
-    )))
+async fn organizer_reads(org: &Browser, assessment: &str, mechanism: &str) {
+    org.click_and_wait("a.brand").await;
+    org.click_and_wait(&format!(
+        "main h3 a[href='/organizer/assessments/{assessment}']"
+    ))
     .await;
+    assert!(
+        org.text("main").await.contains("INEC"),
+        "the progress lists INEC"
+    );
+
+    org.click_and_wait(&format!(
+        ".tabs a[href='/organizer/assessments/{assessment}/matrix']"
+    ))
+    .await;
+    assert_eq!(
+        org.find(".tabs a[aria-current=page]")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(format!("/organizer/assessments/{assessment}/matrix").as_str()),
+        "the matrix's tab is the current one"
+    );
+    org.click_and_wait(".lang-switch a[hreflang=en]").await;
     let matrix = org.text("main").await;
     assert!(matrix.contains("INEC"), "the matrix lists INEC:\n{matrix}");
     assert!(
         matrix.contains("2.5") && matrix.contains("2.0"),
         "the matrix shows legal 2.5 and collection 2.0:\n{matrix}"
     );
-    org.goto(&app.url(&format!(
-        "/organizer/assessments/{assessment}/matrix?lang=es"
-    )))
-    .await;
-    checks.page(org, "matrix", Source::Http).await;
-    org.screenshots("matrix").await;
+    org.click_and_wait(".lang-switch a[hreflang=es]").await;
     if org.javascript {
         matrix_scrolls_with_fixed_first_column(org).await;
     }
 
-    org.goto(&app.url(&format!("/organizer/assessments/{assessment}/network")))
-        .await;
+    org.click_and_wait(&format!(
+        ".tabs a[href='/organizer/assessments/{assessment}/network']"
+    ))
+    .await;
     let network = org.text("main").await;
     assert!(
         network.contains(mechanism) && network.contains("SNM"),
@@ -340,23 +377,17 @@ async fn organizer_reads(
         drawn.contains("INEC") && drawn.contains("SNM") && org.exists("svg.network .edge").await,
         "the network draws INEC, SNM and the flow between them: {drawn}"
     );
-    checks.page(org, "network", Source::Http).await;
-    org.screenshots("network").await;
-
-    org.goto(&app.url(&format!("/organizer/assessments/{assessment}/mechanisms")))
-        .await;
-    checks.page(org, "inventory", Source::Http).await;
+    org.screenshots("network-story").await;
 
     // The audit log records the story: the representative's submission among the rest.
-    org.goto(&app.url("/organizer/audit")).await;
+    org.click_and_wait(".main-nav a[href='/organizer/audit']")
+        .await;
     let log = org.text("main").await;
     assert!(
         log.contains(REP_EMAIL)
             && (log.contains("Response submitted") || log.contains("Respuesta enviada")),
         "the audit log lists the submission: {log}"
     );
-    checks.page(org, "audit", Source::Http).await;
-    org.screenshots("audit").await;
 }
 
 /// Puts a copy of the section form into the browser's storage, as the script keeps one while
@@ -493,8 +524,7 @@ async fn restore_offer_and_conflict(
     );
     checks.page(rep, "section-conflict", Source::Dom).await;
     rep.click_and_wait("button[name=action][value=save]").await;
-    rep.goto(&app.url(&format!("/responses/{response}/sections/collection")))
-        .await;
+    open_from_overview(rep, response, "/sections/collection").await;
     assert_eq!(
         value_of(rep, evidence).await,
         mine,
@@ -516,17 +546,15 @@ async fn the_forum_story_with_javascript_offline_included() {
     let driver = Driver::start();
     let mut checks = Checks::new("javascript");
     let org = Browser::open(&driver, true).await;
-    let (assessment, snm, link) = organizer_sets_up(&app, &org, &mut checks).await;
+    let (assessment, snm, link) = organizer_sets_up(&app, &org, Some(&mut checks)).await;
 
     let rep = Browser::open(&driver, true).await;
     let response = representative_joins(&rep, &link, &mut checks).await;
 
-    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
+    invalid_answer_shows_the_summary(&rep, &mut checks, &response).await;
 
     // Section 1, keyboard only, then "Save and continue" with Enter.
-    rep.goto(&app.url(&format!("/responses/{response}/sections/legal")))
-        .await;
-    checks.page(&rep, "section", Source::Http).await;
+    open_from_overview(&rep, &response, "/sections/legal").await;
     fill_by_keyboard(&rep, &LEGAL, "Ley 3 de 2008").await;
     let marker = rep.mark_page().await;
     rep.press(&key(Key::Enter)).await;
@@ -600,14 +628,12 @@ async fn the_forum_story_with_javascript_offline_included() {
         "nothing left to restore once saved"
     );
     checks.page(&rep, "section-saved", Source::Http).await;
-    rep.screenshots("section").await;
+    rep.screenshots("section-saved").await;
 
     restore_offer_and_conflict(&app, &rep, &mut checks, &response, evidence).await;
 
     // Mechanisms: two added and one removed, without a reload.
-    rep.goto(&app.url(&format!("/responses/{response}/mechanisms")))
-        .await;
-    checks.page(&rep, "mechanisms-empty", Source::Http).await;
+    open_from_overview(&rep, &response, "/mechanisms").await;
     let marker = rep.mark_page().await;
     let entries = [
         (
@@ -668,11 +694,9 @@ async fn the_forum_story_with_javascript_offline_included() {
     );
     rep.client.refresh().await.unwrap();
     checks.page(&rep, "mechanisms", Source::Http).await;
-    rep.screenshots("mechanisms").await;
 
     // Reload shows everything: the first section too.
-    rep.goto(&app.url(&format!("/responses/{response}/sections/legal")))
-        .await;
+    open_from_overview(&rep, &response, "/sections/legal").await;
     for (item, level) in LEGAL {
         let radio = rep.find(&format!("#{}-{level}", html_id(item))).await;
         assert!(
@@ -682,10 +706,7 @@ async fn the_forum_story_with_javascript_offline_included() {
     }
 
     fill_other_sections(&app, &response, &["legal", "collection"]).await;
-    rep.goto(&app.url(&format!("/responses/{response}/review")))
-        .await;
-    checks.page(&rep, "review", Source::Http).await;
-    rep.screenshots("review").await;
+    open_from_overview(&rep, &response, "/review").await;
     rep.click_and_wait("form.submit-box button[type=submit]")
         .await;
     checks.page(&rep, "submitted", Source::Http).await;
@@ -694,14 +715,7 @@ async fn the_forum_story_with_javascript_offline_included() {
         .status;
     assert_eq!(status, "submitted");
 
-    organizer_reads(
-        &app,
-        &org,
-        &mut checks,
-        &assessment,
-        "Intercambio de registros de entradas",
-    )
-    .await;
+    organizer_reads(&org, &assessment, "Intercambio de registros de entradas").await;
     rep.close().await;
     org.close().await;
     checks.finish().await;
@@ -714,7 +728,8 @@ async fn the_fill_and_submit_story_without_javascript() {
     let driver = Driver::start();
     let mut checks = Checks::new("no-javascript").with_seer(Browser::open(&driver, true).await);
     let org = Browser::open(&driver, true).await;
-    let (assessment, snm, link) = organizer_sets_up(&app, &org, &mut checks).await;
+    // The organizer's pages are the same as in the story with scripts, checked there.
+    let (assessment, snm, link) = organizer_sets_up(&app, &org, None).await;
 
     let rep = Browser::open(&driver, false).await;
     let response = representative_joins(&rep, &link, &mut checks).await;
@@ -723,11 +738,7 @@ async fn the_fill_and_submit_story_without_javascript() {
         ("legal", &LEGAL, "collection"),
         ("collection", &COLLECTION, "quality"),
     ] {
-        rep.goto(&app.url(&format!("/responses/{response}/sections/{section}")))
-            .await;
-        if section == "legal" {
-            checks.page(&rep, "section", Source::Http).await;
-        }
+        open_from_overview(&rep, &response, &format!("/sections/{section}")).await;
         fill_by_keyboard(&rep, items, "Sin script").await;
         rep.press(&key(Key::Enter)).await;
         rep.wait_new_page(String::new()).await;
@@ -737,11 +748,14 @@ async fn the_fill_and_submit_story_without_javascript() {
         );
     }
     checks.page(&rep, "section-after-save", Source::Http).await;
-    invalid_answer_shows_the_summary(&app, &rep, &mut checks, &response).await;
+    invalid_answer_shows_the_summary(&rep, &mut checks, &response).await;
     // A mistake first: the page comes back with the summary, the values kept.
-    rep.goto(&app.url(&format!("/responses/{response}/mechanisms/new")))
-        .await;
-    checks.page(&rep, "mechanism-new", Source::Http).await;
+    open_from_overview(&rep, &response, "/mechanisms").await;
+    rep.click_and_wait("#mechanism-add-link").await;
+    assert_eq!(
+        rep.path().await,
+        format!("/responses/{response}/mechanisms/new")
+    );
     rep.click("main form.questionnaire button[type=submit]")
         .await;
     rep.wait_new_page(String::new()).await;
@@ -757,10 +771,8 @@ async fn the_fill_and_submit_story_without_javascript() {
             Partner::Outside("Organización Internacional para las Migraciones"),
         ),
     ] {
-        rep.goto(&app.url(&format!("/responses/{response}/mechanisms")))
-            .await;
-        rep.click("#mechanism-add-link").await;
-        rep.wait_new_page(String::new()).await;
+        open_from_overview(&rep, &response, "/mechanisms").await;
+        rep.click_and_wait("#mechanism-add-link").await;
         assert_eq!(
             rep.path().await,
             format!("/responses/{response}/mechanisms/new")
@@ -775,27 +787,17 @@ async fn the_fill_and_submit_story_without_javascript() {
         );
         assert!(rep.text("#mechanism-list").await.contains(name));
     }
-    checks.page(&rep, "mechanisms", Source::Http).await;
 
     fill_other_sections(&app, &response, &["legal", "collection"]).await;
-    rep.goto(&app.url(&format!("/responses/{response}/review")))
-        .await;
+    open_from_overview(&rep, &response, "/review").await;
     rep.click("form.submit-box button[type=submit]").await;
     rep.wait_new_page(String::new()).await;
     let status = capacity_survey::store::responses::find(&mut app.conn(), &response)
         .unwrap()
         .status;
     assert_eq!(status, "submitted");
-    checks.page(&rep, "submitted", Source::Http).await;
 
-    organizer_reads(
-        &app,
-        &org,
-        &mut checks,
-        &assessment,
-        "Intercambio de registros de entradas",
-    )
-    .await;
+    organizer_reads(&org, &assessment, "Intercambio de registros de entradas").await;
     rep.close().await;
     org.close().await;
     checks.finish().await;

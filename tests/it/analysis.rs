@@ -523,7 +523,23 @@ async fn reconciliation_gaps_and_the_inventory() {
     ] {
         assert!(annex.contains(part), "{part}");
     }
-    assert!(annex.contains("page-break"));
+    // Printed: the matrix and the tables on landscape pages, the forum's name, the date and
+    // the page number in every page's margins (its own stylesheet, as the CSP allows no inline
+    // style).
+    assert!(annex.contains("class=\"annex-wide\""));
+    let css_url = format!("/organizer/assessments/{}/annex.css", f.assessment);
+    assert!(annex.contains(&css_url));
+    let css = app.get(&css_url).await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let css = css.text().await.unwrap();
+    assert!(css.contains("@top-left { content: \"Foro de Estadísticas Migratorias 2023\"; }"));
+    assert!(css.contains("counter(page)") && css.contains("counter(pages)"));
 }
 
 #[actix_web::test]

@@ -253,3 +253,167 @@ async fn every_demo_answer_reads_back_with_the_instrument() {
         "gaps: {gaps:?}"
     );
 }
+
+/// The text of an HTML fragment: tags dropped, entities of digits and quotes decoded, spaces
+/// folded.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The part of `html` from the element that `start` begins (e.g. `<p id="x"`) to the next `end`.
+fn element<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in the page"));
+    let to = from + html[from..].find(end).expect("the element's end") + end.len();
+    &html[from..to]
+}
+
+/// The rows of a table fragment, each as its cells' texts.
+fn rows_of(table: &str, section: &str) -> Vec<Vec<String>> {
+    let body = element(table, &format!("<{section}"), &format!("</{section}>"));
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<t")
+                .skip(1)
+                .filter(|cell| cell.starts_with('d') || cell.starts_with('h'))
+                .map(|cell| text_of(&format!("<t{cell}")))
+                .collect()
+        })
+        .collect()
+}
+
+/// A matrix's rows as (organization, the scores of its cells), leaving out the share answered
+/// and the hidden labels the page adds for screen readers.
+fn scores_of(table: &str) -> Vec<(String, Vec<String>)> {
+    let body = element(table, "<tbody", "</tbody>");
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let name = text_of(element(row, "<th", "</th>"));
+            let scores = row
+                .split("class=\"score\">")
+                .skip(1)
+                .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+                .collect();
+            (name, scores)
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_annex_prints_what_the_matrix_gaps_inventory_and_network_pages_show() {
+    let app = TestApp::spawn_with(|conn| {
+        demo::load(conn, now()).unwrap();
+    })
+    .await;
+    let assessment = demo_assessment(&app);
+    assert_eq!(app.login(ORGANIZER_EMAIL, PASSWORD).await.status(), 303);
+    let page = |view: &str| {
+        let url = format!("/organizer/assessments/{assessment}/{view}");
+        let app = &app;
+        async move {
+            let response = app.get(&url).await;
+            assert_eq!(response.status(), 200, "{url}");
+            response.text().await.unwrap()
+        }
+    };
+    let annex = page("annex").await;
+
+    // The network's figures: the demo's 32 flows between forum organizations, 30 confirmed by
+    // both sides and 2 reported by one side only (SNM -> CONATT, INEC -> MINSA).
+    let network = page("network").await;
+    let figures = text_of(element(
+        &network,
+        "<p class=\"lead\" id=\"flow-figures\"",
+        "</p>",
+    ));
+    assert_eq!(
+        figures,
+        "32 flujos de datos entre organizaciones del foro. 30 confirmados por ambas partes. \
+         Informados por una sola parte: 2."
+    );
+    assert_eq!(
+        text_of(element(&annex, "<p id=\"flow-figures\"", "</p>")),
+        figures
+    );
+    let one_sided = |html: &str| {
+        let from = html
+            .find("<caption>Intercambios informados por una sola parte")
+            .unwrap();
+        rows_of(&html[from..], "tbody")
+    };
+    assert_eq!(one_sided(&annex), one_sided(&network));
+    assert_eq!(one_sided(&annex).len(), 2);
+    assert!(!annex.contains("están confirmados por ambas partes"));
+
+    // The capacity matrix: every organization's scores, the overall column included, and the
+    // column statistics.
+    let matrix = page("matrix").await;
+    let on_page = element(&matrix, "<table class=\"data matrix\"", "</table>");
+    let in_annex = element(
+        &annex,
+        "<table class=\"data matrix annex-matrix\"",
+        "</table>",
+    );
+    let rows = scores_of(in_annex);
+    assert_eq!(rows, scores_of(on_page));
+    assert_eq!(rows.len(), 14, "the submitted responses");
+    let columns = instrument().dimensions().count() + 1;
+    assert!(
+        rows.iter().all(|(_, scores)| scores.len() == columns),
+        "every dimension and the overall column"
+    );
+    assert_eq!(rows_of(in_annex, "tfoot"), rows_of(on_page, "tfoot"));
+
+    // The gaps, as the domains page lists them.
+    let domains = page("domains").await;
+    let gaps = |html: &str, start: &str| {
+        let from = html.find(start).unwrap();
+        let to = from + html[from..].find("</section>").unwrap();
+        html[from..to]
+            .split("<li>")
+            .skip(1)
+            .map(|item| text_of(&item[..item.find("</li>").unwrap()]))
+            .collect::<Vec<_>>()
+    };
+    let listed = gaps(&domains, "id=\"gaps-title\"");
+    assert!(listed.iter().any(|g| g == "Remesas"), "{listed:?}");
+    assert_eq!(gaps(&annex, "id=\"annex-gap-list\""), listed);
+
+    // The inventory: as many mechanisms as the inventory page counts.
+    let inventory = page("mechanisms").await;
+    let shown = text_of(element(
+        &inventory,
+        "<p class=\"muted\">Se muestran",
+        "</p>",
+    ));
+    let total = shown.rsplit(' ').next().unwrap().to_owned();
+    assert_eq!(
+        text_of(element(&annex, "<p id=\"inventory-count\"", "</p>")),
+        format!("Mecanismos informados: {total}.")
+    );
+    let listed = rows_of(
+        element(&annex, "<table class=\"data annex-inventory\"", "</table>"),
+        "tbody",
+    );
+    assert_eq!(listed.len().to_string(), total);
+}

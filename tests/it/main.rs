@@ -7,6 +7,8 @@ mod analysis;
 mod audit;
 mod authz;
 mod cli;
+mod crawl;
+mod crawler;
 mod demo;
 mod durability;
 mod email;
