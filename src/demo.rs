@@ -225,6 +225,8 @@ impl Loader<'_> {
             title_en: ASSESSMENT_TITLE_EN.to_owned(),
             opens_on: OPENS_ON.to_owned(),
             closes_on: CLOSES_ON.to_owned(),
+            time_zone: crate::config::DEFAULT_TIME_ZONE.to_owned(),
+            averages_min_peers: crate::domain::assessment::AVERAGES_MIN_PEERS_DEFAULT.to_string(),
             ..AssessmentInput::default()
         })
         .map_err(|problems| AppError::internal(format!("demo assessment: {problems:?}")))?;

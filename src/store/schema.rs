@@ -35,6 +35,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         show_national_averages -> Bool,
+        time_zone -> Text,
+        averages_min_peers -> BigInt,
     }
 }
 

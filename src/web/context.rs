@@ -205,6 +205,11 @@ impl Ctx {
         i18n::tr_args(self.lang, key, &[(name, value)])
     }
 
+    /// A counted text: `key.one` or `key.other` by `n`, with `%{n}` replaced.
+    pub fn tn(&self, key: &str, n: impl std::borrow::Borrow<usize>) -> String {
+        i18n::tr_count(self.lang, key, *n.borrow(), &[])
+    }
+
     /// The current page in another language.
     pub fn lang_url(&self, code: &str) -> String {
         let mut pairs: Vec<(&str, &str)> = self

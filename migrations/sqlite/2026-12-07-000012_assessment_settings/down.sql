@@ -1,0 +1,2 @@
+ALTER TABLE assessments DROP COLUMN averages_min_peers;
+ALTER TABLE assessments DROP COLUMN time_zone;
