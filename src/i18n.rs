@@ -19,6 +19,30 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     rust_i18n::replace_patterns(&text, &patterns, &values)
 }
 
+/// A number of things, as templates hold it (by value or by reference, signed or not; a negative
+/// number counts as 0).
+pub trait Count {
+    fn count(&self) -> usize;
+}
+
+impl Count for usize {
+    fn count(&self) -> usize {
+        *self
+    }
+}
+
+impl Count for i64 {
+    fn count(&self) -> usize {
+        usize::try_from(*self).unwrap_or_default()
+    }
+}
+
+impl<T: Count + ?Sized> Count for &T {
+    fn count(&self) -> usize {
+        (**self).count()
+    }
+}
+
 /// The text of `key.one` or `key.other`, chosen by `n` (both languages put 1 alone in the
 /// singular: "1 organización", "0 organizaciones"), with `%{n}` and the other placeholders
 /// replaced. rust-i18n has no plural rules of its own.

@@ -4,8 +4,6 @@
 //! Times are stored in UTC; this module is the one place that turns them into local text, so
 //! pages, emails and exports agree.
 
-use std::borrow::Borrow;
-
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -94,8 +92,18 @@ const MONTHS_EN: [&str; 12] = [
 pub fn date(day: NaiveDate, lang: Lang) -> String {
     let month = day.month0() as usize;
     match lang {
-        Lang::Es => format!("{} de {} de {}", day.day(), MONTHS_ES[month], day.year()),
-        Lang::En => format!("{} {} {}", day.day(), MONTHS_EN[month], day.year()),
+        Lang::Es => format!(
+            "{} de {} de {}",
+            Datelike::day(&day),
+            MONTHS_ES[month],
+            day.year()
+        ),
+        Lang::En => format!(
+            "{} {} {}",
+            Datelike::day(&day),
+            MONTHS_EN[month],
+            day.year()
+        ),
     }
 }
 
@@ -154,6 +162,40 @@ pub fn abbreviation(at_utc: NaiveDateTime, zone: Tz) -> String {
     local(at_utc, zone).format("%Z").to_string()
 }
 
+/// A stored UTC moment, however many references deep a template holds it.
+pub trait Moment {
+    fn utc(&self) -> NaiveDateTime;
+}
+
+impl Moment for NaiveDateTime {
+    fn utc(&self) -> NaiveDateTime {
+        *self
+    }
+}
+
+impl<T: Moment + ?Sized> Moment for &T {
+    fn utc(&self) -> NaiveDateTime {
+        (**self).utc()
+    }
+}
+
+/// A calendar date, however many references deep a template holds it.
+pub trait Day {
+    fn calendar_day(&self) -> NaiveDate;
+}
+
+impl Day for NaiveDate {
+    fn calendar_day(&self) -> NaiveDate {
+        *self
+    }
+}
+
+impl<T: Day + ?Sized> Day for &T {
+    fn calendar_day(&self) -> NaiveDate {
+        (**self).calendar_day()
+    }
+}
+
 /// What a page or an email needs to write times: its language and its zone. Templates call
 /// these methods; nothing else formats a date for people.
 #[derive(Debug, Clone, Copy)]
@@ -168,23 +210,33 @@ impl Local {
     }
 
     /// "7 de diciembre de 2026".
-    pub fn date(&self, day: impl Borrow<NaiveDate>) -> String {
-        date(*day.borrow(), self.lang)
+    pub fn date(&self, day: impl Day) -> String {
+        date(day.calendar_day(), self.lang)
     }
 
     /// "7 de diciembre de 2026, 09:05 EST".
-    pub fn at(&self, at_utc: impl Borrow<NaiveDateTime>) -> String {
-        date_time(*at_utc.borrow(), self.zone, self.lang)
+    pub fn at(&self, at_utc: impl Moment) -> String {
+        date_time(at_utc.utc(), self.zone, self.lang)
+    }
+
+    /// To the second, for a log: "7 de diciembre de 2026, 09:05:33 EST".
+    pub fn at_precise(&self, at_utc: impl Moment) -> String {
+        let here = local(at_utc.utc(), self.zone);
+        format!(
+            "{}, {}",
+            date(here.date_naive(), self.lang),
+            here.format("%H:%M:%S %Z")
+        )
     }
 
     /// The local date of a moment: "7 de diciembre de 2026".
-    pub fn day_of(&self, at_utc: impl Borrow<NaiveDateTime>) -> String {
-        date(local_date(*at_utc.borrow(), self.zone), self.lang)
+    pub fn day_of(&self, at_utc: impl Moment) -> String {
+        date(local_date(at_utc.utc(), self.zone), self.lang)
     }
 
     /// ISO 8601 with offset, for a `<time datetime>` attribute or an export.
-    pub fn iso(&self, at_utc: impl Borrow<NaiveDateTime>) -> String {
-        iso(*at_utc.borrow(), self.zone)
+    pub fn iso(&self, at_utc: impl Moment) -> String {
+        iso(at_utc.utc(), self.zone)
     }
 
     /// The zone's IANA name, to say which zone the times of a page are in.
@@ -258,6 +310,10 @@ mod tests {
         assert_eq!(
             Local::new(Lang::En, DEFAULT_ZONE).day_of(at),
             "7 December 2026"
+        );
+        assert_eq!(
+            Local::new(Lang::Es, DEFAULT_ZONE).at_precise(at),
+            "7 de diciembre de 2026, 21:30:00 EST"
         );
     }
 

@@ -260,7 +260,7 @@ fn render_reminder(
         answered: lines.iter().map(|l| l.answered).sum(),
     };
     let email = ReminderEmail {
-        ctx: MailCtx::new(lang),
+        ctx: MailCtx::for_assessment(lang, &ctx.assessment),
         is_final,
         name: who.to.name.clone(),
         organization: ctx.organization.name.clone(),

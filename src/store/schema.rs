@@ -170,6 +170,7 @@ diesel::table! {
         failed_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        reply_to -> Nullable<Text>,
     }
 }
 

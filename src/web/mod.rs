@@ -74,6 +74,7 @@ impl AppState {
         MailEnv {
             base_url: &self.config.base_url,
             instruments: &self.instruments,
+            reply_to: self.config.mail.reply_to.as_deref(),
         }
     }
 
@@ -194,6 +195,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(assessments::edit_form),
         )
         .route(
+            "/organizer/assessments/{id}/invite-contacts",
+            web::get().to(invitations::contacts_preview),
+        )
+        .route(
+            "/organizer/assessments/{id}/invite-contacts",
+            web::post().to(invitations::invite_contacts),
+        )
+        .route(
             "/organizer/assessments/{id}/invite",
             web::get().to(invitations::invite_form),
         )
@@ -228,6 +237,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/organizer/organizations/import",
             web::post().to(organizations::import),
+        )
+        .route(
+            "/organizer/organizations/import/confirm",
+            web::post().to(organizations::confirm_import),
         )
         .route(
             "/organizer/organizations/{id}",

@@ -625,6 +625,14 @@ pub async fn section(
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
     let block = response.edit_block(state.clock.today());
+    let saved_text = saved_at.map(|at| {
+        crate::domain::time::moment_since(
+            at,
+            state.clock.now(),
+            response.assessment.zone(),
+            ctx.lang,
+        )
+    });
     let mut page = section_page(
         ctx,
         response,
@@ -638,7 +646,7 @@ pub async fn section(
         },
         version,
         block,
-        saved_at.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        saved_text,
         false,
         &[],
     );

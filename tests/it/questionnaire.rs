@@ -61,7 +61,7 @@ async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_a
 
     // The review page lists what is still missing, with links.
     let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
-    assert!(review.contains("respuesta(s) obligatoria(s)"));
+    assert!(review.contains("respuestas obligatorias"));
     assert!(review.contains(&format!(
         "/responses/{response}/sections/legal#q-legal-sharing"
     )));
@@ -150,7 +150,7 @@ async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_a
     // Nothing is missing now: submit.
     let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
     assert!(
-        !review.contains("respuesta(s) obligatoria(s)"),
+        !review.contains("id=\"missing-title\""),
         "still missing: {review}"
     );
     let token = support::csrf_in(&review).unwrap();
@@ -271,7 +271,7 @@ async fn a_csv_with_errors_imports_nothing_and_duplicates_are_not_doubled() {
     let response = forum::import_csv(&app, &again).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains("1 organización(es) nueva(s)"), "{html}");
+    assert!(html.contains("1 organización nueva."), "{html}");
     assert!(html.contains("Ya registradas"));
     assert_eq!(
         capacity_survey::store::organizations::list(&mut app.conn())
