@@ -15,5 +15,6 @@ mod hostile;
 mod instances;
 mod pages;
 mod questionnaire;
+mod settings;
 mod storage;
 mod support;
