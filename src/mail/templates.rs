@@ -48,6 +48,16 @@ impl MailCtx {
         MailCtx { replies, ..self }
     }
 
+    /// An institution's name after "de" / "of" ("del Instituto ...").
+    pub fn of_name(&self, name: &str) -> String {
+        crate::domain::lang::of_name(self.lang, name)
+    }
+
+    /// An institution's name starting a sentence ("El Instituto ...").
+    pub fn subject_name(&self, name: &str) -> String {
+        crate::domain::lang::subject_name(self.lang, name)
+    }
+
     /// A counted text: `key.one` or `key.other` by `n`, with `%{n}` replaced.
     pub fn tn(&self, key: &str, n: impl i18n::Count) -> String {
         i18n::tr_count(self.lang, key, n.count(), &[])

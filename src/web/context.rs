@@ -210,6 +210,11 @@ impl Ctx {
         i18n::tr_count(self.lang, key, n.count(), &[])
     }
 
+    /// An institution's name after "de" / "of" ("del Instituto ...").
+    pub fn of_name(&self, name: &str) -> String {
+        crate::domain::lang::of_name(self.lang, name)
+    }
+
     /// A calendar date as people write it in the page's language ("7 de diciembre de 2026").
     pub fn date(&self, day: impl crate::domain::time::Day) -> String {
         crate::domain::time::date(day.calendar_day(), self.lang)

@@ -621,7 +621,8 @@ async fn exports_read_back_and_neutralise_formulas() {
         .iter()
         .map(|c| c.to_string())
         .collect();
-    for level in ["3", "1", "na", "dk", "4"] {
+    // Levels as numbers; "not applicable" and "don't know" as their labels, not their codes.
+    for level in ["3", "1", "Not applicable", "Don't know", "4"] {
         assert!(
             inec_answers.iter().any(|c| c == level),
             "{level} in {inec_answers:?}"
