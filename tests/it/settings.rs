@@ -219,7 +219,7 @@ async fn national_averages_appear_only_once_enough_other_organizations_submitted
     );
     let page = support::text(&rep, &app.url(&scores)).await;
     assert!(
-        page.contains("Los organizadores no muestran los promedios nacionales en esta evaluación."),
+        page.contains("La organización del foro no muestra los promedios nacionales en esta evaluación."),
         "{page}"
     );
 }
@@ -760,7 +760,7 @@ async fn the_overview_shows_the_reopen_reason_and_the_progress_the_organizer_see
     assert_eq!(reopened.status(), 303);
     let overview = support::text(&f.rep, &app.url(&format!("/responses/{}", f.response))).await;
     assert!(
-        overview.contains("Los organizadores reabrieron esta respuesta"),
+        overview.contains("La organización del foro reabrió esta respuesta"),
         "{overview}"
     );
     assert!(overview.contains("<p class=\"multiline\">Falta la evidencia de la sección 2.</p>"));
