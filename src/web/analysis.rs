@@ -1082,9 +1082,8 @@ impl<'a> FlowLabeller<'a> {
         FlowLabeller {
             data,
             organizations: data
-                .participants
-                .iter()
-                .map(|p| (p.organization.id.as_str(), &p.organization))
+                .organizations()
+                .into_iter()
                 .filter(|(id, _)| wanted.contains(id))
                 .collect(),
             mechanisms: data
@@ -1172,12 +1171,13 @@ pub async fn network(
         .flat_map(|f| [f.provider, f.receiver])
         .collect();
     let mut drawn: foldhash::HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
-    for p in &data.participants {
-        let id = &p.organization.id;
+    let others = data.participants.iter().map(|p| &p.organization);
+    for organization in others.chain(&data.outside_partners) {
+        let id = &organization.id;
         if named.contains(id.as_str()) && drawn.insert(id.clone()) {
             nodes.push(Node {
                 id: id.clone(),
-                label: p.organization.acronym.clone(),
+                label: organization.acronym.clone(),
             });
         }
     }

@@ -219,7 +219,9 @@ async fn national_averages_appear_only_once_enough_other_organizations_submitted
     );
     let page = support::text(&rep, &app.url(&scores)).await;
     assert!(
-        page.contains("La organización del foro no muestra los promedios nacionales en esta evaluación."),
+        page.contains(
+            "La organización del foro no muestra los promedios nacionales en esta evaluación."
+        ),
         "{page}"
     );
 }
@@ -558,6 +560,20 @@ async fn a_mechanism_partner_may_be_any_organization_registered_for_the_forum() 
     );
     let saved = forum::add_mechanism(&f.rep, &app, &f.response, "Refugio", &onpar, "").await;
     assert_eq!(saved.status(), 303);
+    // The organizer's views name it by its acronym, and draw it in the network.
+    for view in ["mechanisms", "network"] {
+        let page = app
+            .get(&format!(
+                "/organizer/assessments/{}/{view}?drafts=1",
+                f.assessment
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("ONPAR"), "{view}: {page}");
+        assert!(!page.contains(&onpar), "{view} shows an id: {page}");
+    }
 }
 
 #[actix_web::test]
