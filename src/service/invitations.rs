@@ -162,7 +162,8 @@ pub enum ContactPlan {
     Invite(Invitee),
     /// Skipped: no usable contact email is registered.
     NoContact,
-    /// Skipped: someone of it was already invited to this assessment (a link not revoked).
+    /// Skipped: it already has representatives in this assessment, or someone of it holds an
+    /// invitation that was not revoked.
     AlreadyInvited,
 }
 
@@ -182,12 +183,17 @@ pub fn contact_plan(
 ) -> Result<Vec<ContactRow>, AppError> {
     store::assessments::find(conn, assessment_id)?;
     let invited: std::collections::HashSet<String> = {
-        let live: std::collections::HashSet<String> =
+        let mut live: std::collections::HashSet<String> =
             rows::list_for_assessment(conn, assessment_id)?
                 .into_iter()
                 .filter(|i| i.revoked_at.is_none())
                 .map(|i| i.response_id)
                 .collect();
+        live.extend(
+            responses::members_of_assessment(conn, assessment_id)?
+                .into_iter()
+                .map(|(response_id, _, _)| response_id),
+        );
         responses::list_for_assessment(conn, assessment_id)?
             .into_iter()
             .filter(|(response, _)| live.contains(&response.id))

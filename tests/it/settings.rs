@@ -190,7 +190,7 @@ async fn national_averages_appear_only_once_enough_other_organizations_submitted
     assert!(page.contains("id=\"national-hidden\""), "{page}");
     assert!(page.contains("al menos 3 otras organizaciones"), "{page}");
     assert!(page.contains("Hasta ahora lo han hecho 2."), "{page}");
-    assert!(!page.contains("(n = "), "{page}");
+    assert!(!page.contains("n = "), "{page}");
     let cell = support::text(&rep, &app.url(&format!("{scores}/legal"))).await;
     assert!(cell.contains("Hasta ahora lo han hecho 2."), "{cell}");
     assert!(!cell.contains("Promedio nacional</dt>"), "{cell}");
@@ -202,7 +202,7 @@ async fn national_averages_appear_only_once_enough_other_organizations_submitted
     assert!(!page.contains("id=\"national-hidden\""), "{page}");
     assert!(page.contains("Promedio nacional"), "{page}");
     assert!(
-        page.contains("2.3 <span class=\"muted\">(n = 4)</span>"),
+        page.contains("2.3<br><span class=\"muted\">n = 4</span>"),
         "{page}"
     );
     let cell = support::text(&rep, &app.url(&format!("{scores}/legal"))).await;
@@ -447,7 +447,7 @@ async fn every_organizations_contact_is_invited_with_one_click_after_a_preview()
     };
     assert!(row("SNM").contains("Recibirá una invitación en luis@migracion.gob.pa"));
     assert!(row("ONPAR").contains("no tiene un correo de contacto registrado"));
-    assert!(row("INEC").contains("ya se invitó a alguien de esta organización"));
+    assert!(row("INEC").contains("ya tiene representantes o una invitación vigente"));
     assert!(preview.contains("Enviar 1 invitación"), "{preview}");
     assert_eq!(outbox(&app), before, "the preview sends nothing");
 
