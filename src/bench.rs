@@ -515,6 +515,8 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
             created_at: now,
             updated_at: now,
             show_national_averages: true,
+            time_zone: crate::config::DEFAULT_TIME_ZONE,
+            averages_min_peers: crate::domain::assessment::AVERAGES_MIN_PEERS_DEFAULT,
         },
     )
     .map_err(err)?;

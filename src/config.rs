@@ -12,6 +12,8 @@ pub const DEFAULT_DATABASE: &str = "sqlite://data/capacity-survey.db";
 pub const DEFAULT_DATA_DIR: &str = "data";
 /// Largest request body accepted by default (form posts); bigger ones get 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// The zone of the bundled forum (Panama); see `--time-zone`.
+pub const DEFAULT_TIME_ZONE: &str = "America/Panama";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +33,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start-up: the size of the serve flags costs nothing worth boxing them for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web application (the default).
@@ -153,6 +157,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CAPACITY_SURVEY_MAIL_REPLY_TO")]
     pub mail_reply_to: Option<String>,
 
+    /// Time zone (IANA name) offered for new assessments and used on pages tied to none (audit
+    /// log, undelivered emails).
+    #[arg(long, env = "CAPACITY_SURVEY_TIME_ZONE", default_value = DEFAULT_TIME_ZONE)]
+    pub time_zone: String,
+
     /// Reverse proxies in front of the server, comma-separated IP addresses. When a request comes
     /// from one of them, the client address (audit log, throttling) is the right-most
     /// X-Forwarded-For entry that is not one of them; otherwise it is the peer address.
@@ -176,6 +185,7 @@ impl Default for ServeArgs {
             outbox_dir: None,
             mail_from: crate::mail::DEFAULT_FROM.to_owned(),
             mail_reply_to: None,
+            time_zone: DEFAULT_TIME_ZONE.to_owned(),
             trusted_proxies: None,
         }
     }
@@ -208,6 +218,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Reverse proxies whose X-Forwarded-For is believed (see `--trusted-proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The default time zone (see `--time-zone`).
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl std::fmt::Debug for Config {
@@ -221,6 +233,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("mail", &self.mail.describe())
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("time_zone", &self.time_zone.name())
             .finish()
     }
 }
@@ -238,6 +251,7 @@ impl Config {
             // Mail of tests and embedded runs lands in a scratch folder, never on a network.
             mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
             trusted_proxies: Vec::new(),
+            time_zone: crate::domain::time::DEFAULT_ZONE,
         }
     }
 
@@ -288,6 +302,12 @@ impl Config {
             max_body_bytes: args.max_body_bytes,
             mail,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
+            time_zone: crate::domain::time::parse_zone(&args.time_zone).ok_or_else(|| {
+                format!(
+                    "--time-zone: unknown time zone {:?}; give an IANA name such as America/Panama",
+                    args.time_zone
+                )
+            })?,
         })
     }
 
@@ -518,6 +538,41 @@ mod tests {
             .unwrap_err();
             assert!(err.contains(flag), "{err}");
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_panama_and_must_be_an_iana_name() {
+        let dir = std::env::temp_dir().join(format!("cs-config-{}", crate::store::new_id()));
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(config.time_zone, chrono_tz::America::Panama);
+        let cli = Cli::try_parse_from([
+            "capacity-survey",
+            "serve",
+            "--time-zone",
+            "America/New_York",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!(config.time_zone, chrono_tz::America::New_York);
+        let err = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            time_zone: "Panama City".into(),
+            ..args
+        })
+        .unwrap_err();
+        assert!(err.contains("--time-zone"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }
 

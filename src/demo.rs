@@ -225,6 +225,8 @@ impl Loader<'_> {
             title_en: ASSESSMENT_TITLE_EN.to_owned(),
             opens_on: OPENS_ON.to_owned(),
             closes_on: CLOSES_ON.to_owned(),
+            time_zone: crate::config::DEFAULT_TIME_ZONE.to_owned(),
+            averages_min_peers: crate::domain::assessment::AVERAGES_MIN_PEERS_DEFAULT.to_string(),
             ..AssessmentInput::default()
         })
         .map_err(|problems| AppError::internal(format!("demo assessment: {problems:?}")))?;
@@ -1290,7 +1292,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "INEC",
         name: "Movimiento migratorio recibido del SNM",
-        description: "Recibimos cada mes los cuadros de entradas y salidas y de permisos de residencia para la publicación de movimiento migratorio.",
+        description: "Recibe cada mes los cuadros de entradas y salidas y de permisos de residencia para la publicación de movimiento migratorio.",
         partner: Partner::Forum("SNM"),
         direction: "receive",
         domains: &["border_flows", "residence_permits"],
@@ -1374,7 +1376,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "SNM",
         name: "Resoluciones de refugio recibidas de ONPAR",
-        description: "Recibimos las resoluciones sobre solicitudes de refugio para actualizar el estatus migratorio.",
+        description: "Recibe las resoluciones sobre solicitudes de refugio para actualizar el estatus migratorio.",
         partner: Partner::Forum("ONPAR"),
         direction: "receive",
         domains: &["asylum", "residence_permits"],
@@ -1456,7 +1458,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "INEC",
         name: "Registros de hechos vitales del Registro Civil",
-        description: "Recibimos los microdatos de hechos vitales para el anuario de estadísticas vitales.",
+        description: "Recibe los microdatos de hechos vitales para el anuario de estadísticas vitales.",
         partner: Partner::Forum("TE"),
         direction: "receive",
         domains: &["civil_registration"],
@@ -1497,7 +1499,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "SNM",
         name: "Reporte diario de SENAFRONT",
-        description: "Recibimos las cifras diarias de aprehensiones y rescates en Darién para el conteo del flujo irregular.",
+        description: "Recibe las cifras diarias de aprehensiones y rescates en Darién para el conteo del flujo irregular.",
         partner: Partner::Forum("SENAFRONT"),
         direction: "receive",
         domains: &["irregular_transit"],
@@ -1538,7 +1540,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "CONATT",
         name: "Rescates informados por SENAFRONT",
-        description: "Recibimos los informes de rescate para abrir el caso de identificación de víctimas.",
+        description: "Recibe los informes de rescate para abrir el caso de identificación de víctimas.",
         partner: Partner::Forum("SENAFRONT"),
         direction: "receive",
         domains: &["trafficking_smuggling", "unaccompanied_children"],
@@ -1579,7 +1581,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "SENNIAF",
         name: "Aviso de menores no acompañados del SNM",
-        description: "Recibimos cada semana la lista de niñas, niños y adolescentes no acompañados para activar la protección.",
+        description: "Recibe cada semana la lista de niñas, niños y adolescentes no acompañados para activar la protección.",
         partner: Partner::Forum("SNM"),
         direction: "receive",
         domains: &["unaccompanied_children"],
@@ -1661,7 +1663,7 @@ const MECHANISMS: &[Exchange] = &[
     Exchange {
         reporter: "OIM",
         name: "Datos oficiales de tránsito del SNM para la DTM",
-        description: "Recibimos las cifras oficiales de ingreso por Darién para contrastarlas con las encuestas de flujo.",
+        description: "Recibe las cifras oficiales de ingreso por Darién para contrastarlas con las encuestas de flujo.",
         partner: Partner::Forum("SNM"),
         direction: "receive",
         domains: &["irregular_transit", "border_flows"],

@@ -19,6 +19,41 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     rust_i18n::replace_patterns(&text, &patterns, &values)
 }
 
+/// A number of things, as templates hold it (by value or by reference, signed or not; a negative
+/// number counts as 0).
+pub trait Count {
+    fn count(&self) -> usize;
+}
+
+impl Count for usize {
+    fn count(&self) -> usize {
+        *self
+    }
+}
+
+impl Count for i64 {
+    fn count(&self) -> usize {
+        usize::try_from(*self).unwrap_or_default()
+    }
+}
+
+impl<T: Count + ?Sized> Count for &T {
+    fn count(&self) -> usize {
+        (**self).count()
+    }
+}
+
+/// The text of `key.one` or `key.other`, chosen by `n` (both languages put 1 alone in the
+/// singular: "1 organización", "0 organizaciones"), with `%{n}` and the other placeholders
+/// replaced. rust-i18n has no plural rules of its own.
+pub fn tr_count(lang: Lang, key: &str, n: usize, args: &[(&str, &str)]) -> String {
+    let form = if n == 1 { "one" } else { "other" };
+    let count = n.to_string();
+    let mut all: Vec<(&str, &str)> = vec![("n", count.as_str())];
+    all.extend_from_slice(args);
+    tr_args(lang, &format!("{key}.{form}"), &all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +128,18 @@ mod tests {
                 // Templates call ctx.t / ctx.ta; Rust code names keys as literals starting with
                 // a top-level section of the translation files.
                 let mut markers: Vec<String> = vec!["ctx.t(\"".into(), "ctx.ta(\"".into()];
+                // Counted texts (ctx.tn or tr_count with a literal key) need both forms; the
+                // key itself is then not a text of its own.
+                let mut text = text;
+                for marker in ["ctx.tn(\"", "tr_count(lang, \""] {
+                    for piece in text.split(marker).skip(1) {
+                        if let Some(end) = piece.find('"') {
+                            used.insert(format!("{}.one", &piece[..end]));
+                            used.insert(format!("{}.other", &piece[..end]));
+                        }
+                    }
+                    text = text.replace(marker, "counted(");
+                }
                 if is_rust {
                     markers.extend(sections.iter().map(|s| format!("\"{s}.")));
                 }
@@ -131,5 +178,15 @@ mod tests {
         assert_eq!(tr(Lang::En, "no.such.key"), "no.such.key");
         let text = tr_args(Lang::En, "errors.field.too_long", &[("n", "120")]);
         assert!(text.contains("120"), "{text}");
+    }
+
+    #[test]
+    fn counted_texts_agree_with_their_number() {
+        let count = |lang: Lang, n| tr_count(lang, "scores.national_n", n, &[]);
+        assert_eq!(count(Lang::Es, 1), "1 organización");
+        assert_eq!(count(Lang::Es, 5), "5 organizaciones");
+        assert_eq!(count(Lang::Es, 0), "0 organizaciones");
+        assert_eq!(count(Lang::En, 1), "1 organization");
+        assert_eq!(count(Lang::En, 2), "2 organizations");
     }
 }

@@ -113,6 +113,8 @@ pub fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<See
                 created_at: now,
                 updated_at: now,
                 show_national_averages: false,
+                time_zone: crate::config::DEFAULT_TIME_ZONE,
+                averages_min_peers: crate::domain::assessment::AVERAGES_MIN_PEERS_DEFAULT,
             },
         )?;
         bulk::organizations(conn, &organizations)?;

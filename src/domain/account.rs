@@ -7,8 +7,12 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldError {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     InvalidEmail,
     InvalidCharacters,
     InvalidDate,
@@ -16,6 +20,12 @@ pub enum FieldError {
     UnknownOption,
     Duplicate,
     DuplicateInFile,
+    /// A whole number was expected.
+    NotAWholeNumber,
+    /// A number below the smallest allowed.
+    TooSmall {
+        min: usize,
+    },
 }
 
 impl FieldError {
@@ -32,6 +42,8 @@ impl FieldError {
             FieldError::UnknownOption => "errors.field.unknown_option",
             FieldError::Duplicate => "errors.field.duplicate",
             FieldError::DuplicateInFile => "errors.field.duplicate_in_file",
+            FieldError::NotAWholeNumber => "errors.field.not_a_whole_number",
+            FieldError::TooSmall { .. } => "errors.field.too_small",
         }
     }
 
@@ -39,7 +51,7 @@ impl FieldError {
     pub fn limit(&self) -> Option<usize> {
         match self {
             FieldError::TooLong { max } => Some(*max),
-            FieldError::TooShort { min } => Some(*min),
+            FieldError::TooShort { min } | FieldError::TooSmall { min } => Some(*min),
             _ => None,
         }
     }

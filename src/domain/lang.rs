@@ -2,6 +2,81 @@
 
 use std::fmt;
 
+/// The Spanish article an institution's name takes, by its first word ("el Instituto ...",
+/// "la Oficina ..."); none for an acronym or a proper name ("INEC", "Panamá Pacífico").
+fn spanish_article(name: &str) -> Option<&'static str> {
+    const EL: &[&str] = &[
+        "instituto",
+        "servicio",
+        "ministerio",
+        "registro",
+        "banco",
+        "consejo",
+        "tribunal",
+        "organismo",
+        "órgano",
+        "departamento",
+        "centro",
+        "sistema",
+        "comité",
+        "despacho",
+        "programa",
+        "fondo",
+        "observatorio",
+    ];
+    const LA: &[&str] = &[
+        "oficina",
+        "dirección",
+        "autoridad",
+        "caja",
+        "contraloría",
+        "defensoría",
+        "secretaría",
+        "superintendencia",
+        "universidad",
+        "policía",
+        "procuraduría",
+        "comisión",
+        "agencia",
+        "unidad",
+        "fiscalía",
+        "asamblea",
+        "corte",
+        "cancillería",
+        "organización",
+        "red",
+    ];
+    let first = name.split_whitespace().next()?.to_lowercase();
+    if EL.contains(&first.as_str()) {
+        Some("el")
+    } else if LA.contains(&first.as_str()) {
+        Some("la")
+    } else {
+        None
+    }
+}
+
+/// An institution's name after "de" / "of", as the language writes it: "del Instituto ...",
+/// "de la Oficina ...", "de INEC"; "of Instituto ..." in English.
+pub fn of_name(lang: Lang, name: &str) -> String {
+    match (lang, spanish_article(name)) {
+        (Lang::Es, Some("el")) => format!("del {name}"),
+        (Lang::Es, Some(article)) => format!("de {article} {name}"),
+        (Lang::Es, None) => format!("de {name}"),
+        (Lang::En, _) => format!("of {name}"),
+    }
+}
+
+/// An institution's name at the start of a sentence: "El Instituto ...", "La Oficina ...";
+/// as it is in English.
+pub fn subject_name(lang: Lang, name: &str) -> String {
+    match (lang, spanish_article(name)) {
+        (Lang::Es, Some("el")) => format!("El {name}"),
+        (Lang::Es, Some(_)) => format!("La {name}"),
+        _ => name.to_owned(),
+    }
+}
+
 /// A language the platform speaks. Spanish is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
@@ -68,6 +143,24 @@ impl fmt::Display for Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn institution_names_take_their_article_in_spanish() {
+        let inec = "Instituto Nacional de Estadística y Censo";
+        assert_eq!(of_name(Lang::Es, inec), format!("del {inec}"));
+        assert_eq!(
+            of_name(Lang::Es, "Oficina Nacional para la Atención de Refugiados"),
+            "de la Oficina Nacional para la Atención de Refugiados"
+        );
+        assert_eq!(of_name(Lang::Es, "INEC"), "de INEC");
+        assert_eq!(of_name(Lang::En, inec), format!("of {inec}"));
+        assert_eq!(subject_name(Lang::Es, inec), format!("El {inec}"));
+        assert_eq!(
+            subject_name(Lang::Es, "Dirección General de Migración"),
+            "La Dirección General de Migración"
+        );
+        assert_eq!(subject_name(Lang::En, inec), inec);
+    }
 
     #[test]
     fn parses_codes_and_regions() {

@@ -202,6 +202,7 @@ pub fn scheduler_pass(state: &AppState) -> Result<SchedulerReport, AppError> {
     let env = MailEnv {
         base_url: &state.config.base_url,
         instruments: &state.instruments,
+        reply_to: state.config.mail.reply_to.as_deref(),
     };
     let now = state.clock.now();
     let today = now.date();

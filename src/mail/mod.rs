@@ -276,8 +276,14 @@ impl Mailer {
             .to(to)
             .subject(one_line(&row.subject))
             .message_id(Some(format!("<{}@{}>", row.id, domain)));
-        if let Some(reply_to) = &self.reply_to {
-            builder = builder.reply_to(reply_to.clone());
+        // The server's reply-to address wins; else the one the message carries (the organizer
+        // who sent an invitation). The footer says "reply to this email" only when one is set.
+        let own = row
+            .reply_to
+            .as_deref()
+            .and_then(|raw| parse_mailbox(raw).ok());
+        if let Some(reply_to) = self.reply_to.clone().or(own) {
+            builder = builder.reply_to(reply_to);
         }
         builder
             .multipart(MultiPart::alternative_plain_html(

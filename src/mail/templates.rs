@@ -7,18 +7,60 @@ use std::borrow::Cow;
 use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::domain::Lang;
-use crate::i18n;
+use chrono_tz::Tz;
 
-/// The language of one email, with the translation helpers the templates call.
+use crate::domain::{Lang, time};
+use crate::i18n;
+use crate::store::assessments::Assessment;
+
+/// The language and time zone of one email, with the helpers the templates call.
 #[derive(Debug, Clone, Copy)]
 pub struct MailCtx {
     pub lang: Lang,
+    /// The zone its times are written in: the assessment's, else the bundled forum's.
+    pub zone: Tz,
+    /// Whether the message goes out with a Reply-To, so that its footer may say "reply to this
+    /// email".
+    pub replies: bool,
 }
 
 impl MailCtx {
+    /// An email tied to no assessment (its times, if any, in the bundled forum's zone).
     pub fn new(lang: Lang) -> MailCtx {
-        MailCtx { lang }
+        MailCtx {
+            lang,
+            zone: time::DEFAULT_ZONE,
+            replies: false,
+        }
+    }
+
+    /// An email about an assessment: its times in the assessment's zone.
+    pub fn for_assessment(lang: Lang, assessment: &Assessment) -> MailCtx {
+        MailCtx {
+            lang,
+            zone: assessment.zone(),
+            replies: false,
+        }
+    }
+
+    /// The same, for a message that goes out with a Reply-To (or not).
+    pub fn replying(self, replies: bool) -> MailCtx {
+        MailCtx { replies, ..self }
+    }
+
+    /// An institution's name after "de" / "of" ("del Instituto ...").
+    pub fn of_name(&self, name: &str) -> String {
+        crate::domain::lang::of_name(self.lang, name)
+    }
+
+    /// An institution's name starting a sentence ("El Instituto ...").
+    pub fn subject_name(&self, name: &str) -> String {
+        crate::domain::lang::subject_name(self.lang, name)
+    }
+
+    /// A counted text: `key.one` or `key.other` by `n`, with `%{n}` replaced.
+    pub fn tn(&self, key: &str, n: impl i18n::Count) -> String {
+        i18n::tr_count(self.lang, key, n.count(), &[])
     }
 
     pub fn t(&self, key: &str) -> Cow<'static, str> {
@@ -29,14 +71,14 @@ impl MailCtx {
         i18n::tr_args(self.lang, key, &[(name, value)])
     }
 
-    /// A date as the emails write it: ISO (2026-07-31), clear in both languages.
+    /// A date as people write it: "31 de julio de 2026", "31 July 2026".
     pub fn date(&self, date: &NaiveDate) -> String {
-        date.format("%Y-%m-%d").to_string()
+        time::date(*date, self.lang)
     }
 
-    /// A moment as the emails write it, in UTC.
+    /// A moment in the email's zone, with the zone's abbreviation.
     pub fn time(&self, at: &NaiveDateTime) -> String {
-        at.format("%Y-%m-%d %H:%M UTC").to_string()
+        time::date_time(*at, self.zone, self.lang)
     }
 }
 

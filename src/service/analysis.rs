@@ -99,6 +99,9 @@ pub struct AssessmentData {
     /// The columns of the mechanisms that the exchange network reads (in no particular order:
     /// the network orders its flows itself).
     pub flows: Vec<FlowHead>,
+    /// Registered organizations that take no part in the assessment but that a mechanism names
+    /// as its partner (any registered organization may be named), for their labels.
+    pub outside_partners: Vec<OrganizationHead>,
 }
 
 /// The keys of every maturity item.
@@ -186,6 +189,28 @@ pub fn load(
         }
         _ => Vec::new(),
     };
+    let taking_part: std::collections::HashSet<&str> = participants
+        .iter()
+        .map(|p| p.organization.id.as_str())
+        .collect();
+    let mut named: Vec<String> = mechanisms
+        .iter()
+        .filter_map(|m| m.partner_organization_id.as_deref())
+        .chain(
+            flows
+                .iter()
+                .filter_map(|m| m.partner_organization_id.as_deref()),
+        )
+        .filter(|id| !taking_part.contains(id))
+        .map(str::to_owned)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let outside_partners = if named.is_empty() {
+        Vec::new()
+    } else {
+        store::organizations::heads(conn, &named)?
+    };
     Ok(AssessmentData {
         assessment,
         instrument,
@@ -195,6 +220,7 @@ pub fn load(
         scores,
         mechanisms,
         flows,
+        outside_partners,
     })
 }
 
@@ -725,11 +751,14 @@ impl AssessmentData {
         analysis::gaps(&self.instrument, &self.domain_summaries(selection), &rows)
     }
 
-    /// Organizations by id, for labels.
+    /// Organizations by id, for labels: the participants and the partners outside the
+    /// assessment.
     pub fn organizations(&self) -> foldhash::HashMap<&str, &OrganizationHead> {
         self.participants
             .iter()
-            .map(|p| (p.organization.id.as_str(), &p.organization))
+            .map(|p| &p.organization)
+            .chain(&self.outside_partners)
+            .map(|o| (o.id.as_str(), o))
             .collect()
     }
 

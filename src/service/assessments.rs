@@ -52,6 +52,8 @@ pub fn create(
                 created_at: now,
                 updated_at: now,
                 show_national_averages: draft.show_national_averages,
+                time_zone: draft.time_zone.name(),
+                averages_min_peers: draft.averages_min_peers,
             },
         )?;
         Ok(id)
@@ -90,6 +92,8 @@ pub fn update(
                 closes_on: draft.closes_on,
                 updated_at: now,
                 show_national_averages: draft.show_national_averages,
+                time_zone: draft.time_zone.name(),
+                averages_min_peers: draft.averages_min_peers,
             },
         )?;
         Ok(())

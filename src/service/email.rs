@@ -22,6 +22,15 @@ pub struct MailEnv<'a> {
     /// Without a trailing slash.
     pub base_url: &'a str,
     pub instruments: &'a InstrumentRegistry,
+    /// The server's reply-to address (`--mail-reply-to`), set on every message.
+    pub reply_to: Option<&'a str>,
+}
+
+impl MailEnv<'_> {
+    /// Whether every message gets a Reply-To of the server's.
+    pub fn replies(&self) -> bool {
+        self.reply_to.is_some_and(|r| !r.trim().is_empty())
+    }
 }
 
 /// One recipient.
@@ -38,6 +47,8 @@ pub struct About {
     pub assessment_id: Option<String>,
     pub organization_id: Option<String>,
     pub response_id: Option<String>,
+    /// Where replies go when the server has no reply-to address (an organizer's email).
+    pub reply_to: Option<String>,
 }
 
 impl About {
@@ -46,6 +57,7 @@ impl About {
             assessment_id: Some(ctx.assessment.id.clone()),
             organization_id: Some(ctx.organization.id.clone()),
             response_id: Some(ctx.response.id.clone()),
+            reply_to: None,
         }
     }
 }
@@ -79,6 +91,7 @@ pub fn queue(
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
+            reply_to: about.reply_to.clone(),
         },
     )?;
     Ok(())
@@ -137,9 +150,15 @@ pub fn queue_invitation(
     token: &str,
     expires_at: NaiveDateTime,
     response: &store::responses::Response,
+    invited_by: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let assessment = store::assessments::find(conn, &response.assessment_id)?;
+    // Without a reply-to address of the server's, a reply goes to the organizer who invited.
+    let reply_to = match invited_by {
+        Some(id) if !env.replies() => Some(store::users::find(conn, id)?.email),
+        _ => None,
+    };
     let organization = store::organizations::find(conn, &response.organization_id)?;
     let instrument = env.instruments.get(
         conn,
@@ -148,13 +167,14 @@ pub fn queue_invitation(
     )?;
     let lang = to.lang;
     let email = InvitationEmail {
-        ctx: MailCtx::new(lang),
+        ctx: MailCtx::for_assessment(lang, &assessment)
+            .replying(env.replies() || reply_to.is_some()),
         name: to.name.clone(),
         organization: organization.name.clone(),
         assessment: assessment.title(lang).to_owned(),
         closes_on: assessment.closes_on,
         link: format!("{}/invite/{token}", env.base_url),
-        link_expires_on: expires_at.date(),
+        link_expires_on: crate::domain::time::local_date(expires_at, assessment.zone()),
         questionnaire: instrument.intro.get(lang).trim().to_owned(),
         sections: instrument
             .sections
@@ -172,6 +192,7 @@ pub fn queue_invitation(
             assessment_id: Some(assessment.id.clone()),
             organization_id: Some(organization.id.clone()),
             response_id: Some(response.id.clone()),
+            reply_to,
         },
         now,
     )
@@ -220,7 +241,7 @@ pub fn queue_submission(
         // The mechanism entries are counted on their own line below.
         sections.retain(|s| s.required > 0);
         let email = SubmissionEmail {
-            ctx: MailCtx::new(to.lang),
+            ctx: MailCtx::for_assessment(to.lang, &ctx.assessment).replying(env.replies()),
             name: to.name.clone(),
             organization: ctx.organization.name.clone(),
             assessment: ctx.assessment.title(to.lang).to_owned(),
@@ -259,7 +280,7 @@ pub fn queue_reopened(
     let recipients = members(conn, &ctx.response.id)?;
     for to in &recipients {
         let email = ReopenedEmail {
-            ctx: MailCtx::new(to.lang),
+            ctx: MailCtx::for_assessment(to.lang, &ctx.assessment).replying(env.replies()),
             name: to.name.clone(),
             organization: ctx.organization.name.clone(),
             assessment: ctx.assessment.title(to.lang).to_owned(),

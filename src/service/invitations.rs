@@ -22,7 +22,7 @@ use crate::store::{self, DbConnection};
 pub const VALID_DAYS: i64 = 30;
 
 /// One person to invite.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitee {
     pub email: EmailAddress,
     pub name: PersonName,
@@ -100,6 +100,7 @@ fn create_one(
         &secret,
         expires_at,
         response,
+        organizer_id,
         now,
     )?;
     Ok(CreatedInvitation {
@@ -127,15 +128,125 @@ pub fn invite(
         let response = ensure_response(conn, assessment_id, organization_id, now)?;
         invitees
             .iter()
-            .map(|invitee| {
-                let created =
-                    create_one(conn, env, &response, invitee, by.user_id.as_deref(), now)?;
-                let object = Object::new("invitation", &created.id).in_assessment(assessment_id);
-                let action = Action::InvitationSent;
-                audit::record(conn, by, action, object, &created.email, now)?;
-                Ok(created)
-            })
+            .map(|invitee| invite_one(conn, env, &response, invitee, by, now))
             .collect()
+    })
+}
+
+/// One invitation with its email and its audit row, in the caller's transaction.
+fn invite_one(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    response: &Response,
+    invitee: &Invitee,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<CreatedInvitation, AppError> {
+    let created = create_one(conn, env, response, invitee, by.user_id.as_deref(), now)?;
+    let object = Object::new("invitation", &created.id).in_assessment(&response.assessment_id);
+    audit::record(
+        conn,
+        by,
+        Action::InvitationSent,
+        object,
+        &created.email,
+        now,
+    )?;
+    Ok(created)
+}
+
+/// What "invite every organization's contact" does for one organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactPlan {
+    /// Its registered contact gets an invitation.
+    Invite(Invitee),
+    /// Skipped: no usable contact email is registered.
+    NoContact,
+    /// Skipped: it already has representatives in this assessment, or someone of it holds an
+    /// invitation that was not revoked.
+    AlreadyInvited,
+}
+
+/// One organization of the plan.
+#[derive(Debug, Clone)]
+pub struct ContactRow {
+    pub organization: Organization,
+    pub plan: ContactPlan,
+}
+
+/// Who would get what if every organization's registered contact were invited now, in the
+/// language `lang`: every organization registered for the forum, in name order.
+pub fn contact_plan(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    lang: Lang,
+) -> Result<Vec<ContactRow>, AppError> {
+    store::assessments::find(conn, assessment_id)?;
+    let invited: std::collections::HashSet<String> = {
+        let mut live: std::collections::HashSet<String> =
+            rows::list_for_assessment(conn, assessment_id)?
+                .into_iter()
+                .filter(|i| i.revoked_at.is_none())
+                .map(|i| i.response_id)
+                .collect();
+        live.extend(
+            responses::members_of_assessment(conn, assessment_id)?
+                .into_iter()
+                .map(|(response_id, _, _)| response_id),
+        );
+        responses::list_for_assessment(conn, assessment_id)?
+            .into_iter()
+            .filter(|(response, _)| live.contains(&response.id))
+            .map(|(_, org)| org.id)
+            .collect()
+    };
+    Ok(store::organizations::list(conn)?
+        .into_iter()
+        .map(|organization| {
+            let plan = if invited.contains(&organization.id) {
+                ContactPlan::AlreadyInvited
+            } else {
+                contact_invitee(&organization, lang)
+                    .map_or(ContactPlan::NoContact, ContactPlan::Invite)
+            };
+            ContactRow { organization, plan }
+        })
+        .collect())
+}
+
+/// The organization's registered contact as an invitee; without a contact name, the letter is
+/// addressed to the organization.
+fn contact_invitee(organization: &Organization, lang: Lang) -> Option<Invitee> {
+    let email = EmailAddress::parse(organization.contact_email.as_deref()?).ok()?;
+    let name = organization
+        .contact_name
+        .as_deref()
+        .and_then(|n| PersonName::parse(n).ok())
+        .or_else(|| PersonName::parse(&organization.name).ok())?;
+    Some(Invitee { email, name, lang })
+}
+
+/// Invites the registered contact of every organization the plan says to, in one transaction;
+/// the plan is worked out again inside it, so an organization invited in the meantime is skipped.
+pub fn invite_contacts(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    assessment_id: &str,
+    lang: Lang,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<Vec<(Organization, CreatedInvitation)>, AppError> {
+    conn.transaction(|conn| {
+        let mut created = Vec::new();
+        for row in contact_plan(conn, assessment_id, lang)? {
+            let ContactPlan::Invite(invitee) = row.plan else {
+                continue;
+            };
+            let response = ensure_response(conn, assessment_id, &row.organization.id, now)?;
+            let invitation = invite_one(conn, env, &response, &invitee, by, now)?;
+            created.push((row.organization, invitation));
+        }
+        Ok(created)
     })
 }
 

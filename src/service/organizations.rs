@@ -132,13 +132,43 @@ pub fn update(
     })
 }
 
-/// What an import did.
+/// What an import does (in its review) or did.
 #[derive(Debug, Default)]
 pub struct ImportOutcome {
     pub imported: Vec<ImportRow>,
-    /// Rows naming an organization already registered (same name or acronym), not imported
-    /// again.
-    pub skipped: Vec<ImportRow>,
+    /// Rows naming an organization already registered, not imported again, each with the field
+    /// it shares with it.
+    pub skipped: Vec<(ImportRow, OrganizationField)>,
+}
+
+/// Splits checked rows into those to create and those that match a registered organization
+/// (same name, else same acronym).
+fn plan(
+    conn: &mut DbConnection,
+    rows_to_import: Vec<ImportRow>,
+) -> Result<ImportOutcome, AppError> {
+    let existing = rows::keys(conn)?;
+    let names: HashSet<String> = existing.iter().map(|(_, n, _)| n.clone()).collect();
+    let acronyms: HashSet<String> = existing.iter().map(|(_, _, a)| a.clone()).collect();
+    let mut outcome = ImportOutcome::default();
+    for row in rows_to_import {
+        if names.contains(&row.draft.name_key()) {
+            outcome.skipped.push((row, OrganizationField::Name));
+        } else if acronyms.contains(&row.draft.acronym_key()) {
+            outcome.skipped.push((row, OrganizationField::Acronym));
+        } else {
+            outcome.imported.push(row);
+        }
+    }
+    Ok(outcome)
+}
+
+/// What importing the rows would do now; nothing is written.
+pub fn review_import(
+    conn: &mut DbConnection,
+    rows_to_import: Vec<ImportRow>,
+) -> Result<ImportOutcome, AppError> {
+    plan(conn, rows_to_import)
 }
 
 /// Imports checked rows in one transaction; rows that match a registered organization are
@@ -149,18 +179,9 @@ pub fn import(
     now: NaiveDateTime,
 ) -> Result<ImportOutcome, AppError> {
     conn.transaction(|conn| {
-        let existing = rows::keys(conn)?;
-        let names: HashSet<String> = existing.iter().map(|(_, n, _)| n.clone()).collect();
-        let acronyms: HashSet<String> = existing.iter().map(|(_, _, a)| a.clone()).collect();
-        let mut outcome = ImportOutcome::default();
-        for row in rows_to_import {
-            if names.contains(&row.draft.name_key()) || acronyms.contains(&row.draft.acronym_key())
-            {
-                outcome.skipped.push(row);
-                continue;
-            }
+        let outcome = plan(conn, rows_to_import)?;
+        for row in &outcome.imported {
             insert(conn, &store::new_id(), &row.draft, now)?;
-            outcome.imported.push(row);
         }
         Ok(outcome)
     })

@@ -11,7 +11,6 @@ use super::email::{self, About, MailEnv, Recipient};
 use super::invitations;
 use super::responses::{self as response_service, ResponseContext};
 use crate::domain::Lang;
-use crate::domain::answers::Progress;
 use crate::domain::reminders::{self as rule, Due, History, Pending, ReminderPolicy};
 use crate::error::AppError;
 use crate::mail::Kind;
@@ -254,13 +253,12 @@ fn render_reminder(
     today: NaiveDate,
 ) -> Result<Rendered, AppError> {
     let lang = who.to.lang;
-    let (lines, _, _) = email::section_lines(conn, ctx, lang)?;
-    let total = Progress {
-        required: lines.iter().map(|l| l.required).sum(),
-        answered: lines.iter().map(|l| l.answered).sum(),
-    };
+    let (lines, answers, _) = email::section_lines(conn, ctx, lang)?;
+    // The required answers only, as the overview and the organizer's progress page count them
+    // (mechanism entries are optional).
+    let total = crate::domain::answers::response_progress(&ctx.instrument, &answers);
     let email = ReminderEmail {
-        ctx: MailCtx::new(lang),
+        ctx: MailCtx::for_assessment(lang, &ctx.assessment),
         is_final,
         name: who.to.name.clone(),
         organization: ctx.organization.name.clone(),

@@ -302,24 +302,31 @@ pub fn save_section(
     })
 }
 
-/// Progress of each section and overall (required items answered out of required items).
+/// The progress of each section (a mechanism section counts its complete entries), and the
+/// response's overall progress: the required answers only, the one computation the organizer's
+/// progress page reads too ([`answers::response_progress`], stored with every save), so both
+/// show the same count. Mechanism entries are optional and stay out of it.
 pub fn progress(
     ctx: &ResponseContext,
     answers: &BTreeMap<String, AnswerValue>,
     mechanisms: &[Mechanism],
 ) -> (Vec<(String, Progress)>, Progress) {
-    let mut total = Progress::default();
-    let mut per_section = Vec::new();
-    for section in &ctx.instrument.sections {
-        let p = match &section.body {
-            SectionBody::Mechanisms(group) => mechanism_progress(group, mechanisms),
-            _ => answers::progress(&ctx.instrument, section, answers),
-        };
-        total.required += p.required;
-        total.answered += p.answered;
-        per_section.push((section.key.clone(), p));
-    }
-    (per_section, total)
+    let per_section = ctx
+        .instrument
+        .sections
+        .iter()
+        .map(|section| {
+            let p = match &section.body {
+                SectionBody::Mechanisms(group) => mechanism_progress(group, mechanisms),
+                _ => answers::progress(&ctx.instrument, section, answers),
+            };
+            (section.key.clone(), p)
+        })
+        .collect();
+    (
+        per_section,
+        answers::response_progress(&ctx.instrument, answers),
+    )
 }
 
 /// Mechanisms are optional, but each entry counts as one unit, complete when its required
@@ -433,14 +440,15 @@ pub fn apply_mechanism_values(m: &mut Mechanism, values: &BTreeMap<String, Answe
     m.problems = text("problems");
 }
 
-/// The organizations a mechanism may name as partner: the assessment's others.
+/// The organizations a mechanism may name as partner: every organization registered for the
+/// forum but the response's own, invited to this assessment or not (an exchange with an
+/// institution that answers no questionnaire is still an exchange).
 pub fn partner_options(
     conn: &mut DbConnection,
     ctx: &ResponseContext,
 ) -> Result<Vec<Organization>, AppError> {
-    Ok(rows::list_for_assessment(conn, &ctx.assessment.id)?
+    Ok(store::organizations::list(conn)?
         .into_iter()
-        .map(|(_, org)| org)
         .filter(|org| org.id != ctx.organization.id)
         .collect())
 }

@@ -20,9 +20,19 @@ pub struct Assessment {
     pub updated_at: NaiveDateTime,
     /// Representatives may compare their scores with the anonymous national averages.
     pub show_national_averages: bool,
+    /// IANA name of the zone its times are shown in, e.g. `America/Panama`.
+    pub time_zone: String,
+    /// How many other organizations must have submitted before national averages are shown.
+    pub averages_min_peers: i64,
 }
 
 impl Assessment {
+    /// The zone its times are shown in (the default zone if the stored name is unknown).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        crate::domain::time::parse_zone(&self.time_zone)
+            .unwrap_or(crate::domain::time::DEFAULT_ZONE)
+    }
+
     pub fn title(&self, lang: impl std::borrow::Borrow<crate::domain::Lang>) -> &str {
         match lang.borrow() {
             crate::domain::Lang::Es => &self.title_es,
@@ -50,6 +60,8 @@ pub struct NewAssessment<'a> {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub show_national_averages: bool,
+    pub time_zone: &'a str,
+    pub averages_min_peers: i64,
 }
 
 /// What an organizer may change. The instrument stays pinned once responses exist.
@@ -64,6 +76,8 @@ pub struct AssessmentChanges<'a> {
     pub closes_on: NaiveDate,
     pub updated_at: NaiveDateTime,
     pub show_national_averages: bool,
+    pub time_zone: &'a str,
+    pub averages_min_peers: i64,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &NewAssessment<'_>) -> QueryResult<()> {

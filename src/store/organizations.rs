@@ -93,3 +93,15 @@ pub fn keys(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, String)
         ))
         .load(conn)
 }
+
+/// The organizations of some ids, as the analysis views label them.
+pub fn heads(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<super::responses::OrganizationHead>> {
+    organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .order(organizations::name_key)
+        .select(super::responses::OrganizationHead::as_select())
+        .load(conn)
+}

@@ -33,6 +33,8 @@ pub struct Message {
     pub failed_at: Option<NaiveDateTime>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Where replies go when the server has no reply-to address of its own.
+    pub reply_to: Option<String>,
 }
 
 /// Where a message stands, for the pages that list them.
@@ -96,6 +98,7 @@ pub struct NewMessage {
     pub attempts: i64,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub reply_to: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &NewMessage) -> QueryResult<()> {

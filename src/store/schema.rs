@@ -35,6 +35,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         show_national_averages -> Bool,
+        time_zone -> Text,
+        averages_min_peers -> BigInt,
     }
 }
 
@@ -168,6 +170,7 @@ diesel::table! {
         failed_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        reply_to -> Nullable<Text>,
     }
 }
 

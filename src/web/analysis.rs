@@ -15,6 +15,7 @@ use super::{AppState, db, render};
 use crate::domain::Lang;
 use crate::domain::analysis::{self, Cell, ColumnStats, DomainSummary, Gaps};
 use crate::domain::answers::AnswerValue;
+use crate::domain::assessment::{AveragesHidden, averages_hidden};
 use crate::domain::instrument::{Instrument, ItemKind, Section};
 use crate::error::AppError;
 use crate::service::analysis::{
@@ -418,8 +419,62 @@ struct CellPage {
     share: String,
     items: Vec<ItemAnswer>,
     /// National averages of the dimension, when shown to a representative.
-    national: Option<String>,
+    national: Option<NationalAverage>,
+    /// Why they are not shown.
+    national_hidden: Option<String>,
     is_organizer: bool,
+}
+
+/// A national average and how many organizations it is the mean of.
+pub struct NationalAverage {
+    pub mean: String,
+    pub n: usize,
+}
+
+impl NationalAverage {
+    fn of(stats: analysis::ColumnStats) -> NationalAverage {
+        NationalAverage {
+            mean: fmt1(stats.mean),
+            n: stats.n,
+        }
+    }
+}
+
+/// Whether the national averages may be shown on a response's pages, given the submitted
+/// responses (`Some(())`), or why not (the message). Organizers always see them; a
+/// representative only when the assessment offers them and enough *other* organizations have
+/// submitted (see [`averages_hidden`]).
+fn national_averages(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    context: &crate::service::responses::ResponseContext,
+    submitted: &[service::MatrixRow<'_>],
+) -> (Option<()>, Option<String>) {
+    if user.is_organizer() {
+        return (Some(()), None);
+    }
+    let others = submitted
+        .iter()
+        .filter(|r| r.participant.response.id != context.response.id)
+        .count();
+    match averages_hidden(
+        context.assessment.show_national_averages,
+        context.assessment.averages_min_peers,
+        others,
+    ) {
+        None => (Some(()), None),
+        Some(AveragesHidden::NotOffered) => {
+            (None, Some(ctx.t("scores.hidden_not_offered").into_owned()))
+        }
+        Some(AveragesHidden::TooFewOthers { others, needed }) => (
+            None,
+            Some(format!(
+                "{} {}",
+                ctx.tn("scores.hidden_needed", needed),
+                ctx.tn("scores.hidden_so_far", others)
+            )),
+        ),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -472,17 +527,19 @@ pub async fn cell(
         })
         .collect();
     let cell = analysis::cell(dimension, answers);
-    let national = (context.assessment.show_national_averages || user.is_organizer()).then(|| {
+    let submitted = data.matrix(&Selection::default());
+    let (national, national_hidden) = national_averages(&ctx, &user, &context, &submitted);
+    let national = national.map(|()| {
         let index = data
             .instrument
             .dimensions()
             .position(|d| d.key == dimension.key)
             .unwrap_or_default();
-        let rows = data.matrix(&Selection::default());
-        fmt1(
-            analysis::column_stats(rows.iter().map(|r| r.cells.get(index).and_then(|c| c.mean)))
-                .mean,
-        )
+        NationalAverage::of(analysis::column_stats(
+            submitted
+                .iter()
+                .map(|r| r.cells.get(index).and_then(|c| c.mean)),
+        ))
     });
     render(
         StatusCode::OK,
@@ -494,6 +551,7 @@ pub async fn cell(
             share: format!("{:.0} %", cell.share_answered() * 100.0),
             items,
             national,
+            national_hidden,
             is_organizer: user.is_organizer(),
             assessment: context.assessment,
             ctx,
@@ -510,9 +568,11 @@ struct ScoresPage {
     assessment: Assessment,
     organization: String,
     response_id: String,
-    rows: Vec<(String, String, CellView, Option<String>)>,
+    rows: Vec<(String, String, CellView, Option<NationalAverage>)>,
     overall: CellView,
-    national_overall: Option<String>,
+    national_overall: Option<NationalAverage>,
+    /// Why the national averages are not shown.
+    national_hidden: Option<String>,
 }
 
 pub async fn scores(
@@ -527,13 +587,13 @@ pub async fn scores(
     let lang = ctx.lang;
     let (cells, overall) =
         analysis::DimensionSizes::new(&data.instrument).row_stored(data.scores_of(&response_id));
-    let show_national = context.assessment.show_national_averages || user.is_organizer();
-    let national_rows = if show_national {
-        data.matrix(&Selection::default())
-    } else {
-        Vec::new()
+    let submitted = data.matrix(&Selection::default());
+    let (show, national_hidden) = national_averages(&ctx, &user, &context, &submitted);
+    let stats = service::matrix_stats(&submitted, cells.len());
+    let national = |i: usize| {
+        show.and_then(|()| stats.get(i).cloned())
+            .map(NationalAverage::of)
     };
-    let stats = service::matrix_stats(&national_rows, cells.len());
     let rows = data
         .instrument
         .dimensions()
@@ -548,7 +608,7 @@ pub async fn scores(
                     format!("/responses/{response_id}/scores/{}", d.key),
                     d.title.get(lang).to_owned(),
                 ),
-                show_national.then(|| fmt1(stats.get(i).and_then(|s| s.mean))),
+                national(i),
             )
         })
         .collect();
@@ -557,7 +617,8 @@ pub async fn scores(
         &ScoresPage {
             organization: context.organization.name.clone(),
             overall: cell_view(&overall, String::new(), String::new()),
-            national_overall: show_national.then(|| fmt1(stats.last().and_then(|s| s.mean))),
+            national_overall: national(cells.len()),
+            national_hidden,
             rows,
             response_id,
             assessment: context.assessment,
@@ -1014,9 +1075,8 @@ impl<'a> FlowLabeller<'a> {
         FlowLabeller {
             data,
             organizations: data
-                .participants
-                .iter()
-                .map(|p| (p.organization.id.as_str(), &p.organization))
+                .organizations()
+                .into_iter()
                 .filter(|(id, _)| wanted.contains(id))
                 .collect(),
             mechanisms: data
@@ -1103,12 +1163,13 @@ pub async fn network(
         .flat_map(|f| [f.provider, f.receiver])
         .collect();
     let mut drawn: foldhash::HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
-    for p in &data.participants {
-        let id = &p.organization.id;
+    let others = data.participants.iter().map(|p| &p.organization);
+    for organization in others.chain(&data.outside_partners) {
+        let id = &organization.id;
         if named.contains(id.as_str()) && drawn.insert(id.clone()) {
             nodes.push(Node {
                 id: id.clone(),
-                label: p.organization.acronym.clone(),
+                label: organization.acronym.clone(),
             });
         }
     }
@@ -1428,7 +1489,7 @@ pub async fn annex(
                 data.instrument.title.get(lang),
                 data.instrument.version
             ),
-            today: state.clock.today(),
+            today: crate::domain::time::local_date(state.clock.now(), data.assessment.zone()),
             invited: data.participants.len(),
             submitted,
             drafts: data.participants.len() - submitted,
@@ -1459,9 +1520,10 @@ pub async fn annex_css(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let assessment = db(&state, move |conn| service::find_assessment(conn, &id)).await?;
+    let today = crate::domain::time::local_date(state.clock.now(), assessment.zone());
     let css = annex_margins_css(
         assessment.title(ctx.lang),
-        &state.clock.today().to_string(),
+        &ctx.date(today),
         &ctx.t("annex.print.page"),
         &ctx.t("annex.print.of"),
     );

@@ -12,7 +12,8 @@ use super::analysis::{PAGE_SIZE, Pager, sort_by_acronym};
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
-use crate::domain::assessment::{AssessmentInput, parse_assessment};
+use crate::domain::assessment::{AVERAGES_MIN_PEERS_DEFAULT, AssessmentInput, parse_assessment};
+use crate::domain::time;
 use crate::error::AppError;
 use crate::service::assessments::{self, InstrumentChoiceError, SaveError};
 use crate::service::responses::{self, ProgressRow, Stage};
@@ -61,6 +62,12 @@ pub struct AssessmentForm {
     /// A checkbox: present ("on") when ticked.
     #[serde(default)]
     show_national_averages: Option<String>,
+    /// Absent from a form of an earlier version of the page: then the defaults apply. Present
+    /// and empty is an answer, checked like any other.
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    averages_min_peers: Option<String>,
 }
 
 #[derive(Template)]
@@ -73,6 +80,8 @@ struct FormPage {
     /// Responses exist, so the instrument can no longer change.
     pinned: bool,
     errors: FormErrors,
+    /// The zones offered, by region.
+    zones: Vec<(&'static str, Vec<&'static str>)>,
 }
 
 impl FormPage {
@@ -99,6 +108,8 @@ pub async fn new_form(
             .unwrap_or_default(),
         opens_on: today.to_string(),
         closes_on: (today + chrono::Duration::days(30)).to_string(),
+        time_zone: Some(state.config.time_zone.name().to_owned()),
+        averages_min_peers: Some(AVERAGES_MIN_PEERS_DEFAULT.to_string()),
         ..AssessmentForm::default()
     };
     render(
@@ -110,6 +121,7 @@ pub async fn new_form(
             instruments,
             pinned: false,
             errors: FormErrors::default(),
+            zones: time::zone_choices(),
         },
     )
 }
@@ -143,10 +155,13 @@ pub async fn edit_form(
                 opens_on: assessment.opens_on.to_string(),
                 closes_on: assessment.closes_on.to_string(),
                 show_national_averages: assessment.show_national_averages.then(|| "on".into()),
+                time_zone: Some(assessment.time_zone),
+                averages_min_peers: Some(assessment.averages_min_peers.to_string()),
             },
             instruments,
             pinned,
             errors: FormErrors::default(),
+            zones: time::zone_choices(),
         },
     )
 }
@@ -193,6 +208,14 @@ async fn save(
         opens_on: form.opens_on.clone(),
         closes_on: form.closes_on.clone(),
         show_national_averages: form.show_national_averages.is_some(),
+        time_zone: form
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| state.config.time_zone.name().to_owned()),
+        averages_min_peers: form
+            .averages_min_peers
+            .clone()
+            .unwrap_or_else(|| AVERAGES_MIN_PEERS_DEFAULT.to_string()),
     };
     let draft = match parse_assessment(&input) {
         Ok(draft) => Some(draft),
@@ -262,6 +285,7 @@ async fn save(
             instruments,
             pinned,
             errors,
+            zones: time::zone_choices(),
         },
     )
 }

@@ -156,6 +156,8 @@ struct AuditPage {
     entries: Vec<EntryView>,
     pager: Option<Pager>,
     csv_url: String,
+    /// The zone the times are in.
+    zone_name: &'static str,
 }
 
 fn object_label(lang: crate::domain::Lang, entry: &AuditEntry) -> String {
@@ -178,10 +180,6 @@ fn action_label(lang: crate::domain::Lang, key: &str) -> String {
         Some(action) => tr(lang, &action.label_key()).into_owned(),
         None => key.to_owned(),
     }
-}
-
-fn timestamp(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// The filter as query pairs (for page links and the CSV link), without empty values.
@@ -237,6 +235,8 @@ pub async fn page(
     })
     .await?;
     let lang = ctx.lang;
+    // The log belongs to no one assessment: its times are in the configured default zone.
+    let when = ctx.times(state.config.time_zone);
     let titles: HashMap<String, String> = assessments
         .iter()
         .map(|a| (a.id.clone(), a.title(lang).to_owned()))
@@ -268,7 +268,7 @@ pub async fn page(
                 .entries
                 .iter()
                 .map(|e| EntryView {
-                    at: timestamp(e.at),
+                    at: when.at_precise(e.at),
                     actor: e.actor_email.clone(),
                     action: action_label(lang, &e.action),
                     object: object_label(lang, e),
@@ -299,6 +299,7 @@ pub async fn page(
     render(
         status,
         &AuditPage {
+            zone_name: when.zone_name(),
             ctx,
             input,
             errors,
@@ -350,7 +351,7 @@ pub async fn csv(
     writer.write_record(header).map_err(AppError::internal)?;
     for e in &entries {
         let row = [
-            e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            crate::domain::time::iso(e.at, state.config.time_zone),
             e.actor_user_id.clone().unwrap_or_default(),
             e.actor_email.clone(),
             e.action.clone(),
@@ -364,7 +365,7 @@ pub async fn csv(
             .write_record(row.iter().map(|cell| super::exports::neutralize(cell)))
             .map_err(AppError::internal)?;
     }
-    let body = writer.into_inner().map_err(AppError::internal)?;
+    let body = super::exports::with_bom(writer.into_inner().map_err(AppError::internal)?);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

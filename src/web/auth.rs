@@ -113,8 +113,8 @@ pub async fn login(
         Ok(user) => user,
         Err(wait) => {
             tracing::warn!(retry_after = wait, "login throttled");
-            let minutes = ((wait + 59) / 60).to_string();
-            let error = ctx.ta("login.throttled", "n", &minutes);
+            let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
+            let error = ctx.tn("login.throttled", minutes);
             let mut response = again(ctx, StatusCode::TOO_MANY_REQUESTS, error, form.email, next)?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
                 response

@@ -205,6 +205,26 @@ impl Ctx {
         i18n::tr_args(self.lang, key, &[(name, value)])
     }
 
+    /// A counted text: `key.one` or `key.other` by `n`, with `%{n}` replaced.
+    pub fn tn(&self, key: &str, n: impl i18n::Count) -> String {
+        i18n::tr_count(self.lang, key, n.count(), &[])
+    }
+
+    /// An institution's name after "de" / "of" ("del Instituto ...").
+    pub fn of_name(&self, name: &str) -> String {
+        crate::domain::lang::of_name(self.lang, name)
+    }
+
+    /// A calendar date as people write it in the page's language ("7 de diciembre de 2026").
+    pub fn date(&self, day: impl crate::domain::time::Day) -> String {
+        crate::domain::time::date(day.calendar_day(), self.lang)
+    }
+
+    /// Writes the times of this page in a zone (an assessment's, or the configured default).
+    pub fn times(&self, zone: chrono_tz::Tz) -> crate::domain::time::Local {
+        crate::domain::time::Local::new(self.lang, zone)
+    }
+
     /// The current page in another language.
     pub fn lang_url(&self, code: &str) -> String {
         let mut pairs: Vec<(&str, &str)> = self

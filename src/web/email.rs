@@ -342,6 +342,8 @@ struct FailuresPage {
     messages: Vec<MessageView>,
     waiting: i64,
     transport: String,
+    /// Times in the configured default zone: the failures belong to no one assessment.
+    when: crate::domain::time::Local,
 }
 
 pub async fn failures(
@@ -359,10 +361,11 @@ pub async fn failures(
     render(
         StatusCode::OK,
         &FailuresPage {
-            ctx,
+            ctx: ctx.clone(),
             messages,
             waiting,
             transport: state.mailer.description().to_owned(),
+            when: ctx.times(state.config.time_zone),
         },
     )
 }

@@ -49,6 +49,10 @@ fn neutralized(text: String) -> String {
 struct ExportsPage {
     ctx: Ctx,
     assessment: Assessment,
+    /// Whether the links include drafts.
+    drafts: bool,
+    /// What every download link ends with: `?drafts=1` or nothing.
+    suffix: &'static str,
 }
 
 pub async fn page(
@@ -56,17 +60,40 @@ pub async fn page(
     _: Organizer,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let assessment = super::db(&state, move |conn| {
         Ok(crate::store::assessments::find(conn, &id)?)
     })
     .await?;
-    render(StatusCode::OK, &ExportsPage { ctx, assessment })
+    let drafts = query.into_inner().selection().include_drafts;
+    render(
+        StatusCode::OK,
+        &ExportsPage {
+            ctx,
+            assessment,
+            drafts,
+            suffix: if drafts { "?drafts=1" } else { "" },
+        },
+    )
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().from_writer(Vec::new())
+}
+
+/// The byte order mark that starts every CSV download: without it, Excel opened by a double click
+/// reads UTF-8 as the system's legacy code page ("InstituciÃ³n"); R, Python and LibreOffice skip
+/// it.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A CSV file's bytes, after the byte order mark.
+pub fn with_bom(body: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(UTF8_BOM.len() + body.len());
+    out.extend_from_slice(UTF8_BOM);
+    out.extend(body);
+    out
 }
 
 fn csv_bytes(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, AppError> {
@@ -410,7 +437,7 @@ pub async fn export(
         Ok(attachment(
             "text/csv; charset=utf-8",
             name,
-            csv_bytes(writer)?,
+            with_bom(csv_bytes(writer)?),
         ))
     };
     match path.file.as_str() {
@@ -598,6 +625,12 @@ async fn answers_csv(
                 })
                 .collect();
             let sections = section_titles(&data.instrument, lang);
+            if sender
+                .blocking_send(Ok(web::Bytes::from_static(UTF8_BOM)))
+                .is_err()
+            {
+                return Ok(()); // The client went away.
+            }
             let mut writer = csv_writer();
             write_row(
                 &mut writer,
@@ -895,8 +928,8 @@ fn write_workbook(parts: std::sync::mpsc::Receiver<Part<'_>>) -> Result<std::fs:
     // than half of that for a larger file (18 MB instead of 10 MB there).
     workbook.set_zip_compression_level(WORKBOOK_ZIP_LEVEL);
     let bold = Format::new().set_bold();
-    // Each sheet's first number column and next row, by place.
-    let mut sheets: Vec<(usize, u32)> = Vec::new();
+    // Each sheet's first number column, next row, and widest text per column (for its width).
+    let mut sheets: Vec<(usize, u32, Vec<usize>)> = Vec::new();
     for part in parts {
         match part {
             Part::Sheet { name, numbers_from } => {
@@ -904,13 +937,15 @@ fn write_workbook(parts: std::sync::mpsc::Receiver<Part<'_>>) -> Result<std::fs:
                     .add_worksheet_with_constant_memory()
                     .map_err(xlsx)?;
                 sheet.set_name(name).map_err(xlsx)?;
-                sheets.push((numbers_from, 0));
+                // The header row stays in view while scrolling.
+                sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
+                sheets.push((numbers_from, 0, Vec::new()));
             }
             Part::Rows {
                 sheet: index,
                 build,
             } => {
-                let Some((numbers_from, next)) = sheets.get_mut(index) else {
+                let Some((numbers_from, next, widths)) = sheets.get_mut(index) else {
                     return Err(AppError::Internal(
                         "workbook rows of a missing sheet".into(),
                     ));
@@ -920,6 +955,11 @@ fn write_workbook(parts: std::sync::mpsc::Receiver<Part<'_>>) -> Result<std::fs:
                     let r = *next;
                     *next += 1;
                     for (c, value) in row.into_iter().enumerate() {
+                        let chars = value.chars().count();
+                        match widths.get_mut(c) {
+                            Some(width) => *width = (*width).max(chars),
+                            None => widths.push(chars),
+                        }
                         let c = u16::try_from(c).map_err(AppError::internal)?;
                         match value.parse::<f64>() {
                             Ok(number) if r > 0 && usize::from(c) >= *numbers_from => {
@@ -938,12 +978,39 @@ fn write_workbook(parts: std::sync::mpsc::Receiver<Part<'_>>) -> Result<std::fs:
                     Ok(())
                 })?;
             }
-            Part::End => return saved(&mut workbook),
+            Part::End => {
+                for (index, (_, rows, widths)) in sheets.iter().enumerate() {
+                    let sheet = workbook.worksheet_from_index(index).map_err(xlsx)?;
+                    for (c, width) in widths.iter().enumerate() {
+                        let c = u16::try_from(c).map_err(AppError::internal)?;
+                        sheet
+                            .set_column_width(c, column_width(*width))
+                            .map_err(xlsx)?;
+                    }
+                    // Filters on every column of the header, over every row written.
+                    if let Some(last_col) = widths.len().checked_sub(1) {
+                        let last_col = u16::try_from(last_col).map_err(AppError::internal)?;
+                        sheet
+                            .autofilter(0, 0, rows.saturating_sub(1), last_col)
+                            .map_err(xlsx)?;
+                    }
+                }
+                return saved(&mut workbook);
+            }
         }
     }
     Err(AppError::Internal(
         "the workbook reader stopped before the end".into(),
     ))
+}
+
+/// A column's width (in characters) for its widest text: room for short codes and numbers, and
+/// long names wrapped at a readable width rather than a screen wide.
+fn column_width(widest_chars: usize) -> f64 {
+    const NARROWEST: usize = 8;
+    const WIDEST: usize = 50;
+    // A little room for the filter button of the header.
+    (widest_chars.clamp(NARROWEST, WIDEST) + 2) as f64
 }
 
 /// The workbook zipped into an anonymous temporary file, read from its start. Not a buffer in
@@ -1017,9 +1084,13 @@ fn answers_wide_rows(
         line.extend(keys.iter().map(|(key, _)| {
             answers
                 .get(key)
-                .map(|v| match v.level() {
-                    Some(level) => level.to_string(),
-                    None => v.encode(),
+                .map(|v| match (v.level(), data.instrument.item(key)) {
+                    (Some(level), _) => level.to_string(),
+                    // "Not applicable", "Don't know": their label, not their code.
+                    (None, Some(item)) => {
+                        super::responses::display_value(&data.instrument, item, v, lang, &[])
+                    }
+                    (None, None) => v.encode(),
                 })
                 .unwrap_or_default()
         }));
@@ -1105,7 +1176,7 @@ pub fn json_export(
                 "response": {
                     "id": p.response.id,
                     "status": p.response.status,
-                    "submitted_at": p.response.submitted_at.map(|t| t.and_utc().to_rfc3339()),
+                    "submitted_at": p.response.submitted_at.map(|t| crate::domain::time::iso(t, data.assessment.zone())),
                 },
                 "scores": scores,
                 "overall": cell_json(&row.overall),

@@ -15,14 +15,16 @@ use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
 use crate::service::invitations::{
-    self, AcceptError, Acceptance, CreatedInvitation, Invitee, LinkProblem,
+    self, AcceptError, Acceptance, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
 };
 use crate::store;
 use crate::store::assessments::Assessment;
 use crate::store::organizations::Organization;
 
-/// How many people the form takes at once.
+/// How many rows for people the form shows at first, and how many "More rows" adds.
 const ROWS: usize = 3;
+/// The most people one form takes (a forum organization rarely names more than a few).
+const MAX_ROWS: usize = 30;
 
 #[derive(Debug, Clone, Default)]
 pub struct InviteeRow {
@@ -40,6 +42,8 @@ struct InvitePage {
     organization: String,
     rows: Vec<InviteeRow>,
     errors: FormErrors,
+    /// A translation key: what the last button did (contact filled in, rows added).
+    notice: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +65,52 @@ async fn load_invite_page_data(
     .await
 }
 
+/// Empty rows up to `count`, in the page's language.
+fn pad_rows(rows: &mut Vec<InviteeRow>, count: usize, lang: Lang) {
+    while rows.len() < count.min(MAX_ROWS) {
+        rows.push(InviteeRow {
+            lang: lang.code().to_owned(),
+            ..InviteeRow::default()
+        });
+    }
+}
+
+/// Puts the organization's registered contact in the first empty row, unless a row already
+/// holds that email. False when the organization has no contact email.
+fn prefill_contact(
+    rows: &mut Vec<InviteeRow>,
+    organization: Option<&Organization>,
+    lang: Lang,
+) -> bool {
+    let Some((name, email)) = organization.and_then(|o| {
+        o.contact_email
+            .as_deref()
+            .map(|email| (o.contact_name.clone().unwrap_or_default(), email.to_owned()))
+    }) else {
+        return false;
+    };
+    if rows
+        .iter()
+        .any(|r| r.email.trim().eq_ignore_ascii_case(email.trim()))
+    {
+        return true;
+    }
+    let blank = |r: &InviteeRow| r.name.trim().is_empty() && r.email.trim().is_empty();
+    match rows.iter().position(blank) {
+        Some(index) => {
+            rows[index].name = name;
+            rows[index].email = email;
+        }
+        None if rows.len() < MAX_ROWS => rows.push(InviteeRow {
+            name,
+            email,
+            lang: lang.code().to_owned(),
+        }),
+        None => return false,
+    }
+    true
+}
+
 pub async fn invite_form(
     ctx: Ctx,
     _: Organizer,
@@ -69,21 +119,24 @@ pub async fn invite_form(
     query: web::Query<InviteQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (assessment, organizations) = load_invite_page_data(&state, path.into_inner()).await?;
-    let lang = ctx.lang.code().to_owned();
+    let organization = query.into_inner().organization;
+    let mut rows = Vec::new();
+    prefill_contact(
+        &mut rows,
+        organizations.iter().find(|o| o.id == organization),
+        ctx.lang,
+    );
+    pad_rows(&mut rows, ROWS, ctx.lang);
     render(
         StatusCode::OK,
         &InvitePage {
             ctx,
             assessment,
             organizations,
-            organization: query.into_inner().organization,
-            rows: (0..ROWS)
-                .map(|_| InviteeRow {
-                    lang: lang.clone(),
-                    ..InviteeRow::default()
-                })
-                .collect(),
+            organization,
+            rows,
             errors: FormErrors::default(),
+            notice: None,
         },
     )
 }
@@ -93,8 +146,114 @@ pub async fn invite_form(
 struct CreatedPage {
     ctx: Ctx,
     assessment_id: String,
+    /// The organization of every link, or empty when the links are for several (each link then
+    /// names its own).
     organization: String,
-    links: Vec<(CreatedInvitation, String)>,
+    /// (invitation, its personal link, its organization).
+    links: Vec<(CreatedInvitation, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "invite_contacts.html")]
+struct ContactsPage {
+    ctx: Ctx,
+    assessment: Assessment,
+    rows: Vec<ContactRow>,
+    /// How many would be invited.
+    to_invite: usize,
+    lang: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactsQuery {
+    /// The language of the invitations (`es` or `en`).
+    #[serde(default)]
+    lang_invited: String,
+}
+
+fn invited_lang(raw: &str, page: Lang) -> Lang {
+    Lang::ALL
+        .into_iter()
+        .find(|l| l.code() == raw)
+        .unwrap_or(page)
+}
+
+/// The preview of "invite every organization's contact": who gets an invitation, who is
+/// skipped and why. Nothing is sent from here.
+pub async fn contacts_preview(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ContactsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lang = invited_lang(&query.lang_invited, ctx.lang);
+    let (assessment, rows) = db(&state, move |conn| {
+        Ok((
+            store::assessments::find(conn, &id)?,
+            invitations::contact_plan(conn, &id, lang)?,
+        ))
+    })
+    .await?;
+    let to_invite = rows
+        .iter()
+        .filter(|r| matches!(r.plan, ContactPlan::Invite(_)))
+        .count();
+    render(
+        StatusCode::OK,
+        &ContactsPage {
+            ctx,
+            assessment,
+            rows,
+            to_invite,
+            lang: lang.code().to_owned(),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactsForm {
+    #[serde(default)]
+    lang_invited: String,
+}
+
+/// Sends the invitations the preview listed (worked out again at this moment).
+pub async fn invite_contacts(
+    ctx: Ctx,
+    Organizer(organizer): Organizer,
+    client: ClientAddress,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<ContactsForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lang = invited_lang(&form.lang_invited, ctx.lang);
+    let now = state.clock.now();
+    let app = state.clone();
+    let by = client.actor(&organizer);
+    let target = id.clone();
+    let created = db(&state, move |conn| {
+        invitations::invite_contacts(conn, app.mail_env(), &target, lang, &by, now)
+    })
+    .await?;
+    tracing::info!(assessment = %id, count = created.len(), "contacts invited");
+    let base = state.config.base_url.clone();
+    render(
+        StatusCode::OK,
+        &CreatedPage {
+            ctx,
+            assessment_id: id,
+            organization: String::new(),
+            links: created
+                .into_iter()
+                .map(|(org, c)| {
+                    let link = format!("{base}/invite/{}", c.token);
+                    (c, link, org.name)
+                })
+                .collect(),
+        },
+    )
 }
 
 /// Reads the posted invite form: `organization`, and `name_N`, `email_N`, `lang_N` per row.
@@ -117,13 +276,47 @@ pub async fn invite(
             .unwrap_or_default()
     };
     let organization = value("organization");
-    let rows: Vec<InviteeRow> = (0..ROWS)
+    // Rows are numbered from 0; the form says how many it had, and no more are read.
+    let count = value("rows")
+        .parse::<usize>()
+        .unwrap_or(ROWS)
+        .clamp(1, MAX_ROWS);
+    let mut rows: Vec<InviteeRow> = (0..count)
         .map(|i| InviteeRow {
             name: value(&format!("name_{i}")),
             email: value(&format!("email_{i}")),
             lang: value(&format!("lang_{i}")),
         })
         .collect();
+    // Two buttons only change the form: "Fill in the registered contact" and "More rows".
+    let action = value("action");
+    if action == "contact" || action == "more" {
+        let (assessment, organizations) = load_invite_page_data(&state, id.clone()).await?;
+        let notice = if action == "more" {
+            pad_rows(&mut rows, count + ROWS, ctx.lang);
+            "invitations.form.rows_added"
+        } else if prefill_contact(
+            &mut rows,
+            organizations.iter().find(|o| o.id == organization),
+            ctx.lang,
+        ) {
+            "invitations.form.contact_filled"
+        } else {
+            "invitations.form.no_contact"
+        };
+        return render(
+            StatusCode::OK,
+            &InvitePage {
+                ctx,
+                assessment,
+                organizations,
+                organization,
+                rows,
+                errors: FormErrors::default(),
+                notice: Some(notice),
+            },
+        );
+    }
     let mut errors = FormErrors::default();
     let mut invitees = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -175,6 +368,7 @@ pub async fn invite(
                 organization,
                 rows,
                 errors,
+                notice: None,
             },
         );
     };
@@ -193,14 +387,14 @@ pub async fn invite(
         &CreatedPage {
             ctx,
             assessment_id: assessment.id,
-            organization: chosen.name,
             links: created
                 .into_iter()
                 .map(|c| {
                     let link = format!("{base}/invite/{}", c.token);
-                    (c, link)
+                    (c, link, chosen.name.clone())
                 })
                 .collect(),
+            organization: chosen.name,
         },
     )
 }
@@ -252,8 +446,8 @@ pub async fn resend(
         &CreatedPage {
             ctx,
             assessment_id,
+            links: vec![(created, link, organization.clone())],
             organization,
-            links: vec![(created, link)],
         },
     )
 }

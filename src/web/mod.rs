@@ -77,6 +77,7 @@ impl AppState {
         MailEnv {
             base_url: &self.config.base_url,
             instruments: &self.instruments,
+            reply_to: self.config.mail.reply_to.as_deref(),
         }
     }
 

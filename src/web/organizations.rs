@@ -272,27 +272,105 @@ pub struct ProblemRow {
     pub message: String,
 }
 
+/// Where the import page stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Choose a file (again, after problems).
+    Upload,
+    /// The rows to be created and skipped, and the button that imports them.
+    Review,
+    /// Imported.
+    Done,
+}
+
 #[derive(Template)]
 #[template(path = "organizations_import.html")]
 struct ImportPage {
     ctx: Ctx,
+    step: ImportStep,
     problems: Vec<ProblemRow>,
     imported: Vec<ImportRow>,
-    skipped: Vec<ImportRow>,
-    done: bool,
+    /// Each with the label of the field it shares with a registered organization.
+    skipped: Vec<(ImportRow, String)>,
+    /// The reviewed file, carried to the confirmation in a hidden field (nothing is stored
+    /// before), its line breaks as `\n`.
+    file_text: String,
+    /// A message above the upload form (e.g. the review no longer matches).
+    message: Option<&'static str>,
 }
 
-pub async fn import_form(ctx: Ctx, _: Organizer) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::OK,
-        &ImportPage {
+impl ImportPage {
+    /// The review of a clean file (with the file to carry), or what its import did.
+    fn outcome(
+        ctx: Ctx,
+        step: ImportStep,
+        outcome: organizations::ImportOutcome,
+        file_text: String,
+    ) -> ImportPage {
+        let skipped = skipped_labels(ctx.lang, outcome.skipped);
+        ImportPage {
             ctx,
+            step,
             problems: Vec::new(),
+            imported: outcome.imported,
+            skipped,
+            file_text,
+            message: None,
+        }
+    }
+
+    fn upload(ctx: Ctx, problems: Vec<ProblemRow>, message: Option<&'static str>) -> ImportPage {
+        ImportPage {
+            ctx,
+            step: ImportStep::Upload,
+            problems,
             imported: Vec::new(),
             skipped: Vec::new(),
-            done: false,
-        },
-    )
+            file_text: String::new(),
+            message,
+        }
+    }
+}
+
+/// The session key holding the SHA-256 of the file under review: the confirmation imports only
+/// the file this organizer reviewed, unchanged.
+const SESSION_IMPORT_DIGEST: &str = "import_digest";
+
+pub async fn import_form(ctx: Ctx, _: Organizer) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, &ImportPage::upload(ctx, Vec::new(), None))
+}
+
+/// The file's text with every line break as `\n`: what a browser sends back from a hidden
+/// field is compared with what was reviewed.
+fn normalized_text(file: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(file).ok()?;
+    Some(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// The file part of a multipart body.
+async fn posted_file(req: &HttpRequest, body: web::Bytes, name: &str) -> Result<Vec<u8>, AppError> {
+    Ok(super::multipart::parts(req.headers(), body)
+        .await?
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.data)
+        .unwrap_or_default())
+}
+
+fn skipped_labels(
+    lang: Lang,
+    skipped: Vec<(ImportRow, OrganizationField)>,
+) -> Vec<(ImportRow, String)> {
+    skipped
+        .into_iter()
+        .map(|(row, field)| {
+            let key = match field {
+                OrganizationField::Name => "organizations.review.same_name",
+                _ => "organizations.review.same_acronym",
+            };
+            (row, i18n::tr(lang, key).into_owned())
+        })
+        .collect()
 }
 
 fn column_label(lang: Lang, column: Option<OrganizationField>) -> String {
@@ -325,24 +403,12 @@ fn problem_message(lang: Lang, problem: &RowProblem) -> String {
     }
 }
 
-/// Receives the uploaded CSV (multipart, field `file`); checks every row; imports all or none.
-pub async fn import(
-    ctx: Ctx,
-    _: Organizer,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let parts = super::multipart::parts(req.headers(), body).await?;
-    let file = parts
-        .into_iter()
-        .find(|p| p.name == "file")
-        .map(|p| p.data)
-        .unwrap_or_default();
+/// The rows of a file, or the page that lists its problems (422).
+fn checked_rows(ctx: &Ctx, file: &[u8]) -> Result<Result<Vec<ImportRow>, HttpResponse>, AppError> {
     let sectors = sector_options()?;
     let lang = ctx.lang;
-    let rows = match parse_import(&file, &sectors) {
-        Ok(rows) => rows,
+    match parse_import(file, &sectors) {
+        Ok(rows) => Ok(Ok(rows)),
         Err(problems) => {
             let problems = problems
                 .iter()
@@ -352,28 +418,76 @@ pub async fn import(
                     message: problem_message(lang, p),
                 })
                 .collect();
-            return render(
+            Ok(Err(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &ImportPage {
-                    ctx,
-                    problems,
-                    imported: Vec::new(),
-                    skipped: Vec::new(),
-                    done: false,
-                },
-            );
+                &ImportPage::upload(ctx.clone(), problems, None),
+            )?))
         }
+    }
+}
+
+/// Receives the uploaded CSV (multipart, field `file`) and checks every row; a clean file is
+/// shown for review (rows to create, rows skipped and why) and nothing is imported yet.
+pub async fn import(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let file = posted_file(&req, body, "file").await?;
+    let rows = match checked_rows(&ctx, &file)? {
+        Ok(rows) => rows,
+        Err(page) => return Ok(page),
+    };
+    let outcome = db(&state, move |conn| organizations::review_import(conn, rows)).await?;
+    // A file that parsed is UTF-8.
+    let file_text = normalized_text(&file).unwrap_or_default();
+    session
+        .insert(
+            SESSION_IMPORT_DIGEST,
+            crate::domain::token::hash(&file_text),
+        )
+        .map_err(AppError::internal)?;
+    render(
+        StatusCode::OK,
+        &ImportPage::outcome(ctx, ImportStep::Review, outcome, file_text),
+    )
+}
+
+/// Imports the reviewed file: only the one this session reviewed, byte for byte; the rows are
+/// checked again, and any organization registered since the review is skipped, not doubled.
+pub async fn confirm_import(
+    ctx: Ctx,
+    _: Organizer,
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let posted = normalized_text(&posted_file(&req, body, "file_text").await?);
+    let reviewed = session.get::<String>(SESSION_IMPORT_DIGEST).ok().flatten();
+    let file = posted.filter(|text| {
+        reviewed.is_some_and(|digest| {
+            crate::domain::token::constant_time_eq(&digest, &crate::domain::token::hash(text))
+        })
+    });
+    let Some(file) = file else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ImportPage::upload(ctx, Vec::new(), Some("organizations.review.expired")),
+        );
+    };
+    let rows = match checked_rows(&ctx, file.as_bytes())? {
+        Ok(rows) => rows,
+        Err(page) => return Ok(page),
     };
     let now = state.clock.now();
     let outcome = db(&state, move |conn| organizations::import(conn, rows, now)).await?;
+    session.remove(SESSION_IMPORT_DIGEST);
     render(
         StatusCode::OK,
-        &ImportPage {
-            ctx,
-            problems: Vec::new(),
-            imported: outcome.imported,
-            skipped: outcome.skipped,
-            done: true,
-        },
+        &ImportPage::outcome(ctx, ImportStep::Done, outcome, String::new()),
     )
 }

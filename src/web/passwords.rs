@@ -90,8 +90,8 @@ pub async fn forgot(
     .await?;
     if let Some(wait) = throttled {
         tracing::warn!(retry_after = wait, "password reset throttled");
-        let minutes = ((wait + 59) / 60).to_string();
-        let error = ctx.ta("audit.reset_throttled", "n", &minutes);
+        let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
+        let error = ctx.tn("audit.reset_throttled", minutes);
         let mut response = render(
             StatusCode::TOO_MANY_REQUESTS,
             &ForgotPage {

@@ -459,9 +459,15 @@ impl SaveState {
 }
 
 /// A save time as the section page shows it: the page and the autosave's answer give the same
-/// text for the same save, from the server's clock.
-pub fn saved_time(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+/// text for the same save, from the server's clock, in the assessment's time zone (the time of
+/// day with the zone's abbreviation; the date too when the save was on another day).
+pub fn saved_time(
+    at: NaiveDateTime,
+    now: NaiveDateTime,
+    zone: chrono_tz::Tz,
+    lang: Lang,
+) -> String {
+    crate::domain::time::moment_since(at, now, zone, lang)
 }
 
 /// A follow-up question the answers opened and that has no answer yet (listed after "Save and
@@ -480,8 +486,15 @@ pub struct ConflictView {
 }
 
 impl ConflictView {
-    fn new(saved: Option<&LastSave>, user_id: &str, lang: Lang) -> ConflictView {
-        let time = saved.map(|s| saved_time(s.at)).unwrap_or_default();
+    fn new(
+        saved: Option<&LastSave>,
+        user_id: &str,
+        (now, zone): (NaiveDateTime, chrono_tz::Tz),
+        lang: Lang,
+    ) -> ConflictView {
+        let time = saved
+            .map(|s| saved_time(s.at, now, zone, lang))
+            .unwrap_or_default();
         let title = match saved {
             Some(saved) if saved.is_by(user_id) => {
                 i18n::tr_args(lang, "questionnaire.conflict.title_you", &[("time", &time)])
@@ -775,6 +788,7 @@ pub async fn section(
     }
     let block = response.edit_block(state.clock.today());
     let list_opened = ctx.flash.as_deref() == Some(OPENED_FLASH);
+    let (page_zone, page_lang) = (response.assessment.zone(), ctx.lang);
     let mut page = section_page(
         ctx,
         response,
@@ -790,7 +804,12 @@ pub async fn section(
         block,
     );
     if let Some(saved) = &saved {
-        page.save_state = SaveState::Saved(saved_time(saved.at));
+        page.save_state = SaveState::Saved(saved_time(
+            saved.at,
+            state.clock.now(),
+            page_zone,
+            page_lang,
+        ));
     }
     page.saved_ms = saved
         .map(|s| s.at.and_utc().timestamp_millis())
@@ -882,6 +901,7 @@ pub async fn save_section(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let now = state.clock.now();
+    let zone = response.assessment.zone();
     let saving = response.clone();
     let key = section.key.clone();
     let user_id = user.id.clone();
@@ -891,8 +911,9 @@ pub async fn save_section(
     })
     .await?;
     match outcome {
-        SaveOutcome::Saved { version } if wants_json => Ok(HttpResponse::Ok()
-            .json(serde_json::json!({ "version": version, "saved_at": saved_time(now) }))),
+        SaveOutcome::Saved { version } if wants_json => Ok(HttpResponse::Ok().json(
+            serde_json::json!({ "version": version, "saved_at": saved_time(now, now, zone, lang) }),
+        )),
         SaveOutcome::Conflict {
             current_version,
             current,
@@ -903,7 +924,7 @@ pub async fn save_section(
                 "conflict": true,
                 "version": current_version,
                 "theirs": theirs,
-                "saved_at": saved.as_ref().map(|s| saved_time(s.at)),
+                "saved_at": saved.as_ref().map(|s| saved_time(s.at, now, zone, lang)),
                 "saved_by": saver_name(saved.as_ref(), lang),
                 "by_you": saved.as_ref().is_some_and(|s| s.is_by(&user.id)),
             })))
@@ -931,7 +952,7 @@ pub async fn save_section(
             saved,
         } => {
             let theirs = conflicts(&response, section, &input, &current, lang);
-            let conflict = ConflictView::new(saved.as_ref(), &user.id, lang);
+            let conflict = ConflictView::new(saved.as_ref(), &user.id, (now, zone), lang);
             let mut page = typed_page(
                 ctx,
                 response,

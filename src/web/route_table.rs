@@ -117,6 +117,8 @@ route_table! {
     Get "/organizer/assessments/{id}/edit" => assessments::edit_form, ORGANIZERS, Link;
     Get "/organizer/assessments/{id}/invite" => invitations::invite_form, ORGANIZERS, Link;
     Post "/organizer/assessments/{id}/invitations" => invitations::invite, ORGANIZERS, Form;
+    Get "/organizer/assessments/{id}/invite-contacts" => invitations::contacts_preview, ORGANIZERS, Link;
+    Post "/organizer/assessments/{id}/invite-contacts" => invitations::invite_contacts, ORGANIZERS, Form;
     Post "/organizer/invitations/{id}/revoke" => invitations::revoke, ORGANIZERS, Form;
     Post "/organizer/invitations/{id}/resend" => invitations::resend, ORGANIZERS, Form;
     Get "/organizer/organizations" => organizations::list, ORGANIZERS, Link;
@@ -124,6 +126,7 @@ route_table! {
     Get "/organizer/organizations/new" => organizations::new_form, ORGANIZERS, Link;
     Get "/organizer/organizations/import" => organizations::import_form, ORGANIZERS, Link;
     Post "/organizer/organizations/import" => organizations::import, ORGANIZERS, Form;
+    Post "/organizer/organizations/import/confirm" => organizations::confirm_import, ORGANIZERS, Form;
     Post "/organizer/organizations/{id}" => organizations::update, ORGANIZERS, Form;
     Get "/organizer/organizations/{id}/edit" => organizations::edit_form, ORGANIZERS, Link;
     Post "/organizer/responses/{id}/reopen" => responses::reopen, ORGANIZERS, Form;

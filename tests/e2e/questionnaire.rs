@@ -112,13 +112,26 @@ async fn view_shots(b: &Browser, name: &str, css: &str) {
     b.client.set_window_size(1280, 900).await.unwrap();
 }
 
-/// The section's last save as the page writes times, read from the database.
+/// The section's last save as the (Spanish) page writes times, read from the database: in the
+/// assessment's time zone, by the app's clock.
 fn saved_time(app: &TestApp, response: &str, section: &str) -> String {
-    let saved =
-        capacity_survey::store::responses::section_saved(&mut app.conn(), response, section)
-            .unwrap()
-            .expect("the section was saved");
-    capacity_survey::web::responses::saved_time(saved.at)
+    use capacity_survey::service::Clock;
+    let mut conn = app.conn();
+    let saved = capacity_survey::store::responses::section_saved(&mut conn, response, section)
+        .unwrap()
+        .expect("the section was saved");
+    let assessment_id = capacity_survey::store::responses::find(&mut conn, response)
+        .unwrap()
+        .assessment_id;
+    let zone = capacity_survey::store::assessments::find(&mut conn, &assessment_id)
+        .unwrap()
+        .zone();
+    capacity_survey::web::responses::saved_time(
+        saved.at,
+        app.clock.now(),
+        zone,
+        capacity_survey::domain::lang::Lang::Es,
+    )
 }
 
 #[actix_web::test]

@@ -53,6 +53,16 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/organizer/assessments/{id}/invite", Rule::Organizer),
     (
+        "GET",
+        "/organizer/assessments/{id}/invite-contacts",
+        Rule::Organizer,
+    ),
+    (
+        "POST",
+        "/organizer/assessments/{id}/invite-contacts",
+        Rule::Organizer,
+    ),
+    (
         "POST",
         "/organizer/assessments/{id}/invitations",
         Rule::Organizer,
@@ -72,6 +82,11 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/organizer/organizations/new", Rule::Organizer),
     ("GET", "/organizer/organizations/import", Rule::Organizer),
     ("POST", "/organizer/organizations/import", Rule::Organizer),
+    (
+        "POST",
+        "/organizer/organizations/import/confirm",
+        Rule::Organizer,
+    ),
     ("POST", "/organizer/organizations/{id}", Rule::Organizer),
     ("GET", "/organizer/organizations/{id}/edit", Rule::Organizer),
     ("POST", "/organizer/responses/{id}/reopen", Rule::Organizer),

@@ -56,8 +56,8 @@ pub async fn create_assessment_with(app: &TestApp, instrument: &str) -> String {
         .to_owned()
 }
 
-/// Uploads a CSV file to the import page.
-pub async fn import_csv(app: &TestApp, csv: &str) -> reqwest::Response {
+/// Uploads a CSV file to the import page: its review (nothing imported yet), or its problems.
+pub async fn review_csv(app: &TestApp, csv: &str) -> reqwest::Response {
     let token = app.csrf("/organizer/organizations/import").await;
     let form = reqwest::multipart::Form::new()
         .text("csrf_token", token)
@@ -74,6 +74,80 @@ pub async fn import_csv(app: &TestApp, csv: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
+}
+
+/// Presses "Import" on a review page: posts back its hidden file as the browser would.
+pub async fn confirm_import(app: &TestApp, review_html: &str) -> reqwest::Response {
+    let file_text = hidden_value(review_html, "file_text").expect("a file under review");
+    let token = hidden_value(review_html, "csrf_token").expect("a CSRF token");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .text("file_text", file_text);
+    app.client
+        .post(app.url("/organizer/organizations/import/confirm"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Uploads a CSV file and confirms its review; a file with problems answers with them (422).
+pub async fn import_csv(app: &TestApp, csv: &str) -> reqwest::Response {
+    let review = review_csv(app, csv).await;
+    if review.status() != 200 {
+        return review;
+    }
+    let html = review.text().await.unwrap();
+    confirm_import(app, &html).await
+}
+
+/// The value of a hidden input of a page, unescaped.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(unescape(&html[start..end]))
+}
+
+/// Text of an HTML attribute: named and numeric character references decoded, as a browser
+/// reads them.
+pub fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let entity = &tail[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|hex| u32::from_str_radix(hex, 16))
+                .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The id of a registered organization, by acronym.

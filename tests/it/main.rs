@@ -17,5 +17,6 @@ mod hostile;
 mod instances;
 mod pages;
 mod questionnaire;
+mod settings;
 mod storage;
 mod support;

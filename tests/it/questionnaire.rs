@@ -61,7 +61,7 @@ async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_a
 
     // The review page lists what is still missing, with links.
     let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
-    assert!(review.contains("respuesta(s) obligatoria(s)"));
+    assert!(review.contains("respuestas obligatorias"));
     assert!(review.contains(&format!(
         "/responses/{response}/sections/legal#q-legal-sharing"
     )));
@@ -150,7 +150,7 @@ async fn a_representative_fills_in_the_whole_questionnaire_over_several_visits_a
     // Nothing is missing now: submit.
     let review = support::text(&rep, &app.url(&format!("/responses/{response}/review"))).await;
     assert!(
-        !review.contains("respuesta(s) obligatoria(s)"),
+        !review.contains("id=\"missing-title\""),
         "still missing: {review}"
     );
     let token = support::csrf_in(&review).unwrap();
@@ -271,7 +271,7 @@ async fn a_csv_with_errors_imports_nothing_and_duplicates_are_not_doubled() {
     let response = forum::import_csv(&app, &again).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains("1 organización(es) nueva(s)"), "{html}");
+    assert!(html.contains("1 organización nueva."), "{html}");
     assert!(html.contains("Ya registradas"));
     assert_eq!(
         capacity_survey::store::organizations::list(&mut app.conn())
@@ -1537,7 +1537,15 @@ async fn a_conflict_says_who_saved_and_ones_own_save_elsewhere_is_not_someone_el
     assert_eq!(body["by_you"], true);
     assert_eq!(body["saved_by"], "Ana Pérez");
     let at = body["saved_at"].as_str().unwrap().to_owned();
-    assert!(at.ends_with(" UTC"), "{at}");
+    assert_eq!(
+        at,
+        page_time(
+            &app,
+            &response,
+            capacity_survey::service::Clock::now(&*app.clock)
+        ),
+        "{at}"
+    );
 
     // Without script, the page says the same, with a link that reloads the section by GET, and
     // offers no copy kept in the browser (the form holds what was typed).
@@ -1617,10 +1625,13 @@ async fn the_save_status_shows_the_servers_time_of_the_save_and_the_sections_pro
     assert_eq!(saved.status(), 200);
     let body: serde_json::Value = serde_json::from_str(&saved.text().await.unwrap()).unwrap();
     let at = body["saved_at"].as_str().unwrap();
-    // The server's clock, as the page writes it.
-    let expected = capacity_survey::service::Clock::now(&*app.clock)
-        .format("%Y-%m-%d %H:%M UTC")
-        .to_string();
+    // The server's clock, as the page writes it: in the assessment's time zone.
+    let expected = page_time(
+        &app,
+        &response,
+        capacity_survey::service::Clock::now(&*app.clock),
+    );
+    assert!(expected.ends_with(" EST"), "Panama's time: {expected}");
     assert_eq!(at, expected);
     let page = support::text(&rep, &url).await;
     assert!(
@@ -1685,4 +1696,22 @@ async fn removing_a_mechanism_asks_first() {
         support::get(&rep, &app.url(&confirm_url)).await.status(),
         404
     );
+}
+
+/// A save time as the (Spanish) section page writes it: the app's clock, the assessment's zone.
+fn page_time(app: &TestApp, response: &str, at: chrono::NaiveDateTime) -> String {
+    let mut conn = app.conn();
+    let assessment_id = capacity_survey::store::responses::find(&mut conn, response)
+        .unwrap()
+        .assessment_id;
+    let zone = capacity_survey::store::assessments::find(&mut conn, &assessment_id)
+        .unwrap()
+        .zone();
+    let now = capacity_survey::service::Clock::now(&*app.clock);
+    capacity_survey::web::responses::saved_time(
+        at,
+        now,
+        zone,
+        capacity_survey::domain::lang::Lang::Es,
+    )
 }
