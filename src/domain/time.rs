@@ -107,6 +107,29 @@ pub fn date(day: NaiveDate, lang: Lang) -> String {
     }
 }
 
+/// A span of days as people write it, without repeating what both ends share: "3–28 de julio
+/// de 2023", "3 de julio – 2 de agosto de 2023", "28 de diciembre de 2023 – 5 de enero de
+/// 2024"; in English "3–28 July 2023", "3 July – 2 August 2023".
+pub fn date_range(first: NaiveDate, last: NaiveDate, lang: Lang) -> String {
+    if first == last {
+        return date(first, lang);
+    }
+    let day_month = |day: NaiveDate| {
+        let month = day.month0() as usize;
+        match lang {
+            Lang::Es => format!("{} de {}", Datelike::day(&day), MONTHS_ES[month]),
+            Lang::En => format!("{} {}", Datelike::day(&day), MONTHS_EN[month]),
+        }
+    };
+    if first.year() != last.year() {
+        format!("{} – {}", date(first, lang), date(last, lang))
+    } else if first.month() != last.month() {
+        format!("{} – {}", day_month(first), date(last, lang))
+    } else {
+        format!("{}–{}", Datelike::day(&first), date(last, lang))
+    }
+}
+
 /// A stored UTC moment in a zone.
 pub fn local(at_utc: NaiveDateTime, zone: Tz) -> DateTime<Tz> {
     Utc.from_utc_datetime(&at_utc).with_timezone(&zone)
@@ -266,6 +289,35 @@ mod tests {
         let first = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
         assert_eq!(date(first, Lang::Es), "1 de enero de 2023");
         assert_eq!(date(first, Lang::En), "1 January 2023");
+    }
+
+    #[test]
+    fn a_span_of_days_names_what_both_ends_share_once() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            date_range(d(2023, 7, 3), d(2023, 7, 28), Lang::Es),
+            "3–28 de julio de 2023"
+        );
+        assert_eq!(
+            date_range(d(2023, 7, 3), d(2023, 7, 28), Lang::En),
+            "3–28 July 2023"
+        );
+        assert_eq!(
+            date_range(d(2023, 7, 3), d(2023, 8, 2), Lang::Es),
+            "3 de julio – 2 de agosto de 2023"
+        );
+        assert_eq!(
+            date_range(d(2023, 7, 3), d(2023, 8, 2), Lang::En),
+            "3 July – 2 August 2023"
+        );
+        assert_eq!(
+            date_range(d(2023, 12, 28), d(2024, 1, 5), Lang::Es),
+            "28 de diciembre de 2023 – 5 de enero de 2024"
+        );
+        assert_eq!(
+            date_range(d(2023, 7, 3), d(2023, 7, 3), Lang::En),
+            "3 July 2023"
+        );
     }
 
     #[test]

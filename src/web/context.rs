@@ -220,6 +220,15 @@ impl Ctx {
         crate::domain::time::date(day.calendar_day(), self.lang)
     }
 
+    /// A span of days as people write it in the page's language ("3–28 de julio de 2023").
+    pub fn date_range(
+        &self,
+        first: impl crate::domain::time::Day,
+        last: impl crate::domain::time::Day,
+    ) -> String {
+        crate::domain::time::date_range(first.calendar_day(), last.calendar_day(), self.lang)
+    }
+
     /// Writes the times of this page in a zone (an assessment's, or the configured default).
     pub fn times(&self, zone: chrono_tz::Tz) -> crate::domain::time::Local {
         crate::domain::time::Local::new(self.lang, zone)

@@ -308,7 +308,14 @@ async fn the_printed_annex_has_numbered_pages_and_the_whole_matrix() {
         (3..=10).contains(&count),
         "the demo annex takes a few pages, not {count}"
     );
-    let today = capacity_survey::service::Clock::today(&*app.clock).to_string();
+    // The day by the app's clock in the demo assessment's time zone (Panama's), as people write it.
+    let today = capacity_survey::domain::time::date(
+        capacity_survey::domain::time::local_date(
+            capacity_survey::service::Clock::now(&*app.clock),
+            chrono_tz::America::Panama,
+        ),
+        capacity_survey::domain::lang::Lang::Es,
+    );
     for (i, page) in pages.iter().enumerate() {
         let number = format!("Página {} de {count}", i + 1);
         assert!(
