@@ -1362,6 +1362,14 @@ async fn save_mechanism(
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let fields = section_form::group_fields(pairs);
+    // As on section forms: a value for a field the entry does not have is refused, not dropped.
+    if let Some(unknown) = unknown_mechanism_field(&group, &fields) {
+        tracing::info!(field = %unknown, "refused an unknown mechanism field");
+        return Err(AppError::Denied {
+            status: 422,
+            message_key: "mechanisms.unknown_field",
+        });
+    }
     let first = |name: &str| {
         fields
             .get(name)
@@ -1512,6 +1520,35 @@ async fn save_mechanism(
             )
         }
     }
+}
+
+/// The first posted name that asks for a field the mechanism form does not have: a value (`v.`)
+/// or an `_items` entry for anything but the group's own fields (the partner comes as
+/// `partner_org` / `partner_name`), or any evidence (`e.`), which entries do not take.
+fn unknown_mechanism_field(
+    group: &crate::domain::instrument::MechanismGroup,
+    fields: &BTreeMap<String, Vec<String>>,
+) -> Option<String> {
+    let is_field = |key: &str| {
+        group
+            .fields
+            .iter()
+            .any(|f| f.key == key && !matches!(f.kind, ItemKind::Partner))
+    };
+    for (name, values) in fields {
+        if name == section_form::SHOWN_FIELD {
+            if let Some(key) = values.iter().find(|k| !is_field(k)) {
+                return Some(key.clone());
+            }
+        } else if name.starts_with(section_form::EVIDENCE_PREFIX) {
+            return Some(name.clone());
+        } else if let Some(key) = name.strip_prefix(section_form::VALUE_PREFIX)
+            && !is_field(key)
+        {
+            return Some(name.clone());
+        }
+    }
+    None
 }
 
 /// (label, value) of every filled field of an entry, for conflicts and the review page.
