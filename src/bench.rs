@@ -558,7 +558,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
             }
         })
         .collect();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    crate::store::write::<_, diesel::result::Error, _>(conn, |conn| {
         bulk::organizations(conn, &orgs)?;
         bulk::responses(conn, &responses)
     })
@@ -630,8 +630,7 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
                 }
             }
         }
-        conn.transaction(|conn| bulk::answers(conn, &rows))
-            .map_err(err)?;
+        crate::store::write(conn, |conn| bulk::answers(conn, &rows)).map_err(err)?;
     }
 
     // Five mechanisms per organization; partners chosen so that many flows are reported by both.
@@ -685,11 +684,10 @@ fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded,
             });
         }
     }
-    conn.transaction(|conn| bulk::mechanisms(conn, &mechanisms))
-        .map_err(err)?;
+    crate::store::write(conn, |conn| bulk::mechanisms(conn, &mechanisms)).map_err(err)?;
     // Drafts were invited eight days ago, so the reminder scheduler finds them due.
     let invited = now - chrono::Duration::days(8);
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    crate::store::write::<_, diesel::result::Error, _>(conn, |conn| {
         for i in (0..n).filter(|i| i.is_multiple_of(5)) {
             store::invitations::insert(
                 conn,

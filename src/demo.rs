@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::Connection;
 
 use crate::domain::account::Role;
 use crate::domain::answers::AnswerValue;
@@ -62,7 +61,7 @@ pub fn load(conn: &mut DbConnection, now: NaiveDateTime) -> Result<DemoSummary, 
     })?;
     // Slow on purpose (argon2), so once for every demo account and outside the transaction.
     let password_hash = accounts::hash_password(PASSWORD)?;
-    conn.transaction::<_, AppError, _>(|conn| {
+    crate::store::write::<_, AppError, _>(conn, |conn| {
         instruments::install_bundled(conn, now).map_err(AppError::Internal)?;
         let mut loader = Loader {
             instrument: &instrument,

@@ -99,7 +99,7 @@ pub fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<See
             created_at: now,
         })
         .collect();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    crate::store::write::<_, diesel::result::Error, _>(conn, |conn| {
         store::assessments::insert(
             conn,
             &store::assessments::NewAssessment {

@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::error::AppError;
@@ -79,7 +78,7 @@ pub fn create_organizer(
 ) -> Result<User, CreateAccountError> {
     let password_hash = hash_password(password.expose())?;
     let id = store::new_id();
-    conn.transaction::<_, CreateAccountError, _>(|conn| {
+    crate::store::write::<_, CreateAccountError, _>(conn, |conn| {
         if only_if_first && users::organizer_exists(conn)? {
             return Err(CreateAccountError::AlreadySetUp);
         }
@@ -149,21 +148,21 @@ pub fn record_login_attempt(
     now: NaiveDateTime,
 ) -> Result<Option<User>, AppError> {
     let address = address.map(str::to_owned);
-    conn.transaction(|conn| match user {
+    crate::store::write(conn, |conn| match &user {
         Some(user) if verified => {
             users::record_login(conn, &user.id, now)?;
-            let actor = audit::Actor::user(&user.id, &user.email, address);
+            let actor = audit::Actor::user(&user.id, &user.email, address.clone());
             let object = audit::Object::new("user", &user.id);
             audit::record(conn, &actor, audit::Action::Login, object, "", now)?;
-            Ok(Some(user))
+            Ok(Some(user.clone()))
         }
         known => {
             let typed = raw_email.trim();
-            let actor = match &known {
-                Some(user) => audit::Actor::user(&user.id, &user.email, address),
-                None => audit::Actor::anonymous(typed, address),
+            let actor = match known {
+                Some(user) => audit::Actor::user(&user.id, &user.email, address.clone()),
+                None => audit::Actor::anonymous(typed, address.clone()),
             };
-            let object = match &known {
+            let object = match known {
                 Some(user) => audit::Object::new("user", &user.id),
                 None => audit::Object::default(),
             };

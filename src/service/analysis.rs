@@ -5,8 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use diesel::Connection;
-
 use super::instruments::InstrumentRegistry;
 use super::responses::slot_kind;
 use crate::domain::analysis::{
@@ -494,7 +492,7 @@ fn rebuild(
                 (id.clone(), Computed::of(instrument, answers))
             })
             .collect();
-        conn.transaction(|conn| {
+        crate::store::write(conn, |conn| {
             for (id, c) in &computed {
                 c.store(conn, id, now, false)?;
             }

@@ -1,7 +1,6 @@
 //! Setting up assessments: title, pinned instrument version, answering period.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 use crate::domain::assessment::AssessmentDraft;
 use crate::error::AppError;
@@ -34,7 +33,7 @@ pub fn create(
     instrument: (&str, &str),
     now: NaiveDateTime,
 ) -> Result<String, SaveError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         if !store::instruments::exists(conn, instrument.0, instrument.1)? {
             return Err(SaveError::Instrument(InstrumentChoiceError::Unknown));
         }
@@ -68,7 +67,7 @@ pub fn update(
     instrument: Option<(&str, &str)>,
     now: NaiveDateTime,
 ) -> Result<(), SaveError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let current = rows::find(conn, id)?;
         let changes_instrument = instrument
             .filter(|(k, v)| *k != current.instrument_key || *v != current.instrument_version);

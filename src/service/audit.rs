@@ -312,8 +312,7 @@ pub fn export(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<AuditEntry>, AppError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let entries = rows::list(conn, filter, 0, i64::MAX)?;
         record(
             conn,

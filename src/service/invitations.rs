@@ -2,7 +2,6 @@
 //! person opens a personal, single-use link that expires, and joins the response.
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
@@ -122,7 +121,7 @@ pub fn invite(
     by: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<CreatedInvitation>, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         store::assessments::find(conn, assessment_id)?;
         store::organizations::find(conn, organization_id)?;
         let response = ensure_response(conn, assessment_id, organization_id, now)?;
@@ -236,7 +235,7 @@ pub fn invite_contacts(
     by: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<(Organization, CreatedInvitation)>, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let mut created = Vec::new();
         for row in contact_plan(conn, assessment_id, lang)? {
             let ContactPlan::Invite(invitee) = row.plan else {
@@ -257,7 +256,7 @@ pub fn revoke(
     by: &Actor,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let invitation = rows::find(conn, id)?;
         if !rows::revoke(conn, id, now)? {
             return Ok(false);
@@ -279,7 +278,7 @@ pub fn resend(
     by: &Actor,
     now: NaiveDateTime,
 ) -> Result<(Invitation, CreatedInvitation), AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let old = rows::find(conn, id)?;
         rows::revoke(conn, id, now)?;
         let invitee = invitee_of(&old)?;
@@ -391,6 +390,7 @@ pub fn open(
 }
 
 /// How the person proves who they are when accepting.
+#[derive(Clone, Copy)]
 pub enum Acceptance<'a> {
     /// A new account: name and password.
     NewAccount {
@@ -438,7 +438,7 @@ pub fn accept(
         }
         _ => None,
     };
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let open = open(conn, secret, now)?.map_err(AcceptError::Link)?;
         let new_account = matches!(how, Acceptance::NewAccount { .. });
         let user = match (how, open.account) {

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 use crate::domain::instrument::Instrument;
 use crate::domain::organization::{ImportRow, OrganizationDraft, OrganizationField, SectorOption};
@@ -68,7 +67,7 @@ pub fn create(
     draft: &OrganizationDraft,
     now: NaiveDateTime,
 ) -> Result<String, SaveError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let found = duplicates(conn, draft, None)?;
         if !found.is_empty() {
             return Err(SaveError::Duplicate(found));
@@ -108,7 +107,7 @@ pub fn update(
     draft: &OrganizationDraft,
     now: NaiveDateTime,
 ) -> Result<(), SaveError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         rows::find(conn, id)?;
         let found = duplicates(conn, draft, Some(id))?;
         if !found.is_empty() {
@@ -178,8 +177,8 @@ pub fn import(
     rows_to_import: Vec<ImportRow>,
     now: NaiveDateTime,
 ) -> Result<ImportOutcome, AppError> {
-    conn.transaction(|conn| {
-        let outcome = plan(conn, rows_to_import)?;
+    crate::store::write(conn, |conn| {
+        let outcome = plan(conn, rows_to_import.clone())?;
         for row in &outcome.imported {
             insert(conn, &store::new_id(), &row.draft, now)?;
         }

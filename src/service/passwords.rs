@@ -2,7 +2,6 @@
 //! one says the same whether the account exists or not.
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 
 use super::accounts;
 use super::audit::{self, Action, Actor, Object};
@@ -35,7 +34,7 @@ pub fn request(
         return Ok(());
     };
     let action = Action::PasswordResetRequested;
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let Some(user) = store::users::find_by_email(conn, address.as_str())? else {
             let actor = Actor::anonymous(address.as_str(), client.map(str::to_owned));
             audit::record(
@@ -139,7 +138,7 @@ pub fn complete(
 ) -> Result<Result<store::users::User, LinkProblem>, AppError> {
     // Hash before the transaction: it is slow and holds no lock.
     let hash = accounts::hash_password(password.expose())?;
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let Some(reset) = rows::find_by_token_hash(conn, &token::hash(secret))? else {
             return Ok(Err(LinkProblem::Invalid));
         };

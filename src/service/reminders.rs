@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::Connection;
 
 use super::email::{self, About, MailEnv, Recipient};
 use super::invitations;
@@ -293,7 +292,7 @@ fn send_one(
     now: NaiveDateTime,
 ) -> Result<usize, TxError> {
     let slot_key = slot.key(today);
-    conn.transaction::<_, TxError, _>(|conn| {
+    crate::store::write::<_, TxError, _>(conn, |conn| {
         let response = store::responses::find(conn, response_id)?;
         if response.is_submitted() {
             return Ok(0);
@@ -583,7 +582,7 @@ pub fn save_policy(
     policy: &ReminderPolicy,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         store::assessments::find(conn, assessment_id)?;
         rows::save_policy(conn, assessment_id, policy, now)?;
         Ok(())

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::{Connection, OptionalExtension};
+use diesel::OptionalExtension;
 
 use super::audit::{self, Action, Object};
 use super::email::{self, MailEnv};
@@ -261,7 +261,7 @@ pub fn save_section(
     user_id: &str,
     now: NaiveDateTime,
 ) -> Result<SaveOutcome, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let bumped = rows::bump_section_version(
             conn,
             &ctx.response.id,
@@ -475,7 +475,7 @@ pub fn save_mechanism(
     user_id: &str,
     now: NaiveDateTime,
 ) -> Result<MechanismOutcome, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         if let Some(AnswerValue::Partner(PartnerRef::Organization(partner))) = values.get("partner")
         {
             let allowed = partner_options(conn, ctx)?;
@@ -558,7 +558,7 @@ pub fn delete_mechanism(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let deleted = mechanism_rows::delete(conn, &ctx.response.id, id)?;
         rows::touch_activity(conn, &ctx.response.id, now)?;
         Ok(deleted)
@@ -613,7 +613,7 @@ pub fn submit(
     now: NaiveDateTime,
 ) -> Result<SubmitOutcome, AppError> {
     let user_id = by.user_id.as_deref().unwrap_or_default();
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let answers = saved_answers(conn, ctx)?;
         let mechanisms = mechanism_rows::list_for_response(conn, &ctx.response.id)?;
         let missing = missing(ctx, &answers.values, &mechanisms);
@@ -646,7 +646,7 @@ pub fn reopen(
     by: &audit::Actor,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    conn.transaction(|conn| {
+    crate::store::write(conn, |conn| {
         let response = rows::find(conn, response_id)?;
         if !rows::reopen(conn, response_id, reason, now)? {
             return Ok(false);

@@ -27,7 +27,9 @@ pub mod users;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
@@ -151,9 +153,12 @@ impl ConnectionManager {
                 .map_err(|e| StoreError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(|e| StoreError::Connect(e.to_string())),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(|e| StoreError::Connect(e.to_string()))?;
+                conn.set_instrumentation(note_retryable_failure);
+                Ok(DbConnection::Postgres(conn))
+            }
         }
     }
 }
@@ -172,6 +177,95 @@ impl ManageConnection for ConnectionManager {
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
+    }
+}
+
+/// How many times [`write`] runs a PostgreSQL transaction that lost a serialization or deadlock
+/// race before giving the error back.
+const WRITE_ATTEMPTS: u32 = 5;
+
+thread_local! {
+    /// Set when a statement on this thread's PostgreSQL connection failed in a way that a new
+    /// attempt of the whole transaction can cure. Read by [`write`], which runs its transaction
+    /// on one thread; the error value itself may already be an `AppError` that kept only text.
+    static RETRYABLE_FAILURE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Instrumentation of every PostgreSQL connection: notes a serialization failure (40001) or a
+/// deadlock (40P01; diesel has no kind for it, so the server's message, which libpq gives in
+/// English unless `lc_messages` says otherwise) of any statement, COMMIT included.
+fn note_retryable_failure(event: InstrumentationEvent<'_>) {
+    if let InstrumentationEvent::FinishQuery {
+        error: Some(error), ..
+    } = event
+        && is_retryable(error)
+    {
+        RETRYABLE_FAILURE.with(|seen| seen.set(true));
+    }
+}
+
+fn is_retryable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message().starts_with("deadlock detected")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `f` as one write transaction; every write transaction goes through here (clippy.toml
+/// refuses `Connection::transaction`), so no path can forget how each backend must begin one.
+///
+/// - SQLite: `BEGIN IMMEDIATE`, which takes the write lock first and waits for it (busy_timeout).
+///   A deferred transaction that reads before it writes cannot wait: when another writer commits
+///   in between, its upgrade fails at once with "database is locked".
+/// - PostgreSQL: a plain transaction, run again (up to [`WRITE_ATTEMPTS`] times, with a short
+///   pause) when it failed on a serialization failure or a deadlock, so `f` may run more than
+///   once and must do nothing outside the connection that cannot be repeated.
+///
+/// Inside a transaction already open, `f` runs in a savepoint of it.
+pub fn write<T, E, F>(conn: &mut DbConnection, mut f: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let open = DbConnection::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    if open {
+        #[allow(clippy::disallowed_methods)] // a savepoint inside the caller's transaction
+        return conn.transaction(f);
+    }
+    let mut attempt = 1;
+    loop {
+        RETRYABLE_FAILURE.with(|seen| seen.set(false));
+        match conn {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConnection::Postgres(_) => DbConnection::begin_transaction(conn)?,
+        }
+        let outcome = match f(conn) {
+            Ok(value) => DbConnection::commit_transaction(conn)
+                .map(|()| value)
+                .map_err(E::from),
+            Err(e) => {
+                DbConnection::rollback_transaction(conn)?;
+                Err(e)
+            }
+        };
+        let again = outcome.is_err()
+            && attempt < WRITE_ATTEMPTS
+            && matches!(conn, DbConnection::Postgres(_))
+            && RETRYABLE_FAILURE.with(|seen| seen.get());
+        if !again {
+            return outcome;
+        }
+        tracing::info!(attempt, "a write transaction lost a race; running it again");
+        std::thread::sleep(Duration::from_millis(5 << attempt));
+        attempt += 1;
     }
 }
 

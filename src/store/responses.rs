@@ -337,7 +337,7 @@ pub fn bump_section_version(
         // write lock and fails with "database is locked" when another save committed meanwhile.
         // A savepoint, so that losing a race for the first save leaves the transaction usable
         // (PostgreSQL aborts a transaction on any error otherwise).
-        let inserted = conn.transaction(|conn| {
+        let inserted = super::write(conn, |conn| {
             diesel::insert_into(response_sections::table)
                 .values((
                     response_sections::response_id.eq(response_id),

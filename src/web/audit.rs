@@ -112,8 +112,7 @@ pub async fn record_export(
     let (id, file) = (assessment_id.to_owned(), file.to_owned());
     let now = state.clock.now();
     db(state, move |conn| {
-        use diesel::Connection;
-        conn.transaction(|conn| {
+        crate::store::write(conn, |conn| {
             store::assessments::find(conn, &id)?;
             service::record(
                 conn,

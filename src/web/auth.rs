@@ -13,7 +13,6 @@ use super::{AppState, db, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
 use crate::service::{accounts, audit, throttle};
-use diesel::Connection;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -170,7 +169,7 @@ pub async fn logout(
         db(&state, move |conn| {
             let id = actor.user_id.clone().unwrap_or_default();
             let object = audit::Object::new("user", &id);
-            conn.transaction(|conn| {
+            crate::store::write(conn, |conn| {
                 audit::record(conn, &actor, audit::Action::Logout, object, "", now)
             })
         })

@@ -426,17 +426,18 @@ async fn a_failed_or_rolled_back_action_leaves_no_audit_row() {
     // A row recorded inside a transaction that then fails is gone with it.
     let actor = Actor::anonymous("someone@example.org", Some("192.0.2.1".into()));
     let mut conn = app.conn();
-    let result: Result<(), capacity_survey::error::AppError> = conn.transaction(|conn| {
-        audit::record(conn, &actor, Action::Logout, Object::default(), "", now)?;
-        assert_eq!(
-            capacity_survey::store::audit::count(conn, &AuditFilter::default()).unwrap(),
-            i64::try_from(before).unwrap() + 1,
-            "visible inside the transaction"
-        );
-        Err(capacity_survey::error::AppError::Internal(
-            "the action failed".into(),
-        ))
-    });
+    let result: Result<(), capacity_survey::error::AppError> =
+        capacity_survey::store::write(&mut conn, |conn| {
+            audit::record(conn, &actor, Action::Logout, Object::default(), "", now)?;
+            assert_eq!(
+                capacity_survey::store::audit::count(conn, &AuditFilter::default()).unwrap(),
+                i64::try_from(before).unwrap() + 1,
+                "visible inside the transaction"
+            );
+            Err(capacity_survey::error::AppError::Internal(
+                "the action failed".into(),
+            ))
+        });
     assert!(result.is_err());
     drop(conn);
     assert_eq!(all_rows(&app).len(), before);
