@@ -10,7 +10,6 @@ use capacity_survey::service::audit::{self, Action, Actor, Object};
 use capacity_survey::service::{Clock, accounts};
 use capacity_survey::store::audit::{AuditEntry, AuditFilter};
 use chrono::Duration;
-use diesel::Connection;
 use diesel::RunQueryDsl;
 
 use crate::forum;

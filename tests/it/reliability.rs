@@ -2,7 +2,13 @@
 //! request bodies with a deadline, forms that refuse what they do not know, and a pool that a
 //! slow download cannot starve.
 
-use capacity_survey::store::mechanisms;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use capacity_survey::domain::account::Role;
+use capacity_survey::domain::instrument::forum_instrument;
+use capacity_survey::soak::{self, Ledger, Save, Seat, SectionPlan, Verdict};
+use capacity_survey::store::{self, mechanisms};
 
 use crate::forum::{self, Forum};
 use crate::support::{self, TestApp};
@@ -71,4 +77,244 @@ async fn a_mechanism_form_with_an_unknown_field_is_refused_and_saves_nothing() {
             .len(),
         1
     );
+}
+
+/// Clients writing at once in the mixed-write test, and rounds each.
+const WRITERS: usize = 16;
+const ROUNDS: usize = 6;
+
+/// What one representative's client had acknowledged when it finished.
+#[derive(Default)]
+struct Acknowledged {
+    /// Per planned section: the last acknowledged save.
+    sections: Vec<Ledger>,
+    /// Mechanism entries that exist after the client's last acknowledged write: id -> name.
+    mechanisms: BTreeMap<String, String>,
+    /// Answers of 500 or more, and other refusals of writes that should have worked.
+    server_errors: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// One representative: per round a section autosave, a new mechanism naming another
+/// organization of the forum as partner (which reads before it writes), a change of that
+/// entry, and every other round its removal.
+async fn representative_writes(
+    base: String,
+    seat: Seat,
+    partner: String,
+    plan: Arc<Vec<SectionPlan>>,
+    client_no: usize,
+) -> Acknowledged {
+    let mut ack = Acknowledged {
+        sections: vec![Ledger::default(); plan.len()],
+        ..Acknowledged::default()
+    };
+    let client = support::client();
+    let login = support::login(&client, &base, &seat.email, soak::PASSWORD).await;
+    assert_eq!(login.status(), 303, "login of {}", seat.email);
+    let token = support::csrf_of(
+        &client,
+        &format!(
+            "{base}/responses/{}/sections/{}",
+            seat.response_id, plan[0].key
+        ),
+    )
+    .await;
+    let mut versions = vec![0i64; plan.len()];
+    let note = |ack: &mut Acknowledged, what: String, status: u16| {
+        if status >= 500 {
+            ack.server_errors.push(format!("{what}: {status}"));
+        } else {
+            ack.failures.push(format!("{what}: {status}"));
+        }
+    };
+    for round in 0..ROUNDS {
+        let seq = round as u64 + 1;
+        // A section autosave.
+        let s = (round + client_no) % plan.len();
+        let values = soak::values(&plan[s], client_no, seq);
+        let saved = client
+            .post(format!(
+                "{base}/responses/{}/sections/{}",
+                seat.response_id, plan[s].key
+            ))
+            .header("Accept", "application/json")
+            .header("X-CSRF-Token", &token)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(soak::save_body(versions[s], &values))
+            .send()
+            .await
+            .unwrap();
+        let status = saved.status().as_u16();
+        if status != 200 {
+            note(&mut ack, format!("section save {round}"), status);
+            break;
+        }
+        versions[s] += 1;
+        ack.sections[s].acked = Some(Save {
+            version: versions[s],
+            values,
+        });
+        ack.sections[s].acks += 1;
+
+        // A new entry with a forum partner.
+        let name = format!("Intercambio {client_no}/{round}");
+        let created = client
+            .post(format!("{base}/responses/{}/mechanisms", seat.response_id))
+            .header("Accept", "application/json")
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("version", "0"),
+                ("v.name", name.as_str()),
+                ("partner_org", partner.as_str()),
+                ("partner_name", ""),
+                ("v.direction", "provide"),
+                ("v.status", "active"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = created.status().as_u16();
+        if status != 201 {
+            note(&mut ack, format!("mechanism creation {round}"), status);
+            break;
+        }
+        let body: serde_json::Value = serde_json::from_str(&created.text().await.unwrap()).unwrap();
+        let id = body["id"].as_str().unwrap().to_owned();
+        ack.mechanisms.insert(id.clone(), name.clone());
+
+        // A change of it.
+        let renamed = format!("{name} (revisado)");
+        let updated = client
+            .post(format!(
+                "{base}/responses/{}/mechanisms/{id}",
+                seat.response_id
+            ))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("version", "1"),
+                ("v.name", renamed.as_str()),
+                ("partner_org", partner.as_str()),
+                ("partner_name", ""),
+                ("v.direction", "both"),
+                ("v.status", "active"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = updated.status().as_u16();
+        if status != 303 {
+            note(&mut ack, format!("mechanism change {round}"), status);
+            break;
+        }
+        ack.mechanisms.insert(id.clone(), renamed);
+
+        // Every other round, its removal.
+        if round % 2 == 1 {
+            let removed = client
+                .post(format!(
+                    "{base}/responses/{}/mechanisms/{id}/delete",
+                    seat.response_id
+                ))
+                .header("Accept", "application/json")
+                .form(&[("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = removed.status().as_u16();
+            if status != 200 {
+                note(&mut ack, format!("mechanism removal {round}"), status);
+                break;
+            }
+            ack.mechanisms.remove(&id);
+        }
+    }
+    ack
+}
+
+/// Issue 16, point 5: sixteen representatives write at once (section saves, mechanisms with a
+/// partner created, changed and removed) while an organizer imports organizations. Before
+/// every write transaction began IMMEDIATE, SQLite answered some of these with 500 ("database
+/// is locked"): a transaction that read before it wrote could not wait for the lock.
+#[actix_web::test]
+async fn concurrent_mixed_writes_answer_no_5xx_and_lose_no_acknowledged_write() {
+    let seeded = Arc::new(std::sync::Mutex::new(None));
+    let keep = seeded.clone();
+    let app = TestApp::spawn_with(move |conn| {
+        let made = soak::seed(conn, WRITERS, capacity_survey::service::now()).unwrap();
+        *keep.lock().unwrap() = Some(made);
+        support::create_account(conn, forum::ORGANIZER, "Olga Organizer", Role::Organizer);
+    })
+    .await;
+    let seeded = seeded.lock().unwrap().take().unwrap();
+    assert_eq!(
+        app.login(forum::ORGANIZER, support::PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let plan = Arc::new(soak::plan(&forum_instrument().unwrap()));
+
+    let mut writers = Vec::new();
+    for (i, seat) in seeded.seats.iter().enumerate() {
+        let partner = seeded.seats[(i + 1) % WRITERS].organization_id.clone();
+        writers.push(actix_web::rt::spawn(representative_writes(
+            app.base.clone(),
+            seat.clone(),
+            partner,
+            plan.clone(),
+            i,
+        )));
+    }
+    // Meanwhile the organizer imports organizations, one file per round.
+    let mut import_statuses = Vec::new();
+    for round in 0..ROUNDS {
+        let csv = format!(
+            "name,acronym,sector,contact name,contact email\n\
+             Instituto de carga {round},IC{round},statistics,,\n"
+        );
+        import_statuses.push(forum::import_csv(&app, &csv).await.status().as_u16());
+    }
+
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.push(writer.await.unwrap());
+    }
+    let server_errors: Vec<&String> = acknowledged.iter().flat_map(|a| &a.server_errors).collect();
+    assert!(server_errors.is_empty(), "5xx answers: {server_errors:?}");
+    let failures: Vec<&String> = acknowledged.iter().flat_map(|a| &a.failures).collect();
+    assert!(failures.is_empty(), "writes refused: {failures:?}");
+    assert!(
+        import_statuses.iter().all(|s| *s == 200),
+        "imports: {import_statuses:?}"
+    );
+
+    // Every acknowledged write is in the database, and nothing else.
+    let mut conn = app.conn();
+    for (seat, ack) in seeded.seats.iter().zip(&acknowledged) {
+        for (section, ledger) in plan.iter().zip(&ack.sections) {
+            let (version, stored) =
+                soak::stored_section(&mut conn, &seat.response_id, section).unwrap();
+            assert_eq!(
+                ledger.verdict(version, &stored),
+                Verdict::Acknowledged,
+                "{} section {}",
+                seat.email,
+                section.key
+            );
+        }
+        let stored: BTreeMap<String, String> =
+            mechanisms::list_for_response(&mut conn, &seat.response_id)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.id, m.name))
+                .collect();
+        assert_eq!(stored, ack.mechanisms, "{}", seat.email);
+    }
+    let imported = store::organizations::list(&mut conn)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.name.starts_with("Instituto de carga "))
+        .count();
+    assert_eq!(imported, ROUNDS);
 }
