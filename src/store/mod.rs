@@ -175,8 +175,11 @@ impl ManageConnection for ConnectionManager {
         ping(conn).map_err(StoreError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Asked when a connection comes back to the pool: one whose transaction was left open (a
+    /// panic) or whose transaction manager is in error (PostgreSQL marks it so when the server
+    /// closed the connection under a query) is dropped instead of lent again.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || DbConnection::is_broken_transaction_manager(conn)
     }
 }
 
@@ -318,7 +321,10 @@ pub fn open(url: &str, options: &PoolOptions) -> Result<Pool, StoreError> {
             run_migrations(&mut conn)?;
         }
     }
+    // No `SELECT 1` on every check-out (r2d2's default): a connection that died is noticed by
+    // the query that uses it, which fails once, and `has_broken` drops it on its way back.
     r2d2::Pool::builder()
+        .test_on_check_out(false)
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
         .build(manager)
@@ -399,6 +405,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_pool_lends_connections_without_a_round_trip_and_drops_broken_ones() {
+        let dir = std::env::temp_dir().join(format!("cs-store-{}", new_id()));
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let pool = open(&url, &PoolOptions::default()).unwrap();
+        assert!(!pool.test_on_check_out());
+        let manager = ConnectionManager::new(DatabaseUrl::parse(&url).unwrap());
+        let mut conn = manager.connect().unwrap();
+        assert!(!manager.has_broken(&mut conn));
+        // A transaction left open (its owner panicked or forgot it) must not be lent again.
+        DbConnection::begin_transaction(&mut conn).unwrap();
+        assert!(manager.has_broken(&mut conn));
+        drop(conn);
+        drop(pool);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -318,3 +318,43 @@ async fn concurrent_mixed_writes_answer_no_5xx_and_lose_no_acknowledged_write() 
         .count();
     assert_eq!(imported, ROUNDS);
 }
+
+/// Issue 16, point 9: a PostgreSQL connection whose server side went away is reported broken
+/// after the query that meets the closed socket, so the pool drops it instead of lending it
+/// again (it no longer pings on every check-out). On SQLite there is no server to lose; the
+/// store's unit test covers a connection left inside a transaction.
+#[actix_web::test]
+async fn a_postgresql_connection_closed_by_the_server_is_reported_broken() {
+    use diesel::RunQueryDsl;
+    use diesel::r2d2::ManageConnection;
+    if !support::on_postgres() {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let app = TestApp::spawn().await;
+    assert!(!app.pool().test_on_check_out());
+    let manager =
+        store::ConnectionManager::new(store::DatabaseUrl::parse(&app.database_url).unwrap());
+    let mut doomed = manager.connect().unwrap();
+    let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(&mut doomed)
+        .unwrap()
+        .pid;
+    assert!(!manager.has_broken(&mut doomed));
+    let mut other = app.conn();
+    diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+        .execute(&mut *other)
+        .unwrap();
+    // The first query after the server closed it fails; from then on it counts as broken.
+    let mut tries = 0;
+    while store::ping(&mut doomed).is_ok() && tries < 50 {
+        tries += 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(store::ping(&mut doomed).is_err());
+    assert!(manager.has_broken(&mut doomed));
+}
