@@ -133,15 +133,16 @@ impl Worker {
             let result = self.mailer.send(&row).await;
             let attempts = row.attempts + 1;
             let now = self.clock.now();
-            let unreachable =
-                matches!(&result, Err(SendError::Transient(m)) if is_connection_error(m));
+            let unreachable = matches!(&result, Err(SendError::Unreachable(_)));
             let outcome = match result {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(error)) => Outcome::Failed(error),
-                Err(SendError::Transient(error)) if attempts >= MAX_ATTEMPTS => {
+                Err(SendError::Transient(error) | SendError::Unreachable(error))
+                    if attempts >= MAX_ATTEMPTS =>
+                {
                     Outcome::Failed(error)
                 }
-                Err(SendError::Transient(error)) => {
+                Err(SendError::Transient(error) | SendError::Unreachable(error)) => {
                     Outcome::Retry(error, now + mail_service::backoff(attempts))
                 }
             };
@@ -187,12 +188,6 @@ fn is_stale_reminder(conn: &mut store::DbConnection, row: &Message) -> Result<bo
         (Some(response_id), true) => Ok(store::responses::find(conn, response_id)?.is_submitted()),
         _ => Ok(false),
     }
-}
-
-/// Whether a transport error means the server was not reached at all.
-fn is_connection_error(message: &str) -> bool {
-    let m = message.to_lowercase();
-    m.contains("connection") || m.contains("refused") || m.contains("timed out")
 }
 
 /// One scheduler pass over every open assessment, plus the daily digest of failures, with the

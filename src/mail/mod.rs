@@ -170,14 +170,42 @@ pub enum SendError {
     /// The server refused for good (a 5xx answer, e.g. an unknown mailbox) or the message
     /// cannot be built: retrying cannot help.
     Permanent(String),
-    /// Anything that may pass: the server is down, busy (4xx), a timeout.
+    /// Anything that may pass: the server is busy (4xx), a broken conversation.
     Transient(String),
+    /// The server was not reached at all (refused, unreachable, timed out, a name that does not
+    /// resolve): every other message would fail the same way for now. Retried like `Transient`.
+    Unreachable(String),
+}
+
+/// Classifies an SMTP error by lettre's kinds, not by its text: a reply code decides between
+/// permanent (5xx) and transient (4xx); no reply at all, with an I/O error (or a timeout) under
+/// it, means the server was not reached.
+pub fn classify_smtp_error(e: &lettre::transport::smtp::Error) -> SendError {
+    if e.is_permanent() {
+        return SendError::Permanent(e.to_string());
+    }
+    let replied = e.is_transient() || e.is_response() || e.status().is_some();
+    let mut cause = std::error::Error::source(e);
+    let mut io_failure = e.is_timeout();
+    while let Some(inner) = cause {
+        if inner.downcast_ref::<std::io::Error>().is_some() {
+            io_failure = true;
+        }
+        cause = inner.source();
+    }
+    if !replied && !e.is_tls() && io_failure {
+        SendError::Unreachable(e.to_string())
+    } else {
+        SendError::Transient(e.to_string())
+    }
 }
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Permanent(m) | SendError::Transient(m) => f.write_str(m),
+            SendError::Permanent(m) | SendError::Transient(m) | SendError::Unreachable(m) => {
+                f.write_str(m)
+            }
         }
     }
 }
@@ -297,13 +325,11 @@ impl Mailer {
     pub async fn send(&self, row: &Message) -> Result<(), SendError> {
         let message = self.build(row)?;
         match &self.transport {
-            Some(Transport::Smtp(smtp)) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    SendError::Permanent(e.to_string())
-                } else {
-                    SendError::Transient(e.to_string())
-                }
-            }),
+            Some(Transport::Smtp(smtp)) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| classify_smtp_error(&e)),
             Some(Transport::Folder(folder)) => folder
                 .send(message)
                 .await
@@ -342,6 +368,30 @@ pub fn one_line(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[actix_web::test]
+    async fn a_refused_smtp_port_is_classified_unreachable_by_its_kind() {
+        // A loopback port that was free a moment ago: nothing listens, the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(5)))
+            .build();
+        let message = lettre::Message::builder()
+            .from(parse_mailbox(DEFAULT_FROM).unwrap())
+            .to("ana@inec.gob.pa".parse().unwrap())
+            .subject("x")
+            .body(String::from("x"))
+            .unwrap();
+        let error = smtp.send(message).await.unwrap_err();
+        assert!(
+            matches!(classify_smtp_error(&error), SendError::Unreachable(_)),
+            "{error:?}"
+        );
+    }
 
     #[test]
     fn smtp_urls_default_to_starttls() {
