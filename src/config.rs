@@ -12,6 +12,10 @@ pub const DEFAULT_DATABASE: &str = "sqlite://data/capacity-survey.db";
 pub const DEFAULT_DATA_DIR: &str = "data";
 /// Largest request body accepted by default (form posts); bigger ones get 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Seconds a client has, after a request's head, to send its body (then 408).
+pub const DEFAULT_BODY_READ_SECONDS: u64 = 10;
+/// Connections one address may hold open at once (trusted proxies are not counted).
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
 /// The zone of the bundled forum (Panama); see `--time-zone`.
 pub const DEFAULT_TIME_ZONE: &str = "America/Panama";
 
@@ -137,6 +141,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CAPACITY_SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Connections one client address may hold open at once; 0 for no cap. Trusted proxies
+    /// (`--trusted-proxies`) are not counted: every visitor behind them shares their address.
+    #[arg(long, env = "CAPACITY_SURVEY_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
 
     /// SMTP server for outgoing mail: smtp://user:password@host:587 (STARTTLS required),
     /// smtps://user:password@host:465 (TLS), or smtp://host:25?tls=none (plain, loopback relays).
@@ -181,6 +189,7 @@ impl Default for ServeArgs {
             session_key: None,
             workers: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             smtp_url: None,
             outbox_dir: None,
             mail_from: crate::mail::DEFAULT_FROM.to_owned(),
@@ -220,6 +229,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The default time zone (see `--time-zone`).
     pub time_zone: chrono_tz::Tz,
+    /// Seconds to send a request's body after its head (see `web::limits`).
+    pub body_read_seconds: u64,
+    /// Open connections per client address (0: no cap; see `web::limits`).
+    pub max_connections_per_address: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -234,6 +247,11 @@ impl std::fmt::Debug for Config {
             .field("mail", &self.mail.describe())
             .field("trusted_proxies", &self.trusted_proxies)
             .field("time_zone", &self.time_zone.name())
+            .field("body_read_seconds", &self.body_read_seconds)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
+            )
             .finish()
     }
 }
@@ -252,6 +270,8 @@ impl Config {
             mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
             trusted_proxies: Vec::new(),
             time_zone: crate::domain::time::DEFAULT_ZONE,
+            body_read_seconds: DEFAULT_BODY_READ_SECONDS,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
         }
     }
 
@@ -308,6 +328,8 @@ impl Config {
                     args.time_zone
                 )
             })?,
+            body_read_seconds: DEFAULT_BODY_READ_SECONDS,
+            max_connections_per_address: args.max_connections_per_address,
         })
     }
 

@@ -542,6 +542,8 @@ impl Server {
             .arg("serve")
             .args(["--bind", &addr.to_string()])
             .args(["--database", url])
+            // Every soak client comes from 127.0.0.1, like visitors behind one proxy.
+            .args(["--max-connections-per-address", "0"])
             .arg("--data-dir")
             .arg(scratch.join("data"))
             .env("CAPACITY_SURVEY_LOG", "warn")

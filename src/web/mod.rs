@@ -16,6 +16,7 @@ pub mod forms;
 pub mod health;
 pub mod home;
 pub mod invitations;
+pub mod limits;
 pub mod multipart;
 pub mod organizations;
 pub mod passwords;
@@ -196,6 +197,10 @@ pub fn start_with_clock(
         mailer,
     });
     let workers = state.config.workers;
+    let connections = limits::ConnectionCounter::new(
+        state.config.max_connections_per_address,
+        state.config.trusted_proxies.clone(),
+    );
     let app_state = web::Data::from(state.clone());
     let mut server = HttpServer::new(move || {
         let config = &app_state.config;
@@ -214,6 +219,7 @@ pub fn start_with_clock(
             .configure(routes)
             .default_service(web::to(errors::not_found))
             .wrap(middleware::from_fn(csrf::guard))
+            .wrap(middleware::from_fn(limits::guard))
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(middleware::from_fn(context::language))
             .wrap(session_middleware(config))
@@ -225,6 +231,7 @@ pub fn start_with_clock(
                     .exclude("/healthz"),
             )
     })
+    .on_connect(limits::on_connect(connections))
     .listen(listener)
     .map_err(|e| StartError(e.to_string()))?
     // A client gets this long to send a request's head (then 408), an idle kept-alive

@@ -358,3 +358,90 @@ async fn a_postgresql_connection_closed_by_the_server_is_reported_broken() {
     assert!(store::ping(&mut doomed).is_err());
     assert!(manager.has_broken(&mut doomed));
 }
+
+/// Reads what the server sends on a raw connection until it closes it or `limit` passes;
+/// returns the bytes and whether the server closed the connection.
+fn read_until_closed(
+    stream: &mut std::net::TcpStream,
+    limit: std::time::Duration,
+) -> (String, bool) {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), true),
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), false)
+}
+
+/// Issue 16, point 6: a client that announces a 200 KB body and sends 3 bytes gets 408 and a
+/// closed connection once the body deadline (here 1 s) passes, instead of holding it open.
+#[actix_web::test]
+async fn a_body_that_stalls_gets_408_and_a_closed_connection_within_the_deadline() {
+    let app = TestApp::spawn_configured(|_| {}, |c| c.body_read_seconds = 1).await;
+    let addr = app.base.strip_prefix("http://").unwrap().to_owned();
+    let (answer, closed, took) = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let started = std::time::Instant::now();
+        write!(
+            stream,
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 200000\r\n\r\nab="
+        )
+        .unwrap();
+        let (answer, closed) = read_until_closed(&mut stream, std::time::Duration::from_secs(8));
+        (answer, closed, started.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(closed, "the connection stayed open");
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+}
+
+/// Issue 16, point 6: one address holds at most the configured number of connections; one
+/// more is answered 503 and closed, and a place freed is given again.
+#[actix_web::test]
+async fn connections_over_the_per_address_cap_are_refused() {
+    let app = TestApp::spawn_configured(|_| {}, |c| c.max_connections_per_address = 3).await;
+    let addr = app.base.strip_prefix("http://").unwrap().to_owned();
+    let (over, freed) = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Write;
+        let held: Vec<std::net::TcpStream> = (0..3)
+            .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let ask = |addr: &str| {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            write!(
+                stream,
+                "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            read_until_closed(&mut stream, std::time::Duration::from_secs(3)).0
+        };
+        let over = ask(&addr);
+        drop(held);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        (over, ask(&addr))
+    })
+    .await
+    .unwrap();
+    assert!(over.starts_with("HTTP/1.1 503"), "{over}");
+    assert!(freed.starts_with("HTTP/1.1 200"), "{freed}");
+}
