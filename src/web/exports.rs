@@ -3,6 +3,7 @@
 //! (docs/export-json.md). Text that a spreadsheet would run as a formula is neutralised.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -545,41 +546,27 @@ async fn built_workbook(
 /// How much of a file each chunk of a streamed download holds.
 const FILE_CHUNK: usize = 64 * 1024;
 
-/// A file's content as a response body, read a chunk at a time on a thread of its own.
+/// A file's content as a response body, read a chunk at a time on the blocking pool (bounded,
+/// shared with the database calls) rather than on a thread of its own per download.
 fn file_chunks(
-    mut file: std::fs::File,
+    file: std::fs::File,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-    use std::io::Read;
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
-    std::thread::spawn(move || {
-        loop {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = web::block(move || {
+            use std::io::Read;
             let mut chunk = vec![0; FILE_CHUNK];
-            let read = match file.read(&mut chunk) {
-                Ok(0) => return,
-                Ok(read) => read,
-                Err(e) => {
-                    let _ = sender.blocking_send(Err(AppError::internal(e)));
-                    return;
-                }
-            };
+            let read = file.read(&mut chunk)?;
             chunk.truncate(read);
-            if sender.blocking_send(Ok(web::Bytes::from(chunk))).is_err() {
-                return; // The client went away.
-            }
+            Ok::<_, std::io::Error>((chunk, file))
+        })
+        .await;
+        match read {
+            Ok(Ok((chunk, _))) if chunk.is_empty() => None,
+            Ok(Ok((chunk, file))) => Some((Ok(web::Bytes::from(chunk)), Some(file))),
+            Ok(Err(e)) => Some((Err(AppError::internal(e).into()), None)),
+            Err(e) => Some((Err(AppError::internal(e).into()), None)),
         }
-    });
-    received(receiver)
-}
-
-/// The chunks a producing thread sends, as a response body.
-fn received(
-    receiver: tokio::sync::mpsc::Receiver<Result<web::Bytes, AppError>>,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver
-            .recv()
-            .await
-            .map(|item| (item.map_err(actix_web::Error::from), receiver))
     })
 }
 
@@ -598,8 +585,54 @@ async fn mechanism_rows(
 /// How many responses each page of the streamed export reads (about 150 answers each).
 const RESPONSES_PER_PAGE: usize = 200;
 
+/// What every page of the streamed answers export needs, shared by the pages.
+struct AnswersExport {
+    data: AssessmentData,
+    /// Response id -> (acronym, name) of the selected organizations.
+    responses: HashMap<String, (String, String)>,
+    sections: BTreeMap<String, String>,
+    lang: Lang,
+}
+
+impl AnswersExport {
+    /// The CSV rows of one page of answers.
+    fn page(
+        &self,
+        answers: &[crate::store::responses::AssessmentAnswer],
+    ) -> Result<Vec<u8>, AppError> {
+        let mut writer = csv_writer();
+        for answer in answers {
+            let Some((acronym, name)) = self.responses.get(answer.response_id.as_str()) else {
+                continue;
+            };
+            let (section, item_label, label) = describe_answer(
+                &self.data.instrument,
+                &self.sections,
+                &answer.item_key,
+                &answer.value,
+                self.lang,
+            );
+            write_row(
+                &mut writer,
+                &[
+                    acronym.clone(),
+                    name.clone(),
+                    section,
+                    item_label,
+                    answer.value.clone(),
+                    label,
+                    answer.evidence.clone().unwrap_or_default(),
+                ],
+            )?;
+        }
+        csv_bytes(writer)
+    }
+}
+
 /// The answers in long format (organization, section, item, value, label, evidence), read page by
-/// page and sent as it is written, so memory stays flat whatever the size.
+/// page and sent as it is written, so memory stays flat whatever the size. Each page borrows a
+/// database connection only while it is read (on the blocking pool): a client that stops reading
+/// holds no connection, only the next page waits for it.
 async fn answers_csv(
     state: web::Data<AppState>,
     assessment_id: String,
@@ -607,87 +640,67 @@ async fn answers_csv(
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
     let data = load_data(&state, assessment_id, Scope::Participants).await?;
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, AppError>>(4);
-    let pool = state.pool.clone();
-    std::thread::spawn(move || {
-        let result = (|| -> Result<(), AppError> {
-            let mut conn = pool.get()?;
-            let responses: HashMap<&str, (&str, &str)> = data
-                .selected(&selection)
-                .map(|p| {
-                    (
-                        p.response.id.as_str(),
-                        (
-                            p.organization.acronym.as_str(),
-                            p.organization.name.as_str(),
-                        ),
-                    )
-                })
-                .collect();
-            let sections = section_titles(&data.instrument, lang);
-            if sender
-                .blocking_send(Ok(web::Bytes::from_static(UTF8_BOM)))
-                .is_err()
-            {
-                return Ok(()); // The client went away.
-            }
-            let mut writer = csv_writer();
-            write_row(
-                &mut writer,
-                &[
-                    tr(lang, "organizations.field.acronym").into_owned(),
-                    tr(lang, "organizations.field.name").into_owned(),
-                    tr(lang, "exports.col.section").into_owned(),
-                    tr(lang, "exports.col.item").into_owned(),
-                    tr(lang, "exports.col.value").into_owned(),
-                    tr(lang, "exports.col.label").into_owned(),
-                    tr(lang, "exports.col.evidence").into_owned(),
-                ],
-            )?;
-            let ids: Vec<String> = data
-                .selected(&selection)
-                .map(|p| p.response.id.clone())
-                .collect();
-            for batch in ids.chunks(RESPONSES_PER_PAGE) {
-                let page = crate::store::responses::answers_of_responses(&mut conn, batch)?;
-                for answer in &page {
-                    let Some((acronym, name)) = responses.get(answer.response_id.as_str()) else {
-                        continue;
-                    };
-                    let (section, item_label, label) = describe_answer(
-                        &data.instrument,
-                        &sections,
-                        &answer.item_key,
-                        &answer.value,
-                        lang,
-                    );
-                    write_row(
-                        &mut writer,
-                        &[
-                            (*acronym).to_owned(),
-                            (*name).to_owned(),
-                            section,
-                            item_label,
-                            answer.value.clone(),
-                            label,
-                            answer.evidence.clone().unwrap_or_default(),
-                        ],
-                    )?;
-                }
-                let chunk = csv_bytes(std::mem::replace(&mut writer, csv_writer()))?;
-                if sender.blocking_send(Ok(web::Bytes::from(chunk))).is_err() {
-                    return Ok(()); // The client went away.
-                }
-            }
-            let rest = csv_bytes(writer)?;
-            let _ = sender.blocking_send(Ok(web::Bytes::from(rest)));
-            Ok(())
-        })();
-        if let Err(e) = result {
-            tracing::error!(error = %e, "answers export failed");
-        }
+    let responses: HashMap<String, (String, String)> = data
+        .selected(&selection)
+        .map(|p| {
+            (
+                p.response.id.clone(),
+                (p.organization.acronym.clone(), p.organization.name.clone()),
+            )
+        })
+        .collect();
+    let pages: Vec<Vec<String>> = data
+        .selected(&selection)
+        .map(|p| p.response.id.clone())
+        .collect::<Vec<_>>()
+        .chunks(RESPONSES_PER_PAGE)
+        .map(<[String]>::to_vec)
+        .collect();
+    let sections = section_titles(&data.instrument, lang);
+    let mut head = csv_writer();
+    write_row(
+        &mut head,
+        &[
+            tr(lang, "organizations.field.acronym").into_owned(),
+            tr(lang, "organizations.field.name").into_owned(),
+            tr(lang, "exports.col.section").into_owned(),
+            tr(lang, "exports.col.item").into_owned(),
+            tr(lang, "exports.col.value").into_owned(),
+            tr(lang, "exports.col.label").into_owned(),
+            tr(lang, "exports.col.evidence").into_owned(),
+        ],
+    )?;
+    let head = with_bom(csv_bytes(head)?);
+    let export = Arc::new(AnswersExport {
+        data,
+        responses,
+        sections,
+        lang,
     });
-    Ok(attachment_of("text/csv; charset=utf-8", "answers.csv").streaming(received(receiver)))
+    let first = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) });
+    let rest = futures_util::stream::unfold(
+        (pages.into_iter(), state, export),
+        |(mut pages, state, export)| async move {
+            let batch = pages.next()?;
+            let reading = export.clone();
+            let page = super::db(&state, move |conn| {
+                let answers = crate::store::responses::answers_of_responses(conn, &batch)?;
+                reading.page(&answers)
+            })
+            .await;
+            match page {
+                Ok(bytes) => Some((Ok(web::Bytes::from(bytes)), (pages, state, export))),
+                Err(e) => {
+                    tracing::error!(error = %e, "answers export failed");
+                    // The rows already sent stay; the broken body tells the client.
+                    let ended: std::vec::IntoIter<Vec<String>> = Vec::new().into_iter();
+                    Some((Err(actix_web::Error::from(e)), (ended, state, export)))
+                }
+            }
+        },
+    );
+    use futures_util::StreamExt;
+    Ok(attachment_of("text/csv; charset=utf-8", "answers.csv").streaming(first.chain(rest)))
 }
 
 /// Section titles by section key.

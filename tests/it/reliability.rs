@@ -445,3 +445,75 @@ async fn connections_over_the_per_address_cap_are_refused() {
     assert!(over.starts_with("HTTP/1.1 503"), "{over}");
     assert!(freed.starts_with("HTTP/1.1 200"), "{freed}");
 }
+
+/// Issue 16, point 9: two clients that read the head of the streamed answers export and then
+/// stop reading must not hold the database: with a pool of two connections, an organizer's
+/// page still answers at once. (Before, each export held a connection on a thread of its own
+/// for as long as its client stalled.)
+#[actix_web::test]
+async fn stalled_answer_downloads_do_not_starve_the_pool() {
+    use capacity_survey::store::bulk::{self, AnswerRow};
+    const RESPONSES: usize = 1400;
+    let seeded = Arc::new(std::sync::Mutex::new(None));
+    let keep = seeded.clone();
+    let options = store::PoolOptions {
+        max_size: 2,
+        connection_timeout: std::time::Duration::from_secs(3),
+        ..store::PoolOptions::default()
+    };
+    let app = TestApp::spawn_pooled(
+        move |conn| {
+            let now = capacity_survey::service::now();
+            let made = soak::seed(conn, RESPONSES, now).unwrap();
+            // One long answer each: about 28 MB of CSV over seven pages, far more than the
+            // socket buffers and the stream's queue hold.
+            let evidence = "evidencia ".repeat(2000);
+            let rows: Vec<AnswerRow> = made
+                .seats
+                .iter()
+                .map(|seat| AnswerRow {
+                    response_id: seat.response_id.clone(),
+                    item_key: "legal.mandate".into(),
+                    value: "3".into(),
+                    evidence: Some(evidence.clone()),
+                    updated_at: now,
+                })
+                .collect();
+            for chunk in rows.chunks(200) {
+                store::write(conn, |conn| bulk::answers(conn, chunk)).unwrap();
+            }
+            *keep.lock().unwrap() = Some(made);
+            support::create_account(conn, forum::ORGANIZER, "Olga Organizer", Role::Organizer);
+        },
+        |_| {},
+        options,
+    )
+    .await;
+    let seeded = seeded.lock().unwrap().take().unwrap();
+    assert_eq!(
+        app.login(forum::ORGANIZER, support::PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let export = app.url(&format!(
+        "/organizer/assessments/{}/export/answers.csv",
+        seeded.assessment_id
+    ));
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let download = app.client.get(&export).send().await.unwrap();
+        assert_eq!(download.status(), 200);
+        stalled.push(download); // The head is read; the body never is.
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let page = app.get("/organizer/organizations").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}

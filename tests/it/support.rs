@@ -102,8 +102,17 @@ impl TestApp {
         seed: impl FnOnce(&mut DbConnection),
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {
+        Self::spawn_pooled(seed, configure, store::PoolOptions::default()).await
+    }
+
+    /// Like [`TestApp::spawn_configured`], with the pool's options (e.g. a small pool).
+    pub async fn spawn_pooled(
+        seed: impl FnOnce(&mut DbConnection),
+        configure: impl FnOnce(&mut Config),
+        pool_options: store::PoolOptions,
+    ) -> TestApp {
         let (db, database_url) = TestDb::create();
-        let pool = store::open(&database_url, &store::PoolOptions::default())
+        let pool = store::open(&database_url, &pool_options)
             .unwrap_or_else(|e| panic!("open {database_url}: {e}"));
         seed(&mut pool.get().expect("connection"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
