@@ -497,7 +497,7 @@ async fn stalled_answer_downloads_do_not_starve_the_pool() {
         303
     );
     let export = app.url(&format!(
-        "/organizer/assessments/{}/export/answers.csv",
+        "/organizer/assessments/{}/export/answers.csv?drafts=1",
         seeded.assessment_id
     ));
     let mut stalled = Vec::new();
@@ -515,5 +515,7 @@ async fn stalled_answer_downloads_do_not_starve_the_pool() {
         "{:?}",
         started.elapsed()
     );
-    drop(stalled);
+    // The premise: the export is far larger than what buffers could swallow.
+    let body = stalled.pop().unwrap().bytes().await.unwrap();
+    assert!(body.len() > 20_000_000, "{} bytes", body.len());
 }
