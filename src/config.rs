@@ -69,6 +69,17 @@ pub struct SoakArgs {
     /// file; a fresh database is created next to the one named and dropped afterwards.
     #[arg(long)]
     pub database: Option<String>,
+    /// What the clients do: `sections` (section saves only) or `writes` (each round also
+    /// creates a mechanism with a forum partner, changes it, and every other round removes it).
+    #[arg(long, value_enum, default_value_t = SoakMix::Sections)]
+    pub mix: SoakMix,
+}
+
+/// The requests of a soak's clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SoakMix {
+    Sections,
+    Writes,
 }
 
 #[derive(Debug, Clone, Args)]

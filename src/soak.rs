@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 use diesel::{Connection, RunQueryDsl};
 
-use crate::config::SoakArgs;
+use crate::config::{SoakArgs, SoakMix};
 use crate::loopback::{HttpClient, field};
 
 /// How long a soak client waits for one answer.
@@ -298,6 +298,8 @@ pub fn stored_section(
 #[derive(Debug, Default)]
 struct Tally {
     saves: u64,
+    /// Mechanism creations, changes and removals (`--mix writes`).
+    mechanism_writes: u64,
     other_requests: u64,
     errors: u64,
     first_errors: Vec<String>,
@@ -410,10 +412,20 @@ fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
         let plan = plan.clone();
         let barrier = barrier.clone();
         let logins = logins.clone();
+        // With `--mix writes`, each client's mechanisms name the next organization as partner.
+        let partner = (args.mix == SoakMix::Writes)
+            .then(|| seeded.seats[(client + 1) % n].organization_id.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("soak-{client}"))
             .stack_size(256 * 1024)
-            .spawn(move || client_run(addr, client, &seat, &plan, &barrier, &logins, seconds));
+            .spawn(move || {
+                let turns = Turns {
+                    barrier: &barrier,
+                    logins: &logins,
+                    seconds,
+                };
+                client_run(addr, client, &seat, &plan, partner.as_deref(), turns)
+            });
         match spawned {
             Ok(handle) => threads.push(handle),
             Err(e) => {
@@ -426,10 +438,13 @@ fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
     let started = Instant::now();
     let mut tally = Tally::default();
     let mut ledgers = Vec::with_capacity(n);
+    let mut acked_mechanisms = Vec::with_capacity(n);
     for handle in threads {
         match handle.join() {
-            Ok((t, ledger)) => {
+            Ok((t, ledger, mechanisms)) => {
+                acked_mechanisms.push(mechanisms);
                 tally.saves += t.saves;
+                tally.mechanism_writes += t.mechanism_writes;
                 tally.other_requests += t.other_requests;
                 tally.errors += t.errors;
                 if tally.first_errors.len() < 10 {
@@ -444,6 +459,7 @@ fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
                     .first_errors
                     .push("a client thread panicked".to_owned());
                 ledgers.push(Vec::new());
+                acked_mechanisms.push(BTreeMap::new());
             }
         }
     }
@@ -471,6 +487,27 @@ fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
             }
         }
     }
+    // Every client's acknowledged mechanisms, and no others, with their last acknowledged name.
+    if args.mix == SoakMix::Writes {
+        for (seat, acked) in seeded.seats.iter().zip(&acked_mechanisms) {
+            let stored: BTreeMap<String, String> =
+                store::mechanisms::list_for_response(&mut conn, &seat.response_id)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|m| (m.id, m.name))
+                    .collect();
+            checked += 1;
+            if &stored != acked {
+                lost += 1;
+                if lost <= 5 {
+                    eprintln!(
+                        "lost: {} mechanisms: acknowledged {acked:?}, stored {stored:?}",
+                        seat.email
+                    );
+                }
+            }
+        }
+    }
     let locked = log.matches("database is locked").count();
     let log_errors = log.lines().filter(|l| l.contains("ERROR")).count();
 
@@ -494,6 +531,13 @@ fn soak(args: &SoakArgs, url: &str, scratch: &Path) -> Result<(), String> {
         "throughput: {:.0} saves/s over {elapsed:.1} s",
         tally.saves as f64 / elapsed
     );
+    if args.mix == SoakMix::Writes {
+        println!(
+            "mechanism writes (created with a partner, changed, removed): {} ({:.0}/s)",
+            tally.mechanism_writes,
+            tally.mechanism_writes as f64 / elapsed
+        );
+    }
     println!(
         "save latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         pct(0.50),
@@ -607,7 +651,15 @@ impl Drop for Server {
     }
 }
 
-type ClientResult = (Tally, Vec<Ledger>);
+/// A client's tally, its section ledgers, and the mechanisms it knows to exist (id -> name).
+type ClientResult = (Tally, Vec<Ledger>, BTreeMap<String, String>);
+
+/// When a client may log in and start, and for how long it runs.
+struct Turns<'a> {
+    barrier: &'a Barrier,
+    logins: &'a Gate,
+    seconds: u64,
+}
 
 /// Logins at once before the soak starts. Each checks an argon2 hash (deliberately slow, ~19 MB):
 /// a few at a time keep the start-up short and the memory low; the soak is about the saves.
@@ -652,12 +704,17 @@ fn client_run(
     client: usize,
     seat: &Seat,
     plan: &[SectionPlan],
-    barrier: &Barrier,
-    logins: &Gate,
-    seconds: u64,
+    partner: Option<&str>,
+    turns: Turns<'_>,
 ) -> ClientResult {
+    let Turns {
+        barrier,
+        logins,
+        seconds,
+    } = turns;
     let mut tally = Tally::default();
     let mut ledgers = vec![Ledger::default(); plan.len()];
+    let mut mechanisms = BTreeMap::new();
     let mut http = HttpClient::new(addr, CLIENT_TIMEOUT);
     let prepared = {
         let _turn = logins.enter();
@@ -670,7 +727,7 @@ fn client_run(
         Err(e) => {
             tally.errors += 1;
             tally.first_errors.push(format!("{}: {e}", seat.email));
-            return (tally, ledgers);
+            return (tally, ledgers, mechanisms);
         }
     };
     let deadline = started + Duration::from_secs(seconds);
@@ -728,8 +785,94 @@ fn client_run(
                 break;
             }
         }
+        if let Some(partner) = partner
+            && let Err(e) = mechanism_round(
+                &mut http,
+                seat,
+                partner,
+                (client, seq),
+                &token,
+                &mut mechanisms,
+                &mut tally,
+            )
+        {
+            tally.errors += 1;
+            tally.first_errors.push(format!("{}: {e}", seat.email));
+            break;
+        }
     }
-    (tally, ledgers)
+    (tally, ledgers, mechanisms)
+}
+
+/// One round of mechanism writes: a new entry naming `partner` (its creation reads the
+/// assessment's organizations before it writes), a change of it, and every other round its
+/// removal. `mechanisms` keeps what the server acknowledged.
+fn mechanism_round(
+    http: &mut HttpClient,
+    seat: &Seat,
+    partner: &str,
+    (client, seq): (usize, u64),
+    token: &str,
+    mechanisms: &mut BTreeMap<String, String>,
+    tally: &mut Tally,
+) -> Result<(), String> {
+    let base = format!("/responses/{}/mechanisms", seat.response_id);
+    let form = |version: &str, name: &str, direction: &str| {
+        serde_urlencoded::to_string([
+            ("version", version),
+            ("v.name", name),
+            ("partner_org", partner),
+            ("partner_name", ""),
+            ("v.direction", direction),
+            ("v.status", "active"),
+        ])
+        .map_err(|e| e.to_string())
+    };
+    let json = [("Accept", "application/json"), ("X-CSRF-Token", token)];
+    let name = format!("Intercambio {client}/{seq}");
+    let created = http.request("POST", &base, Some(&form("0", &name, "provide")?), &json)?;
+    tally.mechanism_writes += 1;
+    if created.status != 201 {
+        return Err(format!(
+            "mechanism creation {seq}: status {} {}",
+            created.status,
+            title(&created.body)
+        ));
+    }
+    let id = serde_json::from_slice::<serde_json::Value>(&created.body)
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)))
+        .ok_or("a created mechanism without its id")?;
+    mechanisms.insert(id.clone(), name.clone());
+    let renamed = format!("{name} (revisado)");
+    let changed = http.request(
+        "POST",
+        &format!("{base}/{id}"),
+        Some(&form("1", &renamed, "both")?),
+        &[("X-CSRF-Token", token)],
+    )?;
+    tally.mechanism_writes += 1;
+    if changed.status != 303 {
+        return Err(format!(
+            "mechanism change {seq}: status {} {}",
+            changed.status,
+            title(&changed.body)
+        ));
+    }
+    mechanisms.insert(id.clone(), renamed);
+    if seq % 2 == 0 {
+        let removed = http.request("POST", &format!("{base}/{id}/delete"), Some(""), &json)?;
+        tally.mechanism_writes += 1;
+        if removed.status != 200 {
+            return Err(format!(
+                "mechanism removal {seq}: status {} {}",
+                removed.status,
+                title(&removed.body)
+            ));
+        }
+        mechanisms.remove(&id);
+    }
+    Ok(())
 }
 
 /// Logs in and reads the CSRF token and each section's version.
