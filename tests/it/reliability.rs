@@ -233,7 +233,8 @@ async fn representative_writes(
 }
 
 /// Issue 16, point 5: sixteen representatives write at once (section saves, mechanisms with a
-/// partner created, changed and removed) while an organizer imports organizations. Before
+/// partner created, changed and removed) while an organizer imports organizations and invites
+/// colleagues. Before
 /// every write transaction began IMMEDIATE, SQLite answered some of these with 500 ("database
 /// is locked"): a transaction that read before it wrote could not wait for the lock.
 #[actix_web::test]
@@ -274,6 +275,15 @@ async fn concurrent_mixed_writes_answer_no_5xx_and_lose_no_acknowledged_write() 
              Instituto de carga {round},IC{round},statistics,,\n"
         );
         import_statuses.push(forum::import_csv(&app, &csv).await.status().as_u16());
+        // And invites a colleague of one of the organizations (the helper checks the 200).
+        forum::invite(
+            &app,
+            &seeded.assessment_id,
+            &seeded.seats[round].organization_id,
+            "Colega de carga",
+            &format!("colega{round}@forum.example"),
+        )
+        .await;
     }
 
     let mut acknowledged = Vec::new();
@@ -317,6 +327,14 @@ async fn concurrent_mixed_writes_answer_no_5xx_and_lose_no_acknowledged_write() 
         .filter(|o| o.name.starts_with("Instituto de carga "))
         .count();
     assert_eq!(imported, ROUNDS);
+    let invited: i64 = {
+        use diesel::{QueryDsl, RunQueryDsl};
+        store::schema::invitations::table
+            .count()
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(invited, i64::try_from(ROUNDS).unwrap());
 }
 
 /// Issue 16, point 9: a PostgreSQL connection whose server side went away is reported broken
