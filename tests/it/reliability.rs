@@ -537,3 +537,95 @@ async fn stalled_answer_downloads_do_not_starve_the_pool() {
     let body = stalled.pop().unwrap().bytes().await.unwrap();
     assert!(body.len() > 20_000_000, "{} bytes", body.len());
 }
+
+/// Issue 16, point 5: a colleague keeps autosaving a section while the representative submits
+/// and the organizer reopens, round after round. Every answer is a decision (saved, a
+/// conflict, or refused because the response is submitted), never a 5xx; every submission is
+/// accepted, and the response ends as the last acknowledged action left it.
+#[actix_web::test]
+async fn saves_racing_submissions_and_reopenings_answer_no_5xx() {
+    use capacity_survey::domain::instrument::SectionBody;
+    let app = TestApp::spawn().await;
+    let Forum {
+        assessment,
+        rep,
+        response,
+    } = forum::forum(&app).await;
+    let instrument = forum::instrument();
+    for section in &instrument.sections {
+        if matches!(section.body, SectionBody::Mechanisms(_)) {
+            continue;
+        }
+        let answers = forum::complete_answers(&instrument, &section.key);
+        let saved = forum::save_section(&rep, &app, &response, &section.key, &answers, &[]).await;
+        assert_eq!(saved.status(), 303, "section {}", section.key);
+    }
+    let (colleague, same) =
+        forum::join(&app, &assessment, "INEC", "Luis Colega", "luis@inec.gob.pa").await;
+    assert_eq!(same, response);
+    let plan = soak::plan(&instrument);
+    let section = plan[0].clone();
+    let page = app.url(&format!("/responses/{response}/sections/{}", section.key));
+    let colleague_token = support::csrf_of(&colleague, &page).await;
+    let mut version: i64 = forum::hidden_value(&support::text(&colleague, &page).await, "version")
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let mut statuses = Vec::new();
+    for round in 0..8u64 {
+        // The test's clock stands still; a submission's email is keyed by its time.
+        app.clock.advance(chrono::Duration::minutes(1));
+        let token =
+            support::csrf_of(&rep, &app.url(&format!("/responses/{response}/review"))).await;
+        let submit = rep
+            .post(app.url(&format!("/responses/{response}/submit")))
+            .form(&[("csrf_token", token.as_str())])
+            .send();
+        let saves = async {
+            let mut seen = Vec::new();
+            for seq in 0..4u64 {
+                let values = soak::values(&section, 1, round * 10 + seq);
+                let saved = colleague
+                    .post(&page)
+                    .header("Accept", "application/json")
+                    .header("X-CSRF-Token", &colleague_token)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(soak::save_body(version, &values))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = saved.status().as_u16();
+                let body = saved.text().await.unwrap();
+                if let Some(v) = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["version"].as_i64())
+                {
+                    version = v;
+                }
+                seen.push(status);
+            }
+            seen
+        };
+        let (submitted, saves) = futures_util::future::join(submit, saves).await;
+        let submitted = submitted.unwrap().status().as_u16();
+        assert_eq!(submitted, 303, "round {round}: submission");
+        statuses.extend(saves);
+        let token = app.csrf(&format!("/responses/{response}/review")).await;
+        let reopened = app
+            .post_form(
+                &format!("/organizer/responses/{response}/reopen"),
+                &[("csrf_token", &token), ("reason", "Otra ronda de revisión")],
+            )
+            .await;
+        assert_eq!(reopened.status(), 303, "round {round}: reopening");
+    }
+    assert!(
+        statuses.iter().all(|s| *s < 500),
+        "answers to the saves: {statuses:?}"
+    );
+    let status = capacity_survey::store::responses::find(&mut app.conn(), &response)
+        .unwrap()
+        .status;
+    assert_eq!(status, "reopened");
+}
