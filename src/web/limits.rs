@@ -162,6 +162,13 @@ pub async fn guard(
             .set_connection_type(ConnectionType::Close);
         return Ok(res.map_into_boxed_body());
     }
+    // Pages are asked for without a body; no handler reads one there, so no timer either.
+    if matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let seconds = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.body_read_seconds)
