@@ -629,3 +629,47 @@ async fn saves_racing_submissions_and_reopenings_answer_no_5xx() {
         .status;
     assert_eq!(status, "reopened");
 }
+
+/// Issue 16, point 5: on PostgreSQL, a write transaction that loses a serialization race is run
+/// again by `store::write` and then succeeds. The first attempt asks for SERIALIZABLE, reads a
+/// row, and another connection changes that row before the attempt writes it.
+#[actix_web::test]
+async fn a_postgresql_write_that_loses_a_serialization_race_is_run_again() {
+    use diesel::RunQueryDsl;
+    if !support::on_postgres() {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+    }
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    diesel::sql_query("CREATE TABLE retry_probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::sql_query("INSERT INTO retry_probe VALUES (1, 0)")
+        .execute(&mut *conn)
+        .unwrap();
+    let mut other = app.conn();
+    let mut attempts = 0;
+    let result: Result<(), diesel::result::Error> = store::write(&mut conn, |conn| {
+        attempts += 1;
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").execute(conn)?;
+        diesel::sql_query("SELECT n FROM retry_probe WHERE id = 1").get_result::<N>(conn)?;
+        if attempts == 1 {
+            diesel::sql_query("UPDATE retry_probe SET n = n + 100 WHERE id = 1")
+                .execute(&mut *other)?;
+        }
+        diesel::sql_query("UPDATE retry_probe SET n = n + 1 WHERE id = 1").execute(conn)?;
+        Ok(())
+    });
+    result.unwrap();
+    assert_eq!(attempts, 2);
+    let n = diesel::sql_query("SELECT n FROM retry_probe WHERE id = 1")
+        .get_result::<N>(&mut *conn)
+        .unwrap()
+        .n;
+    assert_eq!(n, 101);
+}
