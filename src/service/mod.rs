@@ -28,7 +28,8 @@ pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> NaiveDateTime;
 
-    /// Today's date in UTC (assessment periods are whole days).
+    /// Today's date in UTC. An assessment's periods are in its own local days: see
+    /// `Assessment::today`.
     fn today(&self) -> NaiveDate {
         self.now().date()
     }

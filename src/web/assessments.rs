@@ -27,7 +27,7 @@ use crate::store::invitations::Invitation;
 struct Dashboard {
     ctx: Ctx,
     assessments: Vec<Assessment>,
-    today: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
 }
 
 pub async fn dashboard(
@@ -36,13 +36,13 @@ pub async fn dashboard(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let assessments = db(&state, |conn| Ok(store::assessments::list(conn)?)).await?;
-    let today = state.clock.today();
+    let now = state.clock.now();
     render(
         StatusCode::OK,
         &Dashboard {
             ctx,
             assessments,
-            today,
+            now,
         },
     )
 }
@@ -100,7 +100,8 @@ pub async fn new_form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let instruments = db(&state, |conn| Ok(store::instruments::list(conn)?)).await?;
-    let today = state.clock.today();
+    // A new assessment opens today where the forum is.
+    let today = crate::domain::time::local_date(state.clock.now(), state.config.time_zone);
     let form = AssessmentForm {
         instrument: instruments
             .first()
@@ -339,7 +340,7 @@ struct AssessmentPage {
     invitations: Vec<InvitationRow>,
     invitations_pager: Pager,
     instrument_title: String,
-    today: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
     /// Emails of this assessment that could not be delivered.
     failed_emails: i64,
 }
@@ -477,7 +478,6 @@ pub async fn show(
             invitation,
         })
         .collect();
-    let today = state.clock.today();
     render(
         StatusCode::OK,
         &AssessmentPage {
@@ -497,7 +497,7 @@ pub async fn show(
             invitations,
             invitations_pager,
             instrument_title,
-            today,
+            now,
             failed_emails,
         },
     )

@@ -239,11 +239,10 @@ pub async fn preview(
         return Ok(see_other(&format!("/organizer/assessments/{id}/reminders")));
     }
     let now = state.clock.now();
-    let today = state.clock.today();
     let app = state.clone();
     let (assessment, preview) = db(&state, move |conn| {
         let assessment = store::assessments::find(conn, &id)?;
-        let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, today, now)?;
+        let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, now)?;
         Ok((assessment, preview))
     })
     .await?;
@@ -270,19 +269,10 @@ pub async fn send_now(
     let id = path.into_inner();
     let chosen = chosen_organizations(&body)?;
     let now = state.clock.now();
-    let today = state.clock.today();
     let app = state.clone();
     let target = id.clone();
     let report = db(&state, move |conn| {
-        reminders::send_now(
-            conn,
-            app.mail_env(),
-            &target,
-            &chosen,
-            &organizer.id,
-            today,
-            now,
-        )
+        reminders::send_now(conn, app.mail_env(), &target, &chosen, &organizer.id, now)
     })
     .await?;
     tracing::info!(assessment = %id, ?report, "reminders sent by hand");

@@ -95,7 +95,7 @@ async fn open_for_edit(
 
 /// Nothing, when the user may change the response today; otherwise the page that says why not.
 fn editable(ctx: &ResponseContext, state: &AppState) -> Result<(), AppError> {
-    match ctx.edit_block(state.clock.today()) {
+    match ctx.edit_block(state.clock.now()) {
         None => Ok(()),
         Some(block) => Err(AppError::Denied {
             status: match block {
@@ -182,7 +182,7 @@ pub async fn overview(
     })
     .await?;
     let (sections, total) = section_links(&response, &answers.values, &mechanisms, ctx.lang);
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     render(
         StatusCode::OK,
         &OverviewPage {
@@ -786,7 +786,7 @@ pub async fn section(
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     let list_opened = ctx.flash.as_deref() == Some(OPENED_FLASH);
     let (page_zone, page_lang) = (response.assessment.zone(), ctx.lang);
     let mut page = section_page(
@@ -1117,7 +1117,7 @@ pub async fn mechanisms(
             }
         })
         .collect();
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     let next_url = section_page_next(&response, &section);
     render(
         StatusCode::OK,
@@ -1270,7 +1270,7 @@ pub async fn edit_mechanism(
     let (mechanism, partners) = mechanism_and_partners(&state, &response, &path.mechanism).await?;
     let typed = typed_from_mechanism(&mechanism);
     let fields = mechanism_field_views(&response.instrument, &typed, &BTreeMap::new(), ctx.lang);
-    let readonly = response.edit_block(state.clock.today()).is_some();
+    let readonly = response.edit_block(state.clock.now()).is_some();
     render(
         StatusCode::OK,
         &MechanismPage {
@@ -1803,7 +1803,7 @@ async fn review_page(
     };
     let (_, total) = service::progress(&response, &answers.values, &mechanisms);
     let missing = missing_links(&response, &missing, &mechanisms, lang);
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     Ok(ReviewPage {
         ctx,
         response,
