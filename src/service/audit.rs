@@ -3,7 +3,9 @@
 //! does. Reading it back: the organizers' filters, checked here.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
 
+use crate::domain::time::{day_start_utc, local_date};
 use crate::error::AppError;
 use crate::store::audit::{self as rows, AuditEntry, AuditFilter, NewAuditEntry};
 use crate::store::{self, DbConnection};
@@ -211,9 +213,10 @@ fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
 }
 
-/// Checks the filter form. Dates are whole days in UTC: `from` counts from its start, `to` up to
-/// its end. Returns the filter and the page (1-based), or the problems.
-pub fn parse_filter(input: &FilterInput) -> Result<(AuditFilter, i64), FilterProblems> {
+/// Checks the filter form. Dates are whole local days in `zone` (the forum's zone, the one the
+/// page writes its times in): `from` counts from the start of its day there, `to` up to its end.
+/// Returns the filter and the page (1-based), or the problems.
+pub fn parse_filter(input: &FilterInput, zone: Tz) -> Result<(AuditFilter, i64), FilterProblems> {
     let mut problems = FilterProblems::new();
     let mut filter = AuditFilter::default();
     let action = input.action.trim();
@@ -230,21 +233,29 @@ pub fn parse_filter(input: &FilterInput) -> Result<(AuditFilter, i64), FilterPro
         filter.actor = Some(actor.to_owned());
     }
     let from = input.from.trim();
+    let mut first_day = None;
     if !from.is_empty() {
         match parse_date(from) {
-            Some(d) => filter.from = d.and_hms_opt(0, 0, 0),
+            Some(d) => {
+                first_day = Some(d);
+                filter.from = Some(day_start_utc(d, zone));
+            }
             None => problems.push(("from", "audit.filter.bad_date")),
         }
     }
     let to = input.to.trim();
+    let mut last_day = None;
     if !to.is_empty() {
-        match parse_date(to).and_then(|d| d.succ_opt()) {
-            Some(d) => filter.until = d.and_hms_opt(0, 0, 0),
+        match parse_date(to).and_then(|d| d.succ_opt().map(|next| (d, next))) {
+            Some((d, next)) => {
+                last_day = Some(d);
+                filter.until = Some(day_start_utc(next, zone));
+            }
             None => problems.push(("to", "audit.filter.bad_date")),
         }
     }
-    if let (Some(from), Some(until)) = (filter.from, filter.until)
-        && until - from < Duration::days(1)
+    if let (Some(first), Some(last)) = (first_day, last_day)
+        && last < first
     {
         problems.push(("to", "audit.filter.to_before_from"));
     }
@@ -309,6 +320,7 @@ pub fn page(
 pub fn export(
     conn: &mut DbConnection,
     filter: &AuditFilter,
+    zone: Tz,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<AuditEntry>, AppError> {
@@ -320,15 +332,16 @@ pub fn export(
             actor,
             Action::AuditExported,
             Object::default(),
-            &describe_filter(filter),
+            &describe_filter(filter, zone),
             now,
         )?;
         Ok(entries)
     })
 }
 
-/// The filter in words for the details of an audit export, e.g. `action=login actor=ana`.
-pub fn describe_filter(filter: &AuditFilter) -> String {
+/// The filter in words for the details of an audit export, e.g. `action=login actor=ana`; the
+/// dates are the local days typed (in `zone`).
+pub fn describe_filter(filter: &AuditFilter, zone: Tz) -> String {
     let mut parts = Vec::new();
     if let Some(a) = &filter.action {
         parts.push(format!("action={a}"));
@@ -337,10 +350,10 @@ pub fn describe_filter(filter: &AuditFilter) -> String {
         parts.push(format!("actor={a}"));
     }
     if let Some(f) = filter.from {
-        parts.push(format!("from={}", f.date()));
+        parts.push(format!("from={}", local_date(f, zone)));
     }
     if let Some(u) = filter.until {
-        parts.push(format!("to={}", u.date() - Duration::days(1)));
+        parts.push(format!("to={}", local_date(u, zone) - Duration::days(1)));
     }
     if let Some(a) = &filter.assessment_id {
         parts.push(format!("assessment={a}"));
@@ -382,20 +395,23 @@ mod tests {
     #[test]
     fn an_empty_filter_selects_everything_on_page_one() {
         assert_eq!(
-            parse_filter(&FilterInput::default()),
+            parse_filter(&FilterInput::default(), chrono_tz::UTC),
             Ok((AuditFilter::default(), 1))
         );
     }
 
     #[test]
     fn dates_are_whole_days_and_to_includes_its_day() {
-        let (filter, page) = parse_filter(&input(&[
-            ("from", "2026-11-01"),
-            ("to", "2026-11-01"),
-            ("page", "3"),
-            ("action", "login"),
-            ("actor", " Ana "),
-        ]))
+        let (filter, page) = parse_filter(
+            &input(&[
+                ("from", "2026-11-01"),
+                ("to", "2026-11-01"),
+                ("page", "3"),
+                ("action", "login"),
+                ("actor", " Ana "),
+            ]),
+            chrono_tz::UTC,
+        )
         .unwrap();
         assert_eq!(page, 3);
         assert_eq!(filter.action.as_deref(), Some("login"));
@@ -412,23 +428,57 @@ mod tests {
 
     #[test]
     fn bad_values_are_reported_per_field() {
-        let problems = parse_filter(&input(&[
-            ("action", "drop table"),
-            ("from", "yesterday"),
-            ("to", "2026-13-40"),
-            ("assessment", "x' OR 1=1"),
-            ("page", "-1"),
-            ("actor", "a\u{0}b"),
-        ]))
+        let problems = parse_filter(
+            &input(&[
+                ("action", "drop table"),
+                ("from", "yesterday"),
+                ("to", "2026-13-40"),
+                ("assessment", "x' OR 1=1"),
+                ("page", "-1"),
+                ("actor", "a\u{0}b"),
+            ]),
+            chrono_tz::UTC,
+        )
         .unwrap_err();
         let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
         assert_eq!(
             fields,
             vec!["action", "actor", "from", "to", "assessment", "page"]
         );
-        let problems =
-            parse_filter(&input(&[("from", "2026-11-02"), ("to", "2026-11-01")])).unwrap_err();
+        let problems = parse_filter(
+            &input(&[("from", "2026-11-02"), ("to", "2026-11-01")]),
+            chrono_tz::UTC,
+        )
+        .unwrap_err();
         assert_eq!(problems, vec![("to", "audit.filter.to_before_from")]);
+    }
+
+    #[test]
+    fn dates_are_whole_days_in_the_forum_zone() {
+        let panama = chrono_tz::America::Panama;
+        let (filter, _) = parse_filter(
+            &input(&[("from", "2026-07-03"), ("to", "2026-07-03")]),
+            panama,
+        )
+        .unwrap();
+        // Panama is UTC-5 all year: 3 July there runs from 05:00 UTC to 05:00 UTC the next day.
+        assert_eq!(filter.from.unwrap().to_string(), "2026-07-03 05:00:00");
+        assert_eq!(filter.until.unwrap().to_string(), "2026-07-04 05:00:00");
+        assert_eq!(
+            describe_filter(&filter, panama),
+            "from=2026-07-03 to=2026-07-03"
+        );
+        // A day with a clock change is still one day, not "to before from".
+        let new_york = chrono_tz::America::New_York;
+        let (filter, _) = parse_filter(
+            &input(&[("from", "2026-03-08"), ("to", "2026-03-08")]),
+            new_york,
+        )
+        .unwrap();
+        assert_eq!(
+            filter.until.unwrap() - filter.from.unwrap(),
+            Duration::hours(23)
+        );
     }
 
     #[test]

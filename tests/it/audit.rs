@@ -885,3 +885,61 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded_and_thr
     assert!(keys.contains(&"address:203.0.113.5".to_owned()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.contains("127.0.0.1")), "{keys:?}");
 }
+
+#[actix_web::test]
+async fn the_date_filter_and_the_times_shown_are_in_the_forum_zone() {
+    let app = TestApp::spawn_configured(
+        |_| {},
+        |config| config.time_zone = chrono_tz::America::Panama,
+    )
+    .await;
+    forum::organizer(&app).await;
+    diesel::sql_query("DELETE FROM audit_log")
+        .execute(&mut *app.conn())
+        .unwrap();
+    // 03:00 UTC on 4 July is 22:00 on 3 July in Panama (UTC-5).
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 7, 4)
+        .unwrap()
+        .and_hms_opt(3, 0, 0)
+        .unwrap();
+    let actor = Actor::anonymous("late@example.org", Some("198.51.100.4".into()));
+    audit::record(
+        &mut app.conn(),
+        &actor,
+        Action::Logout,
+        Object::default(),
+        "late-evening",
+        at,
+    )
+    .unwrap();
+    let found = |html: &str| html.contains("<td>late-evening</td>");
+
+    let (status, html) = audit_page(&app, "from=2026-07-03&to=2026-07-03").await;
+    assert_eq!(status, 200);
+    assert!(found(&html), "3 July in Panama: {html}");
+    assert!(
+        html.contains("3 de julio de 2026, 22:00:00 EST"),
+        "the local time with its abbreviation: {html}"
+    );
+    assert!(html.contains("America/Panama"), "the zone is named");
+    let (_, html) = audit_page(&app, "from=2026-07-04&to=2026-07-04").await;
+    assert!(!found(&html), "not on 4 July in Panama");
+    let (_, html) = audit_page(&app, "to=2026-07-03").await;
+    assert!(found(&html));
+    let (_, html) = audit_page(&app, "from=2026-07-04").await;
+    assert!(!found(&html));
+
+    // The CSV export keeps ISO 8601 with the offset, and its audit row names the local days.
+    let csv = app
+        .get("/organizer/audit.csv?from=2026-07-03&to=2026-07-03")
+        .await;
+    assert_eq!(csv.status(), 200);
+    let body = csv.text().await.unwrap();
+    assert!(body.contains("2026-07-03T22:00:00-05:00"), "{body}");
+    assert!(body.contains("late-evening"), "{body}");
+    let export = all_rows(&app)
+        .into_iter()
+        .find(|r| r.action == Action::AuditExported.key())
+        .unwrap();
+    assert_eq!(export.details, "from=2026-07-03 to=2026-07-03");
+}
