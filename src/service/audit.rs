@@ -52,12 +52,20 @@ impl Actor {
     }
 }
 
-/// The recorded actions.
+/// The recorded actions: every kind of row the log holds, in one place. The stored key (`key`)
+/// is stable: filters, exports and other modules use these variants, never the text.
+///
+/// Session ends other than a logout (idle or absolute expiry, "sign out everywhere", an
+/// organizer ending someone's sessions, a password reset) are `SessionEnd`; a wrong password
+/// anywhere a password is checked (the login page, accepting an invitation with an existing
+/// account) is `LoginFailed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Login,
     LoginFailed,
     Logout,
+    /// A session ended otherwise than by its own logout (the reason in the details).
+    SessionEnd,
     /// The first organizer, through the one-time setup link.
     Setup,
     /// An organizer created with `capacity-survey create-organizer`.
@@ -66,8 +74,24 @@ pub enum Action {
     InvitationRevoked,
     InvitationResent,
     InvitationAccepted,
+    /// A section of a response saved: the section's code in the details, never the values.
+    SectionSaved,
+    MechanismCreated,
+    MechanismUpdated,
+    MechanismDeleted,
     ResponseSubmitted,
     ResponseReopened,
+    AssessmentCreated,
+    AssessmentUpdated,
+    OrganizationCreated,
+    OrganizationUpdated,
+    /// A confirmed import of organizations (counts in the details).
+    OrganizationsImported,
+    ReminderPolicySaved,
+    /// Reminders sent by hand ("send now").
+    RemindersSent,
+    /// A failed email put back in the queue.
+    EmailRetried,
     Export,
     AuditExported,
     PasswordResetRequested,
@@ -75,18 +99,31 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 28] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
+        Action::SessionEnd,
         Action::Setup,
         Action::OrganizerCreated,
         Action::InvitationSent,
         Action::InvitationRevoked,
         Action::InvitationResent,
         Action::InvitationAccepted,
+        Action::SectionSaved,
+        Action::MechanismCreated,
+        Action::MechanismUpdated,
+        Action::MechanismDeleted,
         Action::ResponseSubmitted,
         Action::ResponseReopened,
+        Action::AssessmentCreated,
+        Action::AssessmentUpdated,
+        Action::OrganizationCreated,
+        Action::OrganizationUpdated,
+        Action::OrganizationsImported,
+        Action::ReminderPolicySaved,
+        Action::RemindersSent,
+        Action::EmailRetried,
         Action::Export,
         Action::AuditExported,
         Action::PasswordResetRequested,
@@ -99,14 +136,27 @@ impl Action {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
             Action::Logout => "logout",
+            Action::SessionEnd => "session_end",
             Action::Setup => "setup",
             Action::OrganizerCreated => "organizer_created",
             Action::InvitationSent => "invitation_sent",
             Action::InvitationRevoked => "invitation_revoked",
             Action::InvitationResent => "invitation_resent",
             Action::InvitationAccepted => "invitation_accepted",
+            Action::SectionSaved => "section_saved",
+            Action::MechanismCreated => "mechanism_created",
+            Action::MechanismUpdated => "mechanism_updated",
+            Action::MechanismDeleted => "mechanism_deleted",
             Action::ResponseSubmitted => "response_submitted",
             Action::ResponseReopened => "response_reopened",
+            Action::AssessmentCreated => "assessment_created",
+            Action::AssessmentUpdated => "assessment_updated",
+            Action::OrganizationCreated => "organization_created",
+            Action::OrganizationUpdated => "organization_updated",
+            Action::OrganizationsImported => "organizations_imported",
+            Action::ReminderPolicySaved => "reminder_policy_saved",
+            Action::RemindersSent => "reminders_sent",
+            Action::EmailRetried => "email_retried",
             Action::Export => "export",
             Action::AuditExported => "audit_exported",
             Action::PasswordResetRequested => "password_reset_requested",
@@ -184,6 +234,81 @@ pub fn record(
         },
     )?;
     Ok(())
+}
+
+/// The kinds of object a row names (the `object_type` column).
+pub mod kind {
+    pub const USER: &str = "user";
+    pub const INVITATION: &str = "invitation";
+    pub const RESPONSE: &str = "response";
+    pub const ASSESSMENT: &str = "assessment";
+    pub const MECHANISM: &str = "mechanism";
+    pub const ORGANIZATION: &str = "organization";
+    pub const EMAIL: &str = "email";
+    pub const SESSION: &str = "session";
+}
+
+/// What a write did, for its row: the action, the object, the assessment concerned and the
+/// details (codes, counts and ids only: never an answer's value or a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub action: Action,
+    pub kind: &'static str,
+    pub id: String,
+    pub assessment_id: Option<String>,
+    pub details: String,
+}
+
+impl Written {
+    pub fn new(action: Action, kind: &'static str, id: impl Into<String>) -> Written {
+        Written {
+            action,
+            kind,
+            id: id.into(),
+            assessment_id: None,
+            details: String::new(),
+        }
+    }
+
+    pub fn in_assessment(self, assessment_id: impl Into<String>) -> Written {
+        Written {
+            assessment_id: Some(assessment_id.into()),
+            ..self
+        }
+    }
+
+    pub fn details(self, details: impl Into<String>) -> Written {
+        Written {
+            details: details.into(),
+            ..self
+        }
+    }
+}
+
+/// Runs a write and records it in one transaction, so the row exists exactly when the write
+/// does: `written` says from the write's result what was written, or `None` when nothing was
+/// (a refusal, a conflict, a validation problem): then no row is written. An error of the write
+/// or of the row rolls both back.
+pub fn recorded<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    write: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    written: impl FnOnce(&T) -> Option<Written>,
+) -> Result<T, AppError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let result = write(conn)?;
+        if let Some(w) = written(&result) {
+            let object = Object {
+                kind: Some(w.kind),
+                id: Some(w.id.as_str()).filter(|id| !id.is_empty()),
+                assessment_id: w.assessment_id.as_deref(),
+            };
+            record(conn, actor, w.action, object, &w.details, now)?;
+        }
+        Ok(result)
+    })
 }
 
 /// The filter form as typed (GET parameters), before checking.

@@ -166,10 +166,14 @@ fn object_label(lang: crate::domain::Lang, entry: &AuditEntry) -> String {
         Some("invitation") => tr(lang, "audit.object.invitation"),
         Some("response") => tr(lang, "audit.object.response"),
         Some("assessment") => tr(lang, "audit.object.assessment"),
+        Some("mechanism") => tr(lang, "audit.object.mechanism"),
+        Some("organization") => tr(lang, "audit.object.organization"),
+        Some("email") => tr(lang, "audit.object.email"),
+        Some("session") => tr(lang, "audit.object.session"),
         Some(other) => other.to_owned().into(),
         None => return String::new(),
     };
-    match entry.object_id.as_deref() {
+    match entry.object_id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => format!("{kind} {id}"),
         None => kind.into_owned(),
     }
