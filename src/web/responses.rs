@@ -837,7 +837,6 @@ fn wants_json(req: &actix_web::HttpRequest) -> bool {
 pub async fn save_section(
     ctx: Ctx,
     login: Login,
-    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     req: actix_web::HttpRequest,
@@ -908,7 +907,7 @@ pub async fn save_section(
     let key = section.key.clone();
     let user_id = user.id.clone();
     let to_save = input.clone();
-    let actor = client.actor(&user);
+    let actor = ClientAddress(super::audit::client_address(&req)).actor(&user);
     let outcome = db(&state, move |conn| {
         // One row per save: the section's code, never the values.
         let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
@@ -1319,7 +1318,6 @@ pub async fn edit_mechanism(
 pub async fn create_mechanism(
     ctx: Ctx,
     user: CurrentUser,
-    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     req: actix_web::HttpRequest,
@@ -1327,6 +1325,7 @@ pub async fn create_mechanism(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
+    let client = ClientAddress(super::audit::client_address(&req));
     save_mechanism(
         ctx,
         (user, client),
