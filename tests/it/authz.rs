@@ -658,3 +658,62 @@ async fn every_route_answers_each_role_as_the_table_says() {
         wrong.join("\n")
     );
 }
+
+/// actix's own resource map, as built by `web::routes` (the function the server configures):
+/// each route of the table is a resource whose pattern is the one a request for its paths
+/// matches, and paths the table does not have match no resource.
+#[actix_web::test]
+async fn the_resource_map_of_the_registered_routes_matches_the_table() {
+    use actix_web::{App, HttpRequest, HttpResponse, test, web};
+    use capacity_survey::web::route_table::ROUTES;
+
+    fn sample(pattern: &str) -> String {
+        pattern
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+    // A request no route takes reaches the default service, which reads the app's resource map.
+    let listing = |req: HttpRequest| async move {
+        let map = req.resource_map();
+        let mut lines: Vec<String> = ROUTES
+            .iter()
+            .map(|r| {
+                let matched = map.match_pattern(&sample(r.pattern));
+                format!("{} -> {}", r.pattern, matched.unwrap_or_default())
+            })
+            .collect();
+        for stray in [
+            "/no/such/page",
+            "/organizer/assessments/x1/nothing",
+            "/responses",
+        ] {
+            lines.push(format!("{stray} -> {}", map.has_resource(stray)));
+        }
+        HttpResponse::Ok().body(lines.join("\n"))
+    };
+    let app = test::init_service(
+        App::new()
+            .configure(capacity_survey::web::routes)
+            .default_service(web::to(listing)),
+    )
+    .await;
+    let request = test::TestRequest::get().uri("/no/such/page").to_request();
+    let body = test::call_and_read_body(&app, request).await;
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), ROUTES.len() + 3, "{body}");
+    for (route, line) in ROUTES.iter().zip(&lines) {
+        assert_eq!(*line, format!("{0} -> {0}", route.pattern), "{body}");
+    }
+    assert_eq!(
+        lines[ROUTES.len()..],
+        [
+            "/no/such/page -> false",
+            "/organizer/assessments/x1/nothing -> false",
+            "/responses -> false",
+        ],
+        "{body}"
+    );
+}
