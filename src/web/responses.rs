@@ -21,6 +21,7 @@ use crate::domain::instrument::{Instrument, Item, ItemKind, Section, SectionBody
 use crate::domain::section_form::{self, SectionInput, Slot};
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::audit::{self as audit_log, Written};
 use crate::service::responses::{
     self as service, Actor, EditBlock, LastSave, MechanismOutcome, Missing, ResponseContext,
     SaveOutcome, SavedAnswers, SubmitOutcome,
@@ -906,8 +907,28 @@ pub async fn save_section(
     let key = section.key.clone();
     let user_id = user.id.clone();
     let to_save = input.clone();
+    let actor = ClientAddress(super::audit::client_address(&req)).actor(&user);
     let outcome = db(&state, move |conn| {
-        service::save_section(conn, &saving, &key, version, &to_save, &user_id, now)
+        // One row per save: the section's code, never the values.
+        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+        let row = |o: &SaveOutcome| {
+            matches!(o, SaveOutcome::Saved { .. }).then(|| {
+                Written::new(
+                    audit_log::Action::SectionSaved,
+                    audit_log::kind::RESPONSE,
+                    response_id,
+                )
+                .in_assessment(assessment_id)
+                .details(key.as_str())
+            })
+        };
+        audit_log::recorded(
+            conn,
+            &actor,
+            now,
+            |conn| service::save_section(conn, &saving, &key, version, &to_save, &user_id, now),
+            row,
+        )
     })
     .await?;
     match outcome {
@@ -1304,9 +1325,10 @@ pub async fn create_mechanism(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
+    let client = ClientAddress(super::audit::client_address(&req));
     save_mechanism(
         ctx,
-        user,
+        (user, client),
         state,
         session,
         path.into_inner(),
@@ -1320,6 +1342,7 @@ pub async fn create_mechanism(
 pub async fn update_mechanism(
     ctx: Ctx,
     user: CurrentUser,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<MechanismPath>,
@@ -1328,7 +1351,7 @@ pub async fn update_mechanism(
     let path = path.into_inner();
     save_mechanism(
         ctx,
-        user,
+        (user, client),
         state,
         session,
         path.id,
@@ -1345,7 +1368,7 @@ pub async fn update_mechanism(
 #[allow(clippy::too_many_arguments)]
 async fn save_mechanism(
     ctx: Ctx,
-    user: CurrentUser,
+    (user, client): (CurrentUser, ClientAddress),
     state: web::Data<AppState>,
     session: Session,
     response_id: String,
@@ -1476,16 +1499,33 @@ async fn save_mechanism(
     let saving = response.clone();
     let id = mechanism_id.clone();
     let user_id = user.id.clone();
+    let actor = client.actor(&user);
     let outcome = db(&state, move |conn| {
-        service::save_mechanism(
-            conn,
-            &saving,
-            id.as_deref(),
-            version,
-            &values,
-            &user_id,
-            now,
-        )
+        let action = match id {
+            None => audit_log::Action::MechanismCreated,
+            Some(_) => audit_log::Action::MechanismUpdated,
+        };
+        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+        let row = |o: &MechanismOutcome| match o {
+            MechanismOutcome::Saved { id } => Some(
+                Written::new(action, audit_log::kind::MECHANISM, id)
+                    .in_assessment(assessment_id)
+                    .details(format!("response={response_id}")),
+            ),
+            MechanismOutcome::Conflict { .. } => None,
+        };
+        let write = |conn: &mut DbConnection| {
+            service::save_mechanism(
+                conn,
+                &saving,
+                id.as_deref(),
+                version,
+                &values,
+                &user_id,
+                now,
+            )
+        };
+        audit_log::recorded(conn, &actor, now, write, row)
     })
     .await?;
     match outcome {
@@ -1583,6 +1623,7 @@ pub async fn confirm_delete_mechanism(
 pub async fn delete_mechanism(
     ctx: Ctx,
     user: CurrentUser,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     req: actix_web::HttpRequest,
@@ -1593,8 +1634,22 @@ pub async fn delete_mechanism(
     let now = state.clock.now();
     let deleting = response.clone();
     let id = path.mechanism.clone();
+    let actor = client.actor(&user);
     let deleted = db(&state, move |conn| {
-        service::delete_mechanism(conn, &deleting, &id, now)
+        let (response_id, assessment_id) = (&deleting.response.id, &deleting.assessment.id);
+        let row = |deleted: &bool| {
+            deleted.then(|| {
+                Written::new(
+                    audit_log::Action::MechanismDeleted,
+                    audit_log::kind::MECHANISM,
+                    &id,
+                )
+                .in_assessment(assessment_id)
+                .details(format!("response={response_id}"))
+            })
+        };
+        let write = |conn: &mut DbConnection| service::delete_mechanism(conn, &deleting, &id, now);
+        audit_log::recorded(conn, &actor, now, write, row)
     })
     .await?;
     if !deleted {
