@@ -70,10 +70,12 @@ pub enum Action {
     AuditExported,
     PasswordResetRequested,
     PasswordResetCompleted,
+    /// Sessions ended before their time: by their owner, an organizer or a password reset.
+    SessionEnded,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -89,6 +91,7 @@ impl Action {
         Action::AuditExported,
         Action::PasswordResetRequested,
         Action::PasswordResetCompleted,
+        Action::SessionEnded,
     ];
 
     /// What is stored in the `action` column (stable: filters and exports use it).
@@ -109,6 +112,7 @@ impl Action {
             Action::AuditExported => "audit_exported",
             Action::PasswordResetRequested => "password_reset_requested",
             Action::PasswordResetCompleted => "password_reset_completed",
+            Action::SessionEnded => "session_ended",
         }
     }
 

@@ -7,6 +7,7 @@ use diesel::Connection;
 use super::accounts;
 use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
+use super::sessions::EndReason;
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, NewPassword};
 use crate::domain::token;
@@ -129,7 +130,7 @@ pub fn check(
 }
 
 /// Sets the new password and uses the link, in one transaction; every other open link of the
-/// account stops working too. Returns the account.
+/// account stops working too, and every session of the account ends. Returns the account.
 pub fn complete(
     conn: &mut DbConnection,
     secret: &str,
@@ -150,6 +151,7 @@ pub fn complete(
         rows::close_all(conn, &reset.user_id, now)?;
         let user = store::users::find(conn, &reset.user_id)?;
         let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));
+        super::sessions::end_all(conn, &actor, &user.id, EndReason::PasswordReset, now)?;
         let object = Object::new("user", &user.id);
         audit::record(
             conn,
