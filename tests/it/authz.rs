@@ -151,6 +151,14 @@ const TABLE: &[(&str, &str, Rule)] = &[
         "/organizer/assessments/{id}/organizations/{organization}/emails",
         Rule::Organizer,
     ),
+    ("GET", "/account/sessions", Rule::LoggedIn),
+    ("POST", "/account/sessions/end-all", Rule::LoggedIn),
+    ("POST", "/account/sessions/{id}/end", Rule::LoggedIn),
+    (
+        "POST",
+        "/organizer/users/{id}/sessions/end",
+        Rule::Organizer,
+    ),
     ("GET", "/responses/{id}", Rule::ReadA),
     ("GET", "/responses/{id}/review", Rule::ReadA),
     ("GET", "/responses/{id}/scores", Rule::ReadA),
@@ -348,8 +356,9 @@ async fn every_route_answers_each_role_as_the_table_says() {
                 (Rule::ReadA, Who::Organizer) => assert!(allowed, "{context}"),
                 (Rule::WriteA, Who::Organizer) => assert_eq!(status, 403, "{context}"),
             }
-            // Every request above may have logged someone out (POST /logout): log back in.
-            if *pattern == "/logout" {
+            // Every request above may have logged someone out (POST /logout, signing out
+            // everywhere): log back in.
+            if *pattern == "/logout" || *pattern == "/account/sessions/end-all" {
                 let email = match who {
                     Who::RepA => "ana@inec.gob.pa",
                     Who::RepB => "luis@migracion.gob.pa",
