@@ -7,7 +7,6 @@ use diesel::Connection;
 use super::accounts;
 use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
-use super::sessions::EndReason;
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, NewPassword};
 use crate::domain::token;
@@ -151,14 +150,15 @@ pub fn complete(
         rows::close_all(conn, &reset.user_id, now)?;
         let user = store::users::find(conn, &reset.user_id)?;
         let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));
-        super::sessions::end_all(conn, &actor, &user.id, EndReason::PasswordReset, now)?;
+        // Every session of the account ends: this row says how many.
+        let ended = store::sessions::delete_all_of_user(conn, &user.id)?;
         let object = Object::new("user", &user.id);
         audit::record(
             conn,
             &actor,
             Action::PasswordResetCompleted,
             object,
-            "",
+            &format!("{ended} sessions ended"),
             now,
         )?;
         Ok(Ok(user))

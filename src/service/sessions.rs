@@ -3,8 +3,8 @@
 //! used, the browser and the address. A request is logged in only while that row exists, has
 //! been used within the idle limit and is younger than the absolute limit. Logging out ends the
 //! session; a password reset ends every session of the account; the person can end their own
-//! sessions and an organizer anyone's. Each end (but a plain logout, which has its own row)
-//! writes an audit row.
+//! sessions and an organizer anyone's. Each end writes an audit row: `session_ended`, or the
+//! logout's or the password reset's own row (which says how many sessions ended).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
@@ -59,8 +59,6 @@ pub enum EndReason {
     Everywhere,
     /// An organizer, for the account.
     Organizer,
-    /// The account's password was reset.
-    PasswordReset,
 }
 
 impl EndReason {
@@ -69,7 +67,6 @@ impl EndReason {
             EndReason::Own => "one session, by its owner",
             EndReason::Everywhere => "sign out everywhere",
             EndReason::Organizer => "all sessions, by an organizer",
-            EndReason::PasswordReset => "password reset",
         }
     }
 }
@@ -144,9 +141,8 @@ pub fn id_of(secret: &str) -> String {
     token::hash(secret)
 }
 
-/// Ends every session of an account, with an audit row; how many were on. Call it inside the
-/// transaction of the action that causes it.
-pub fn end_all(
+/// Ends every session of an account, with an audit row; how many were on.
+fn end_all(
     conn: &mut DbConnection,
     actor: &Actor,
     user_id: &str,

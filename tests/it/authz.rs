@@ -152,7 +152,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
         Rule::Organizer,
     ),
     ("GET", "/account/sessions", Rule::LoggedIn),
-    ("POST", "/account/sessions/end-all", Rule::LoggedIn),
+    // Its answer is the login page for everyone (signed out everywhere); tests/it/sessions.rs.
+    ("POST", "/account/sessions/end-all", Rule::Anyone),
     ("POST", "/account/sessions/{id}/end", Rule::LoggedIn),
     (
         "POST",
