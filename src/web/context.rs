@@ -158,7 +158,16 @@ pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Resu
         state.clock.now(),
         user.id.clone(),
     );
+    // Logging in over a session (as someone else, or again) ends that session on the server.
+    let previous = req
+        .get_session()
+        .get::<String>(SESSION_SECRET)
+        .ok()
+        .flatten();
     let secret = super::db(&state, move |conn| {
+        if let Some(previous) = previous {
+            sessions::end_by_secret(conn, &previous)?;
+        }
         sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
     })
     .await?;

@@ -464,3 +464,32 @@ async fn a_session_ends_seven_days_after_login_even_in_use() {
     let read = support::get(&ana.client, &app.url(&overview)).await;
     assert!(to_login(&read), "{}", read.status());
 }
+
+#[actix_web::test]
+async fn logging_in_again_ends_the_session_it_replaces() {
+    let app = app().await;
+    forum::organizer(&app).await;
+    let olga = Browser::logged_in(&app, forum::ORGANIZER).await;
+    let kept = olga.cookie(&app);
+    assert_eq!(get_with(&app, &kept, "/organizer").await.status(), 200);
+    // Logged in, the login form is not shown: the token of any page's logout form will do.
+    let token = support::csrf_of(&olga.client, &app.url("/account/sessions")).await;
+    let again = support::post_form(
+        &olga.client,
+        &app.url("/login"),
+        &[
+            ("csrf_token", token.as_str()),
+            ("email", forum::ORGANIZER),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(again.status(), 303);
+    assert!(to_login(&get_with(&app, &kept, "/organizer").await));
+    assert_eq!(
+        support::get(&olga.client, &app.url("/organizer"))
+            .await
+            .status(),
+        200
+    );
+}
