@@ -636,4 +636,44 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
+
+    #[test]
+    fn session_limits_default_to_twelve_hours_and_seven_days_and_must_be_positive() {
+        let dir = std::env::temp_dir().join(format!("cs-config-{}", crate::store::new_id()));
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (config.session_idle_hours, config.session_max_days),
+            (12, 7)
+        );
+        let cli = Cli::try_parse_from([
+            "capacity-survey",
+            "serve",
+            "--session-idle-hours",
+            "2",
+            "--session-max-days",
+            "1",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!((config.session_idle_hours, config.session_max_days), (2, 1));
+        let err = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            session_idle_hours: 0,
+            ..args
+        })
+        .unwrap_err();
+        assert!(err.contains("--session-idle-hours"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
