@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use capacity_survey::service::Clock;
 use chrono::Duration;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;
@@ -492,4 +493,70 @@ async fn logging_in_again_ends_the_session_it_replaces() {
             .status(),
         200
     );
+}
+
+/// Ana's sessions as stored: (started, last used).
+fn stored(app: &TestApp) -> Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime)> {
+    let ana = capacity_survey::store::users::find_by_email(&mut app.conn(), ANA)
+        .unwrap()
+        .unwrap()
+        .id;
+    let long_ago = app.clock.now() - Duration::days(365);
+    capacity_survey::store::sessions::active_of_user(&mut app.conn(), &ana, long_ago, long_ago)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.created_at, s.last_seen_at))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_last_use_is_written_at_most_once_a_minute() {
+    let app = app().await;
+    let Forum { rep, response, .. } = forum::forum(&app).await;
+    let section = app.url(&section_path(&response));
+    let [(started, seen)] = stored(&app)[..] else {
+        panic!("one session of Ana: {:?}", stored(&app));
+    };
+    assert_eq!(started, seen);
+
+    app.clock.advance(Duration::seconds(30));
+    for _ in 0..5 {
+        assert_eq!(support::get(&rep, &section).await.status(), 200);
+    }
+    assert_eq!(stored(&app), vec![(started, seen)], "not within the minute");
+
+    app.clock.advance(Duration::seconds(31));
+    assert_eq!(support::get(&rep, &section).await.status(), 200);
+    // Written now (to PostgreSQL's microsecond).
+    let [(again, last)] = stored(&app)[..] else {
+        panic!("one session of Ana");
+    };
+    assert_eq!(again, started);
+    assert!(app.clock.now() - last < Duration::milliseconds(1), "{last}");
+}
+
+#[actix_web::test]
+async fn the_organizer_goes_back_only_to_a_page_of_this_site() {
+    let app = app().await;
+    forum::forum(&app).await;
+    let ana = capacity_survey::store::users::find_by_email(&mut app.conn(), ANA)
+        .unwrap()
+        .unwrap()
+        .id;
+    let token = app.csrf("/organizer").await;
+    let path = format!("/organizer/users/{ana}/sessions/end");
+    for back in ["https://evil.example/", "//evil.example", ""] {
+        let ended = app
+            .post_form(&path, &[("csrf_token", &token), ("back", back)])
+            .await;
+        assert_eq!(ended.status(), 303);
+        assert_eq!(location(&ended), "/organizer", "back={back}");
+    }
+    let unknown = app
+        .post_form(
+            "/organizer/users/no-such-account/sessions/end",
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
 }
