@@ -55,8 +55,8 @@ impl Actor {
 /// The recorded actions: every kind of row the log holds, in one place. The stored key (`key`)
 /// is stable: filters, exports and other modules use these variants, never the text.
 ///
-/// Session ends other than a logout (idle or absolute expiry, "sign out everywhere", an
-/// organizer ending someone's sessions, a password reset) are `SessionEnd`; a wrong password
+/// Session ends other than a logout ("sign out everywhere", an organizer ending someone's
+/// sessions, a password reset; expiry writes nothing) are `SessionEnded`; a wrong password
 /// anywhere a password is checked (the login page, accepting an invitation with an existing
 /// account) is `LoginFailed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +64,10 @@ pub enum Action {
     Login,
     LoginFailed,
     Logout,
-    /// A session ended otherwise than by its own logout (the reason in the details).
-    SessionEnd,
+    /// Sessions ended otherwise than by their own logout: by their owner ("sign out
+    /// everywhere", one session from the list), an organizer or a password reset (the reason
+    /// and the count in the details).
+    SessionEnded,
     /// The first organizer, through the one-time setup link.
     Setup,
     /// An organizer created with `capacity-survey create-organizer`.
@@ -103,7 +105,7 @@ impl Action {
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
-        Action::SessionEnd,
+        Action::SessionEnded,
         Action::Setup,
         Action::OrganizerCreated,
         Action::InvitationSent,
@@ -136,7 +138,7 @@ impl Action {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
             Action::Logout => "logout",
-            Action::SessionEnd => "session_end",
+            Action::SessionEnded => "session_ended",
             Action::Setup => "setup",
             Action::OrganizerCreated => "organizer_created",
             Action::InvitationSent => "invitation_sent",

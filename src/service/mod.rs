@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod reminders;
 pub mod responses;
+pub mod sessions;
 pub mod throttle;
 
 use std::sync::Mutex;

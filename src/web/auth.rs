@@ -63,7 +63,6 @@ const MAX_CREDENTIAL_LEN: usize = 1000;
 pub async fn login(
     ctx: Ctx,
     state: web::Data<AppState>,
-    session: Session,
     req: actix_web::HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -142,7 +141,7 @@ pub async fn login(
     .await?;
     match user {
         Some(user) => {
-            context::log_in(&session, &user)?;
+            context::log_in(&req, &user).await?;
             tracing::info!(user = %user.id, "logged in");
             let target = if next.is_empty() {
                 "/".to_owned()
@@ -176,7 +175,7 @@ pub async fn logout(
         })
         .await?;
     }
-    context::log_out(&session);
+    context::end_session(&state, &session).await?;
     context::flash(&session, "login.logged_out");
     Ok(see_other("/login"))
 }
@@ -250,6 +249,7 @@ pub async fn setup(
     state: web::Data<AppState>,
     session: Session,
     client: ClientAddress,
+    req: actix_web::HttpRequest,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -287,7 +287,7 @@ pub async fn setup(
     match result {
         Ok(user) => {
             state.clear_setup_token();
-            context::log_in(&session, &user)?;
+            context::log_in(&req, &user).await?;
             context::flash(&session, "setup.done");
             tracing::info!(user = %user.id, "first organizer created through the setup link");
             Ok(see_other("/organizer"))

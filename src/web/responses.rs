@@ -66,10 +66,10 @@ where
     T: Send + 'static,
 {
     let app = state.clone();
-    let user_id = login.id().to_owned();
+    let key = login.key().clone();
     let id = id.to_owned();
     let found = db(state, move |conn| {
-        let Some(user) = Login::check(conn, &user_id)? else {
+        let Some(user) = Login::check(conn, &key)? else {
             return Ok(None);
         };
         let response = service::open(conn, &app.instruments, &id, &actor(&user))?;

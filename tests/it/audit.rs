@@ -378,6 +378,7 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     assert_eq!(reset.status(), 303);
     let row = seen.one_new(&app, Action::PasswordResetCompleted);
     assert_eq!(row.actor_user_id.as_deref(), Some(ana_id.as_str()));
+    assert!(row.details.ends_with("sessions ended"), "{}", row.details);
     assert_eq!(row.object_id.as_deref(), Some(ana_id.as_str()));
     assert!(!format!("{row:?}").contains(new_password));
 
@@ -390,6 +391,20 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     assert_eq!(row.details, "action=setup");
     assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
 
+    // An organizer ends every session of an account.
+    let token = app.csrf("/organizer").await;
+    let ended = app
+        .post_form(
+            &format!("/organizer/users/{ana_id}/sessions/end"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(ended.status(), 303);
+    let row = seen.one_new(&app, Action::SessionEnded);
+    assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
+    assert_eq!(row.object_id.as_deref(), Some(ana_id.as_str()));
+    assert_eq!(row.client_address.as_deref(), Some(LOOPBACK));
+
     // Reading the log is not an action.
     assert_eq!(app.get("/organizer/audit").await.status(), 200);
     seen.none_new(&app, "reading the audit page");
@@ -399,7 +414,6 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     let recorded: HashSet<String> = all_rows(&app).into_iter().map(|r| r.action).collect();
     let elsewhere = [
         Action::OrganizerCreated,
-        Action::SessionEnd,
         Action::MechanismCreated,
         Action::MechanismUpdated,
         Action::MechanismDeleted,

@@ -346,6 +346,28 @@ const TABLE: &[(&str, &str, Rule, Expect)] = &[
         Rule::WriteA,
         [303, 200, 403, 403],
     ),
+    ("GET", "/account/sessions", Rule::LoggedIn, [303, 200, 200, 200]),
+    // Its answer is the login page for everyone (signed out everywhere); tests/it/sessions.rs.
+    (
+        "POST",
+        "/account/sessions/end-all",
+        Rule::Anyone,
+        [303, 303, 303, 303],
+    ),
+    // With an id that is nobody's session: the person's own sessions only (tests/it/sessions.rs).
+    (
+        "POST",
+        "/account/sessions/{id}/end",
+        Rule::LoggedIn,
+        [303, 404, 404, 404],
+    ),
+    // With an id that is no account's (ending real sessions here would log A out mid-table).
+    (
+        "POST",
+        "/organizer/users/{id}/sessions/end",
+        Rule::Organizer,
+        [303, 403, 403, 404],
+    ),
     (
         "GET",
         "/responses/{id}/mechanisms/{mechanism}/delete",
@@ -603,8 +625,9 @@ async fn every_route_answers_each_role_as_the_table_says() {
                 (Rule::ReadA, Who::Organizer) => assert!(!to_login && status != 403, "{context}"),
                 (Rule::WriteA, Who::Organizer) => assert_eq!(status, 403, "{context}"),
             }
-            // Every request above may have logged someone out (POST /logout): log back in.
-            if *pattern == "/logout" {
+            // Every request above may have logged someone out (POST /logout, signing out
+            // everywhere): log back in.
+            if *pattern == "/logout" || *pattern == "/account/sessions/end-all" {
                 let email = match who {
                     Who::RepA => "ana@inec.gob.pa",
                     Who::RepB => "luis@migracion.gob.pa",

@@ -17,6 +17,7 @@ mod hostile;
 mod instances;
 mod pages;
 mod questionnaire;
+mod sessions;
 mod settings;
 mod storage;
 mod support;
