@@ -186,7 +186,21 @@ pub struct ServeArgs {
     /// X-Forwarded-For entry that is not one of them; otherwise it is the peer address.
     #[arg(long, env = "CAPACITY_SURVEY_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+
+    /// Hours a logged-in session may stay unused before it ends (the next request asks to log in
+    /// again).
+    #[arg(long, env = "CAPACITY_SURVEY_SESSION_IDLE_HOURS", default_value_t = DEFAULT_SESSION_IDLE_HOURS)]
+    pub session_idle_hours: u32,
+
+    /// Days after logging in when a session ends even while in use (also the cookie's lifetime).
+    #[arg(long, env = "CAPACITY_SURVEY_SESSION_MAX_DAYS", default_value_t = DEFAULT_SESSION_MAX_DAYS)]
+    pub session_max_days: u32,
 }
+
+/// Default of `--session-idle-hours`.
+pub const DEFAULT_SESSION_IDLE_HOURS: u32 = 12;
+/// Default of `--session-max-days`.
+pub const DEFAULT_SESSION_MAX_DAYS: u32 = 7;
 
 impl Default for ServeArgs {
     fn default() -> Self {
@@ -207,6 +221,8 @@ impl Default for ServeArgs {
             mail_reply_to: None,
             time_zone: DEFAULT_TIME_ZONE.to_owned(),
             trusted_proxies: None,
+            session_idle_hours: DEFAULT_SESSION_IDLE_HOURS,
+            session_max_days: DEFAULT_SESSION_MAX_DAYS,
         }
     }
 }
@@ -244,6 +260,10 @@ pub struct Config {
     pub body_read_seconds: u64,
     /// Open connections per client address (0: no cap; see `web::limits`).
     pub max_connections_per_address: usize,
+    /// Hours unused after which a session ends (see `--session-idle-hours`).
+    pub session_idle_hours: u32,
+    /// Days after logging in when a session ends (see `--session-max-days`).
+    pub session_max_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -263,6 +283,8 @@ impl std::fmt::Debug for Config {
                 "max_connections_per_address",
                 &self.max_connections_per_address,
             )
+            .field("session_idle_hours", &self.session_idle_hours)
+            .field("session_max_days", &self.session_max_days)
             .finish()
     }
 }
@@ -283,6 +305,8 @@ impl Config {
             time_zone: crate::domain::time::DEFAULT_ZONE,
             body_read_seconds: DEFAULT_BODY_READ_SECONDS,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            session_idle_hours: DEFAULT_SESSION_IDLE_HOURS,
+            session_max_days: DEFAULT_SESSION_MAX_DAYS,
         }
     }
 
@@ -296,6 +320,11 @@ impl Config {
             Some(hex) => parse_key(hex)?,
             None => load_or_create_key(&args.data_dir.join("session.key"))?,
         };
+        if args.session_idle_hours == 0 || args.session_max_days == 0 {
+            return Err(
+                "--session-idle-hours and --session-max-days must be at least 1".to_owned(),
+            );
+        }
         if args.max_body_bytes < 1024 {
             return Err("--max-body-bytes must be at least 1024".to_owned());
         }
@@ -341,6 +370,8 @@ impl Config {
             })?,
             body_read_seconds: DEFAULT_BODY_READ_SECONDS,
             max_connections_per_address: args.max_connections_per_address,
+            session_idle_hours: args.session_idle_hours,
+            session_max_days: args.session_max_days,
         })
     }
 
@@ -637,5 +668,45 @@ mod tests {
             "postgres://user:***@host/db"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn session_limits_default_to_twelve_hours_and_seven_days_and_must_be_positive() {
+        let dir = std::env::temp_dir().join(format!("cs-config-{}", crate::store::new_id()));
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (config.session_idle_hours, config.session_max_days),
+            (12, 7)
+        );
+        let cli = Cli::try_parse_from([
+            "capacity-survey",
+            "serve",
+            "--session-idle-hours",
+            "2",
+            "--session-max-days",
+            "1",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        let config = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!((config.session_idle_hours, config.session_max_days), (2, 1));
+        let err = Config::from_serve_args(&ServeArgs {
+            data_dir: dir.clone(),
+            session_idle_hours: 0,
+            ..args
+        })
+        .unwrap_err();
+        assert!(err.contains("--session-idle-hours"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

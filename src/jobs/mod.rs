@@ -200,8 +200,9 @@ pub fn scheduler_pass(state: &AppState) -> Result<SchedulerReport, AppError> {
         reply_to: state.config.mail.reply_to.as_deref(),
     };
     let now = state.clock.now();
-    let today = now.date();
-    let report = reminders::schedule_due(&mut conn, env, today, now)?;
+    let report = reminders::schedule_due(&mut conn, env, now)?;
+    // The digest's day is the forum's (the configured time zone), like the audit log's.
+    let today = crate::domain::time::local_date(now, state.config.time_zone);
     reminders::queue_failure_digest(&mut conn, env, today, now)?;
     Ok(report)
 }

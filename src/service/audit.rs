@@ -3,7 +3,9 @@
 //! does. Reading it back: the organizers' filters, checked here.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
 
+use crate::domain::time::{day_start_utc, local_date};
 use crate::error::AppError;
 use crate::store::audit::{self as rows, AuditEntry, AuditFilter, NewAuditEntry};
 use crate::store::{self, DbConnection};
@@ -50,12 +52,22 @@ impl Actor {
     }
 }
 
-/// The recorded actions.
+/// The recorded actions: every kind of row the log holds, in one place. The stored key (`key`)
+/// is stable: filters, exports and other modules use these variants, never the text.
+///
+/// Session ends other than a logout ("sign out everywhere", an organizer ending someone's
+/// sessions, a password reset; expiry writes nothing) are `SessionEnded`; a wrong password
+/// anywhere a password is checked (the login page, accepting an invitation with an existing
+/// account) is `LoginFailed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Login,
     LoginFailed,
     Logout,
+    /// Sessions ended otherwise than by their own logout: by their owner ("sign out
+    /// everywhere", one session from the list), an organizer or a password reset (the reason
+    /// and the count in the details).
+    SessionEnded,
     /// The first organizer, through the one-time setup link.
     Setup,
     /// An organizer created with `capacity-survey create-organizer`.
@@ -64,8 +76,24 @@ pub enum Action {
     InvitationRevoked,
     InvitationResent,
     InvitationAccepted,
+    /// A section of a response saved: the section's code in the details, never the values.
+    SectionSaved,
+    MechanismCreated,
+    MechanismUpdated,
+    MechanismDeleted,
     ResponseSubmitted,
     ResponseReopened,
+    AssessmentCreated,
+    AssessmentUpdated,
+    OrganizationCreated,
+    OrganizationUpdated,
+    /// A confirmed import of organizations (counts in the details).
+    OrganizationsImported,
+    ReminderPolicySaved,
+    /// Reminders sent by hand ("send now").
+    RemindersSent,
+    /// A failed email put back in the queue.
+    EmailRetried,
     Export,
     AuditExported,
     PasswordResetRequested,
@@ -73,18 +101,31 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 28] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
+        Action::SessionEnded,
         Action::Setup,
         Action::OrganizerCreated,
         Action::InvitationSent,
         Action::InvitationRevoked,
         Action::InvitationResent,
         Action::InvitationAccepted,
+        Action::SectionSaved,
+        Action::MechanismCreated,
+        Action::MechanismUpdated,
+        Action::MechanismDeleted,
         Action::ResponseSubmitted,
         Action::ResponseReopened,
+        Action::AssessmentCreated,
+        Action::AssessmentUpdated,
+        Action::OrganizationCreated,
+        Action::OrganizationUpdated,
+        Action::OrganizationsImported,
+        Action::ReminderPolicySaved,
+        Action::RemindersSent,
+        Action::EmailRetried,
         Action::Export,
         Action::AuditExported,
         Action::PasswordResetRequested,
@@ -97,14 +138,27 @@ impl Action {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
             Action::Logout => "logout",
+            Action::SessionEnded => "session_ended",
             Action::Setup => "setup",
             Action::OrganizerCreated => "organizer_created",
             Action::InvitationSent => "invitation_sent",
             Action::InvitationRevoked => "invitation_revoked",
             Action::InvitationResent => "invitation_resent",
             Action::InvitationAccepted => "invitation_accepted",
+            Action::SectionSaved => "section_saved",
+            Action::MechanismCreated => "mechanism_created",
+            Action::MechanismUpdated => "mechanism_updated",
+            Action::MechanismDeleted => "mechanism_deleted",
             Action::ResponseSubmitted => "response_submitted",
             Action::ResponseReopened => "response_reopened",
+            Action::AssessmentCreated => "assessment_created",
+            Action::AssessmentUpdated => "assessment_updated",
+            Action::OrganizationCreated => "organization_created",
+            Action::OrganizationUpdated => "organization_updated",
+            Action::OrganizationsImported => "organizations_imported",
+            Action::ReminderPolicySaved => "reminder_policy_saved",
+            Action::RemindersSent => "reminders_sent",
+            Action::EmailRetried => "email_retried",
             Action::Export => "export",
             Action::AuditExported => "audit_exported",
             Action::PasswordResetRequested => "password_reset_requested",
@@ -184,6 +238,81 @@ pub fn record(
     Ok(())
 }
 
+/// The kinds of object a row names (the `object_type` column).
+pub mod kind {
+    pub const USER: &str = "user";
+    pub const INVITATION: &str = "invitation";
+    pub const RESPONSE: &str = "response";
+    pub const ASSESSMENT: &str = "assessment";
+    pub const MECHANISM: &str = "mechanism";
+    pub const ORGANIZATION: &str = "organization";
+    pub const EMAIL: &str = "email";
+    pub const SESSION: &str = "session";
+}
+
+/// What a write did, for its row: the action, the object, the assessment concerned and the
+/// details (codes, counts and ids only: never an answer's value or a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub action: Action,
+    pub kind: &'static str,
+    pub id: String,
+    pub assessment_id: Option<String>,
+    pub details: String,
+}
+
+impl Written {
+    pub fn new(action: Action, kind: &'static str, id: impl Into<String>) -> Written {
+        Written {
+            action,
+            kind,
+            id: id.into(),
+            assessment_id: None,
+            details: String::new(),
+        }
+    }
+
+    pub fn in_assessment(self, assessment_id: impl Into<String>) -> Written {
+        Written {
+            assessment_id: Some(assessment_id.into()),
+            ..self
+        }
+    }
+
+    pub fn details(self, details: impl Into<String>) -> Written {
+        Written {
+            details: details.into(),
+            ..self
+        }
+    }
+}
+
+/// Runs a write and records it in one transaction, so the row exists exactly when the write
+/// does: `written` says from the write's result what was written, or `None` when nothing was
+/// (a refusal, a conflict, a validation problem): then no row is written. An error of the write
+/// or of the row rolls both back.
+pub fn recorded<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+    write: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    written: impl FnOnce(&T) -> Option<Written>,
+) -> Result<T, AppError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let result = write(conn)?;
+        if let Some(w) = written(&result) {
+            let object = Object {
+                kind: Some(w.kind),
+                id: Some(w.id.as_str()).filter(|id| !id.is_empty()),
+                assessment_id: w.assessment_id.as_deref(),
+            };
+            record(conn, actor, w.action, object, &w.details, now)?;
+        }
+        Ok(result)
+    })
+}
+
 /// The filter form as typed (GET parameters), before checking.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct FilterInput {
@@ -211,9 +340,10 @@ fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
 }
 
-/// Checks the filter form. Dates are whole days in UTC: `from` counts from its start, `to` up to
-/// its end. Returns the filter and the page (1-based), or the problems.
-pub fn parse_filter(input: &FilterInput) -> Result<(AuditFilter, i64), FilterProblems> {
+/// Checks the filter form. Dates are whole local days in `zone` (the forum's zone, the one the
+/// page writes its times in): `from` counts from the start of its day there, `to` up to its end.
+/// Returns the filter and the page (1-based), or the problems.
+pub fn parse_filter(input: &FilterInput, zone: Tz) -> Result<(AuditFilter, i64), FilterProblems> {
     let mut problems = FilterProblems::new();
     let mut filter = AuditFilter::default();
     let action = input.action.trim();
@@ -230,21 +360,29 @@ pub fn parse_filter(input: &FilterInput) -> Result<(AuditFilter, i64), FilterPro
         filter.actor = Some(actor.to_owned());
     }
     let from = input.from.trim();
+    let mut first_day = None;
     if !from.is_empty() {
         match parse_date(from) {
-            Some(d) => filter.from = d.and_hms_opt(0, 0, 0),
+            Some(d) => {
+                first_day = Some(d);
+                filter.from = Some(day_start_utc(d, zone));
+            }
             None => problems.push(("from", "audit.filter.bad_date")),
         }
     }
     let to = input.to.trim();
+    let mut last_day = None;
     if !to.is_empty() {
-        match parse_date(to).and_then(|d| d.succ_opt()) {
-            Some(d) => filter.until = d.and_hms_opt(0, 0, 0),
+        match parse_date(to).and_then(|d| d.succ_opt().map(|next| (d, next))) {
+            Some((d, next)) => {
+                last_day = Some(d);
+                filter.until = Some(day_start_utc(next, zone));
+            }
             None => problems.push(("to", "audit.filter.bad_date")),
         }
     }
-    if let (Some(from), Some(until)) = (filter.from, filter.until)
-        && until - from < Duration::days(1)
+    if let (Some(first), Some(last)) = (first_day, last_day)
+        && last < first
     {
         problems.push(("to", "audit.filter.to_before_from"));
     }
@@ -309,6 +447,7 @@ pub fn page(
 pub fn export(
     conn: &mut DbConnection,
     filter: &AuditFilter,
+    zone: Tz,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<Vec<AuditEntry>, AppError> {
@@ -319,15 +458,16 @@ pub fn export(
             actor,
             Action::AuditExported,
             Object::default(),
-            &describe_filter(filter),
+            &describe_filter(filter, zone),
             now,
         )?;
         Ok(entries)
     })
 }
 
-/// The filter in words for the details of an audit export, e.g. `action=login actor=ana`.
-pub fn describe_filter(filter: &AuditFilter) -> String {
+/// The filter in words for the details of an audit export, e.g. `action=login actor=ana`; the
+/// dates are the local days typed (in `zone`).
+pub fn describe_filter(filter: &AuditFilter, zone: Tz) -> String {
     let mut parts = Vec::new();
     if let Some(a) = &filter.action {
         parts.push(format!("action={a}"));
@@ -336,10 +476,10 @@ pub fn describe_filter(filter: &AuditFilter) -> String {
         parts.push(format!("actor={a}"));
     }
     if let Some(f) = filter.from {
-        parts.push(format!("from={}", f.date()));
+        parts.push(format!("from={}", local_date(f, zone)));
     }
     if let Some(u) = filter.until {
-        parts.push(format!("to={}", u.date() - Duration::days(1)));
+        parts.push(format!("to={}", local_date(u, zone) - Duration::days(1)));
     }
     if let Some(a) = &filter.assessment_id {
         parts.push(format!("assessment={a}"));
@@ -381,20 +521,23 @@ mod tests {
     #[test]
     fn an_empty_filter_selects_everything_on_page_one() {
         assert_eq!(
-            parse_filter(&FilterInput::default()),
+            parse_filter(&FilterInput::default(), chrono_tz::UTC),
             Ok((AuditFilter::default(), 1))
         );
     }
 
     #[test]
     fn dates_are_whole_days_and_to_includes_its_day() {
-        let (filter, page) = parse_filter(&input(&[
-            ("from", "2026-11-01"),
-            ("to", "2026-11-01"),
-            ("page", "3"),
-            ("action", "login"),
-            ("actor", " Ana "),
-        ]))
+        let (filter, page) = parse_filter(
+            &input(&[
+                ("from", "2026-11-01"),
+                ("to", "2026-11-01"),
+                ("page", "3"),
+                ("action", "login"),
+                ("actor", " Ana "),
+            ]),
+            chrono_tz::UTC,
+        )
         .unwrap();
         assert_eq!(page, 3);
         assert_eq!(filter.action.as_deref(), Some("login"));
@@ -411,23 +554,57 @@ mod tests {
 
     #[test]
     fn bad_values_are_reported_per_field() {
-        let problems = parse_filter(&input(&[
-            ("action", "drop table"),
-            ("from", "yesterday"),
-            ("to", "2026-13-40"),
-            ("assessment", "x' OR 1=1"),
-            ("page", "-1"),
-            ("actor", "a\u{0}b"),
-        ]))
+        let problems = parse_filter(
+            &input(&[
+                ("action", "drop table"),
+                ("from", "yesterday"),
+                ("to", "2026-13-40"),
+                ("assessment", "x' OR 1=1"),
+                ("page", "-1"),
+                ("actor", "a\u{0}b"),
+            ]),
+            chrono_tz::UTC,
+        )
         .unwrap_err();
         let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
         assert_eq!(
             fields,
             vec!["action", "actor", "from", "to", "assessment", "page"]
         );
-        let problems =
-            parse_filter(&input(&[("from", "2026-11-02"), ("to", "2026-11-01")])).unwrap_err();
+        let problems = parse_filter(
+            &input(&[("from", "2026-11-02"), ("to", "2026-11-01")]),
+            chrono_tz::UTC,
+        )
+        .unwrap_err();
         assert_eq!(problems, vec![("to", "audit.filter.to_before_from")]);
+    }
+
+    #[test]
+    fn dates_are_whole_days_in_the_forum_zone() {
+        let panama = chrono_tz::America::Panama;
+        let (filter, _) = parse_filter(
+            &input(&[("from", "2026-07-03"), ("to", "2026-07-03")]),
+            panama,
+        )
+        .unwrap();
+        // Panama is UTC-5 all year: 3 July there runs from 05:00 UTC to 05:00 UTC the next day.
+        assert_eq!(filter.from.unwrap().to_string(), "2026-07-03 05:00:00");
+        assert_eq!(filter.until.unwrap().to_string(), "2026-07-04 05:00:00");
+        assert_eq!(
+            describe_filter(&filter, panama),
+            "from=2026-07-03 to=2026-07-03"
+        );
+        // A day with a clock change is still one day, not "to before from".
+        let new_york = chrono_tz::America::New_York;
+        let (filter, _) = parse_filter(
+            &input(&[("from", "2026-03-08"), ("to", "2026-03-08")]),
+            new_york,
+        )
+        .unwrap();
+        assert_eq!(
+            filter.until.unwrap() - filter.from.unwrap(),
+            Duration::hours(23)
+        );
     }
 
     #[test]

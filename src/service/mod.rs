@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod reminders;
 pub mod responses;
+pub mod sessions;
 pub mod throttle;
 
 use std::sync::Mutex;
@@ -28,7 +29,8 @@ pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> NaiveDateTime;
 
-    /// Today's date in UTC (assessment periods are whole days).
+    /// Today's date in UTC. An assessment's periods are in its own local days: see
+    /// `Assessment::today`.
     fn today(&self) -> NaiveDate {
         self.now().date()
     }

@@ -128,7 +128,7 @@ pub fn check(
 }
 
 /// Sets the new password and uses the link, in one transaction; every other open link of the
-/// account stops working too. Returns the account.
+/// account stops working too, and every session of the account ends. Returns the account.
 pub fn complete(
     conn: &mut DbConnection,
     secret: &str,
@@ -149,13 +149,15 @@ pub fn complete(
         rows::close_all(conn, &reset.user_id, now)?;
         let user = store::users::find(conn, &reset.user_id)?;
         let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));
+        // Every session of the account ends: this row says how many.
+        let ended = store::sessions::delete_all_of_user(conn, &user.id)?;
         let object = Object::new("user", &user.id);
         audit::record(
             conn,
             &actor,
             Action::PasswordResetCompleted,
             object,
-            "",
+            &format!("{ended} sessions ended"),
             now,
         )?;
         Ok(Ok(user))

@@ -98,7 +98,6 @@ fn history_of(conn: &mut DbConnection, response_id: &str) -> Result<History, App
 pub fn schedule_due(
     conn: &mut DbConnection,
     env: MailEnv<'_>,
-    today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<SchedulerReport, AppError> {
     let mut report = SchedulerReport::default();
@@ -108,6 +107,9 @@ pub fn schedule_due(
         .collect();
     for assessment in store::assessments::list(conn)? {
         let policy = policies.get(&assessment.id).copied().unwrap_or_default();
+        // Days are the assessment's local days: a reminder "the day before the close" goes out
+        // on the forum's day before, whatever the UTC date.
+        let today = assessment.today(now);
         if !policy.enabled || !assessment.is_open_on(today) {
             continue;
         }
@@ -119,7 +121,7 @@ pub fn schedule_due(
             };
             report.pending += 1;
             let pending = Pending {
-                invited_on: first_invited.date(),
+                invited_on: crate::domain::time::local_date(first_invited, assessment.zone()),
                 opens_on: assessment.opens_on,
                 closes_on: assessment.closes_on,
                 submitted: false,
@@ -396,10 +398,10 @@ pub fn preview(
     env: MailEnv<'_>,
     assessment_id: &str,
     organization_ids: &[String],
-    today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<Preview, AppError> {
     let assessment = store::assessments::find(conn, assessment_id)?;
+    let today = assessment.today(now);
     let mut items = Vec::new();
     let mut sample = None;
     for organization_id in organization_ids {
@@ -458,10 +460,10 @@ pub fn send_now(
     assessment_id: &str,
     organization_ids: &[String],
     organizer_id: &str,
-    today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<SendNowReport, AppError> {
     let assessment = store::assessments::find(conn, assessment_id)?;
+    let today = assessment.today(now);
     let mut report = SendNowReport::default();
     if today > assessment.closes_on {
         report.skipped = organization_ids.len();

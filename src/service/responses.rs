@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::OptionalExtension;
 
 use super::audit::{self, Action, Object};
@@ -100,8 +100,10 @@ impl EditBlock {
 }
 
 impl ResponseContext {
-    /// Whether the actor may change the response today.
-    pub fn edit_block(&self, today: NaiveDate) -> Option<EditBlock> {
+    /// Whether the actor may change the response now: the period's days are the assessment's
+    /// local days (a response closes at midnight in the assessment's time zone, not UTC's).
+    pub fn edit_block(&self, now: NaiveDateTime) -> Option<EditBlock> {
+        let today = crate::domain::time::local_date(now, self.assessment.zone());
         if !self.is_member {
             Some(EditBlock::NotMember)
         } else if self.response.is_submitted() {

@@ -45,6 +45,41 @@ impl Assessment {
         let today = *today.borrow();
         self.opens_on <= today && today <= self.closes_on
     }
+
+    /// The assessment's own calendar day at a UTC moment (its period is in local days).
+    pub fn today(&self, now: impl std::borrow::Borrow<chrono::NaiveDateTime>) -> NaiveDate {
+        crate::domain::time::local_date(*now.borrow(), self.zone())
+    }
+
+    /// Where the period stands at a UTC moment, in the assessment's local days.
+    pub fn phase(&self, now: impl std::borrow::Borrow<chrono::NaiveDateTime>) -> Phase {
+        let today = self.today(now);
+        if today < self.opens_on {
+            Phase::NotYetOpen
+        } else if today > self.closes_on {
+            Phase::Closed
+        } else {
+            Phase::Open
+        }
+    }
+}
+
+/// Where an assessment's answering period stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    NotYetOpen,
+    Open,
+    Closed,
+}
+
+impl Phase {
+    pub fn is_open(&self) -> bool {
+        *self == Phase::Open
+    }
+
+    pub fn is_not_yet_open(&self) -> bool {
+        *self == Phase::NotYetOpen
+    }
 }
 
 #[derive(Debug, Insertable)]

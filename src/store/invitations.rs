@@ -18,6 +18,8 @@ pub struct Invitation {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The account that accepted it.
+    pub used_by: Option<String>,
 }
 
 impl Invitation {

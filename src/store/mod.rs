@@ -21,6 +21,7 @@ pub mod reminders;
 pub mod responses;
 pub mod schema;
 pub mod scores;
+pub mod sessions;
 pub mod throttle;
 pub mod users;
 

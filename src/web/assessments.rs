@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::analysis::{PAGE_SIZE, Pager, sort_by_acronym};
+use super::audit::ClientAddress;
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
@@ -16,6 +17,7 @@ use crate::domain::assessment::{AVERAGES_MIN_PEERS_DEFAULT, AssessmentInput, par
 use crate::domain::time;
 use crate::error::AppError;
 use crate::service::assessments::{self, InstrumentChoiceError, SaveError};
+use crate::service::audit::{self as audit_log, Actor, Written};
 use crate::service::responses::{self, ProgressRow, Stage};
 use crate::store;
 use crate::store::assessments::Assessment;
@@ -27,7 +29,7 @@ use crate::store::invitations::Invitation;
 struct Dashboard {
     ctx: Ctx,
     assessments: Vec<Assessment>,
-    today: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
 }
 
 pub async fn dashboard(
@@ -36,13 +38,13 @@ pub async fn dashboard(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let assessments = db(&state, |conn| Ok(store::assessments::list(conn)?)).await?;
-    let today = state.clock.today();
+    let now = state.clock.now();
     render(
         StatusCode::OK,
         &Dashboard {
             ctx,
             assessments,
-            today,
+            now,
         },
     )
 }
@@ -100,7 +102,8 @@ pub async fn new_form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let instruments = db(&state, |conn| Ok(store::instruments::list(conn)?)).await?;
-    let today = state.clock.today();
+    // A new assessment opens today where the forum is.
+    let today = crate::domain::time::local_date(state.clock.now(), state.config.time_zone);
     let form = AssessmentForm {
         instrument: instruments
             .first()
@@ -168,17 +171,20 @@ pub async fn edit_form(
 
 pub async fn create(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<AssessmentForm>,
 ) -> Result<HttpResponse, AppError> {
-    save(ctx, state, session, None, form.into_inner()).await
+    let actor = client.actor(&user);
+    save(ctx, state, session, actor, None, form.into_inner()).await
 }
 
 pub async fn update(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -188,6 +194,7 @@ pub async fn update(
         ctx,
         state,
         session,
+        client.actor(&user),
         Some(path.into_inner()),
         form.into_inner(),
     )
@@ -198,6 +205,7 @@ async fn save(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: Session,
+    actor: Actor,
     id: Option<String>,
     form: AssessmentForm,
 ) -> Result<HttpResponse, AppError> {
@@ -238,13 +246,24 @@ async fn save(
         let target = id.clone();
         let result = db(&state, move |conn| {
             let chosen = instrument.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
-            Ok(match (&target, chosen) {
-                (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
-                (Some(id), chosen) => {
-                    assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
-                }
-                (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
-            })
+            let action = match target {
+                None => audit_log::Action::AssessmentCreated,
+                Some(_) => audit_log::Action::AssessmentUpdated,
+            };
+            let row = |saved: &Result<String, SaveError>| {
+                let id = saved.as_ref().ok()?;
+                Some(Written::new(action, audit_log::kind::ASSESSMENT, id).in_assessment(id))
+            };
+            let write = |conn: &mut crate::store::DbConnection| {
+                Ok(match (&target, chosen) {
+                    (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
+                    (Some(id), chosen) => {
+                        assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
+                    }
+                    (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
+                })
+            };
+            audit_log::recorded(conn, &actor, now, write, row)
         })
         .await?;
         match result {
@@ -339,7 +358,7 @@ struct AssessmentPage {
     invitations: Vec<InvitationRow>,
     invitations_pager: Pager,
     instrument_title: String,
-    today: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
     /// Emails of this assessment that could not be delivered.
     failed_emails: i64,
 }
@@ -477,7 +496,6 @@ pub async fn show(
             invitation,
         })
         .collect();
-    let today = state.clock.today();
     render(
         StatusCode::OK,
         &AssessmentPage {
@@ -497,7 +515,7 @@ pub async fn show(
             invitations,
             invitations_pager,
             instrument_title,
-            today,
+            now,
             failed_emails,
         },
     )

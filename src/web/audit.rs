@@ -165,10 +165,14 @@ fn object_label(lang: crate::domain::Lang, entry: &AuditEntry) -> String {
         Some("invitation") => tr(lang, "audit.object.invitation"),
         Some("response") => tr(lang, "audit.object.response"),
         Some("assessment") => tr(lang, "audit.object.assessment"),
+        Some("mechanism") => tr(lang, "audit.object.mechanism"),
+        Some("organization") => tr(lang, "audit.object.organization"),
+        Some("email") => tr(lang, "audit.object.email"),
+        Some("session") => tr(lang, "audit.object.session"),
         Some(other) => other.to_owned().into(),
         None => return String::new(),
     };
-    match entry.object_id.as_deref() {
+    match entry.object_id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => format!("{kind} {id}"),
         None => kind.into_owned(),
     }
@@ -222,7 +226,7 @@ pub async fn page(
     query: web::Query<FilterInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = query.into_inner();
-    let parsed = service::parse_filter(&input);
+    let parsed = service::parse_filter(&input, state.config.time_zone);
     let filter = parsed.as_ref().ok().map(|(f, p)| (f.clone(), *p));
     let (assessments, found) = db(&state, move |conn| {
         let assessments = store::assessments::list(conn)?;
@@ -324,7 +328,8 @@ pub async fn csv(
     query: web::Query<FilterInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = query.into_inner();
-    let filter = match service::parse_filter(&input) {
+    let zone = state.config.time_zone;
+    let filter = match service::parse_filter(&input, zone) {
         Ok((filter, _)) => filter,
         // The page shows the same filter with its messages.
         Err(_) => return page(ctx, Organizer(user), state, web::Query(input)).await,
@@ -332,7 +337,7 @@ pub async fn csv(
     let actor = client.actor(&user);
     let now = state.clock.now();
     let entries = db(&state, move |conn| {
-        service::export(conn, &filter, &actor, now)
+        service::export(conn, &filter, zone, &actor, now)
     })
     .await?;
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());

@@ -62,7 +62,6 @@ const MAX_CREDENTIAL_LEN: usize = 1000;
 pub async fn login(
     ctx: Ctx,
     state: web::Data<AppState>,
-    session: Session,
     req: actix_web::HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -141,7 +140,7 @@ pub async fn login(
     .await?;
     match user {
         Some(user) => {
-            context::log_in(&session, &user)?;
+            context::log_in(&req, &user).await?;
             tracing::info!(user = %user.id, "logged in");
             let target = if next.is_empty() {
                 "/".to_owned()
@@ -175,7 +174,7 @@ pub async fn logout(
         })
         .await?;
     }
-    context::log_out(&session);
+    context::end_session(&state, &session).await?;
     context::flash(&session, "login.logged_out");
     Ok(see_other("/login"))
 }
@@ -249,6 +248,7 @@ pub async fn setup(
     state: web::Data<AppState>,
     session: Session,
     client: ClientAddress,
+    req: actix_web::HttpRequest,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -286,7 +286,7 @@ pub async fn setup(
     match result {
         Ok(user) => {
             state.clear_setup_token();
-            context::log_in(&session, &user)?;
+            context::log_in(&req, &user).await?;
             context::flash(&session, "setup.done");
             tracing::info!(user = %user.id, "first organizer created through the setup link");
             Ok(see_other("/organizer"))

@@ -18,6 +18,7 @@ use crate::domain::account::Role;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::sessions;
 use crate::store::DbConnection;
 
 pub const LANG_COOKIE: &str = "lang";
@@ -26,6 +27,8 @@ const SESSION_USER_NAME: &str = "uname";
 const SESSION_USER_ROLE: &str = "urole";
 const SESSION_CSRF: &str = "csrf";
 const SESSION_FLASH: &str = "flash";
+/// The secret whose hash is the id of the session's row on the server (see `service::sessions`).
+const SESSION_SECRET: &str = "sid";
 
 /// Chooses the language of the request: `?lang=` (which also sets the cookie), then the cookie,
 /// then `Accept-Language`, then Spanish. An unknown `lang` is ignored.
@@ -131,25 +134,81 @@ pub fn expected_csrf_token(session: &Session) -> Option<String> {
     session.get::<String>(SESSION_CSRF).ok().flatten()
 }
 
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))
+}
+
 /// Starts a fresh session for a user who just proved who they are: a new session (so a session
-/// fixed before login is worthless) and a new CSRF token.
-pub fn log_in(session: &Session, user: &crate::store::users::User) -> Result<(), AppError> {
+/// fixed before login is worthless), recorded on the server with the browser and the address,
+/// and a new CSRF token.
+pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Result<(), AppError> {
+    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
+    let state = app_state(req)?;
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let address = super::audit::client_address(req);
+    let (policy, now, user_id) = (
+        sessions::Policy::of(&state.config),
+        state.clock.now(),
+        user.id.clone(),
+    );
+    // Logging in over a session (as someone else, or again) ends that session on the server.
+    let previous = req
+        .get_session()
+        .get::<String>(SESSION_SECRET)
+        .ok()
+        .flatten();
+    let secret = super::db(&state, move |conn| {
+        if let Some(previous) = previous {
+            sessions::end_by_secret(conn, &previous)?;
+        }
+        sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
+    })
+    .await?;
+    let session = req.get_session();
     session.renew();
     session.clear();
-    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
     session
-        .insert(SESSION_USER_ID, &user.id)
+        .insert(SESSION_SECRET, &secret)
+        .and_then(|_| session.insert(SESSION_USER_ID, &user.id))
         .and_then(|_| session.insert(SESSION_USER_NAME, &user.name))
         .and_then(|_| session.insert(SESSION_USER_ROLE, role.as_str()))
         .and_then(|_| session.insert(SESSION_CSRF, token::new_secret()))
         .map_err(AppError::internal)
 }
 
-/// Ends the session: everything it held is dropped and a fresh, empty one starts (so a message
-/// can still be left for the next page).
+/// Forgets the session in this browser: everything it held is dropped and a fresh, empty one
+/// starts (so a message can still be left for the next page). The server's record is left to
+/// [`end_session`] (or was already ended).
 pub fn log_out(session: &Session) {
     session.clear();
     session.renew();
+}
+
+/// Logging out: the session ends on the server (a copy of the cookie no longer works) and is
+/// forgotten in this browser.
+pub async fn end_session(state: &AppState, session: &Session) -> Result<(), AppError> {
+    let secret = session.get::<String>(SESSION_SECRET).ok().flatten();
+    log_out(session);
+    if let Some(secret) = secret {
+        super::db(state, move |conn| sessions::end_by_secret(conn, &secret)).await?;
+    }
+    Ok(())
+}
+
+/// The id of this browser's session on the server, when it has one.
+pub fn session_id(session: &Session) -> Option<String> {
+    session
+        .get::<String>(SESSION_SECRET)
+        .ok()
+        .flatten()
+        .map(|secret| sessions::id_of(&secret))
 }
 
 /// Leaves a one-time message (a translation key) for the next page.
@@ -277,8 +336,9 @@ impl FromRequest for Ctx {
     }
 }
 
-/// A logged-in user, checked against the database on every request (so a deleted account or a
-/// changed role takes effect at once). Anonymous visitors are sent to the login page.
+/// A logged-in user, checked against the database on every request (so a deleted account, a
+/// changed role or an ended session takes effect at once). Anonymous visitors are sent to the
+/// login page.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: String,
@@ -322,12 +382,9 @@ impl FromRequest for CurrentUser {
                 return Ok(user.clone());
             }
             let login = Login::of(&req)?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::internal("application state missing"))?
-                .clone();
-            let id = login.id().to_owned();
-            let found = super::db(&state, move |conn| Login::check(conn, &id)).await?;
+            let state = app_state(&req)?;
+            let key = login.key().clone();
+            let found = super::db(&state, move |conn| Login::check(conn, &key)).await?;
             Ok(login.accept(found)?)
         })
     }
@@ -339,29 +396,54 @@ impl FromRequest for CurrentUser {
 /// [`Login::accept`] after it. Anonymous visitors are sent to the login page.
 pub struct Login {
     req: HttpRequest,
-    remembered: SessionUser,
+    key: SessionKey,
+}
+
+/// What a request's session is checked by: the account it remembers, the secret whose hash is
+/// its row on the server, the limits of a session and the time of the request.
+#[derive(Debug, Clone)]
+pub struct SessionKey {
+    user_id: String,
+    secret: String,
+    policy: sessions::Policy,
+    now: chrono::NaiveDateTime,
 }
 
 impl Login {
     fn of(req: &HttpRequest) -> Result<Login, AppError> {
-        let remembered = session_user(&req.get_session()).ok_or_else(|| login_required(req))?;
+        let session = req.get_session();
+        let remembered = session_user(&session).ok_or_else(|| login_required(req))?;
+        // A session from before sessions were kept on the server has no secret: log in again.
+        let Some(secret) = session.get::<String>(SESSION_SECRET).ok().flatten() else {
+            log_out(&session);
+            return Err(login_required(req));
+        };
+        let state = app_state(req)?;
         Ok(Login {
             req: req.clone(),
-            remembered,
+            key: SessionKey {
+                user_id: remembered.id,
+                secret,
+                policy: sessions::Policy::of(&state.config),
+                now: state.clock.now(),
+            },
         })
     }
 
-    /// The id the session remembers.
-    pub fn id(&self) -> &str {
-        &self.remembered.id
+    /// What [`Login::check`] needs, to move into a database call.
+    pub fn key(&self) -> &SessionKey {
+        &self.key
     }
 
-    /// The account as it is now, or `None` when it no longer exists.
-    pub fn check(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentUser>, AppError> {
-        let row = match crate::store::users::find_account(conn, id) {
-            Ok(row) => row,
-            Err(diesel::result::Error::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
+    /// The account as it is now, or `None` when it no longer exists or the session is over
+    /// (ended, idle too long, too old). Records the session's use at most once a minute.
+    pub fn check(
+        conn: &mut DbConnection,
+        key: &SessionKey,
+    ) -> Result<Option<CurrentUser>, AppError> {
+        let Some(row) = sessions::check(conn, key.policy, &key.secret, &key.user_id, key.now)?
+        else {
+            return Ok(None);
         };
         let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
         Ok(Some(CurrentUser {
@@ -372,7 +454,8 @@ impl Login {
         }))
     }
 
-    /// The checked user; a deleted account is logged out and sent to the login page.
+    /// The checked user; a deleted account or an ended session is logged out and sent to the
+    /// login page.
     pub fn accept(&self, found: Option<CurrentUser>) -> Result<CurrentUser, AppError> {
         let Some(user) = found else {
             return Err(self.reject());
@@ -381,7 +464,8 @@ impl Login {
         Ok(user)
     }
 
-    /// The account no longer exists: the session is forgotten, and the answer is the login page.
+    /// The account no longer exists or the session is over: the session is forgotten, and the
+    /// answer is the login page.
     pub fn reject(&self) -> AppError {
         log_out(&self.req.get_session());
         login_required(&self.req)

@@ -8,6 +8,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::audit::ClientAddress;
 use super::context::{self, Ctx, Organizer, safe_next};
 use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
@@ -16,6 +17,7 @@ use crate::domain::reminders::{
 };
 use crate::error::AppError;
 use crate::mail::templates::Rendered;
+use crate::service::audit::{self as audit_log, Written};
 use crate::service::email::{self as email_service, MessageView, Recipient};
 use crate::service::reminders::{self, PreviewItem};
 use crate::service::responses::{self as response_service, Stage};
@@ -150,7 +152,8 @@ pub struct PolicyForm {
 
 pub async fn save_policy(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -169,8 +172,26 @@ pub async fn save_policy(
         Ok(policy) => {
             let now = state.clock.now();
             let target = id.clone();
+            let actor = client.actor(&user);
             db(&state, move |conn| {
-                reminders::save_policy(conn, &target, &policy, now)
+                let row = |_: &()| {
+                    let kind = audit_log::kind::ASSESSMENT;
+                    let details = format!(
+                        "enabled={} first_after_days={} every_days={} max_reminders={} \
+                         final_days_before={}",
+                        policy.enabled,
+                        policy.first_after_days,
+                        policy.every_days,
+                        policy.max_reminders,
+                        policy.final_days_before
+                    );
+                    let row = Written::new(audit_log::Action::ReminderPolicySaved, kind, &target);
+                    Some(row.in_assessment(&target).details(details))
+                };
+                let write = |conn: &mut crate::store::DbConnection| {
+                    reminders::save_policy(conn, &target, &policy, now)
+                };
+                audit_log::recorded(conn, &actor, now, write, row)
             })
             .await?;
             context::flash(&session, "reminders.policy_saved");
@@ -239,11 +260,10 @@ pub async fn preview(
         return Ok(see_other(&format!("/organizer/assessments/{id}/reminders")));
     }
     let now = state.clock.now();
-    let today = state.clock.today();
     let app = state.clone();
     let (assessment, preview) = db(&state, move |conn| {
         let assessment = store::assessments::find(conn, &id)?;
-        let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, today, now)?;
+        let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, now)?;
         Ok((assessment, preview))
     })
     .await?;
@@ -262,6 +282,7 @@ pub async fn preview(
 
 pub async fn send_now(
     Organizer(organizer): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -270,19 +291,23 @@ pub async fn send_now(
     let id = path.into_inner();
     let chosen = chosen_organizations(&body)?;
     let now = state.clock.now();
-    let today = state.clock.today();
     let app = state.clone();
     let target = id.clone();
+    let actor = client.actor(&organizer);
     let report = db(&state, move |conn| {
-        reminders::send_now(
-            conn,
-            app.mail_env(),
-            &target,
-            &chosen,
-            &organizer.id,
-            today,
-            now,
-        )
+        let row = |report: &reminders::SendNowReport| {
+            let kind = audit_log::kind::ASSESSMENT;
+            let details = format!(
+                "organizations={} messages={} skipped={}",
+                report.organizations, report.messages, report.skipped
+            );
+            let row = Written::new(audit_log::Action::RemindersSent, kind, &target);
+            Some(row.in_assessment(&target).details(details))
+        };
+        let write = |conn: &mut crate::store::DbConnection| {
+            reminders::send_now(conn, app.mail_env(), &target, &chosen, &organizer.id, now)
+        };
+        audit_log::recorded(conn, &actor, now, write, row)
     })
     .await?;
     tracing::info!(assessment = %id, ?report, "reminders sent by hand");
@@ -377,7 +402,8 @@ pub struct RetryForm {
 }
 
 pub async fn retry(
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -386,7 +412,17 @@ pub async fn retry(
     let id = path.into_inner();
     let now = state.clock.now();
     let target = id.clone();
-    let retried = db(&state, move |conn| email_service::retry(conn, &target, now)).await?;
+    let actor = client.actor(&user);
+    let retried = db(&state, move |conn| {
+        let row = |retried: &bool| {
+            let kind = audit_log::kind::EMAIL;
+            retried.then(|| Written::new(audit_log::Action::EmailRetried, kind, &target))
+        };
+        let write =
+            |conn: &mut crate::store::DbConnection| email_service::retry(conn, &target, now);
+        audit_log::recorded(conn, &actor, now, write, row)
+    })
+    .await?;
     if retried {
         tracing::info!(email = %id, "email put back in the queue by an organizer");
     }

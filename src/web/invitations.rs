@@ -524,6 +524,7 @@ pub async fn accept(
     client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     form: web::Form<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -578,7 +579,7 @@ pub async fn accept(
         .await?;
         match result {
             Ok((user, response_id)) => {
-                context::log_in(&session, &user)?;
+                context::log_in(&req, &user).await?;
                 context::flash(&session, "invitations.welcome");
                 tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
                 return Ok(see_other(&format!("/responses/{response_id}")));

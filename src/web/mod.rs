@@ -22,6 +22,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod responses;
 pub mod route_table;
+pub mod sessions;
 
 pub use route_table::routes;
 
@@ -299,7 +300,10 @@ fn session_middleware(config: &Config) -> SessionMiddleware<CookieSessionStore> 
     .cookie_same_site(SameSite::Lax)
     .cookie_content_security(CookieContentSecurity::Private)
     .session_lifecycle(
-        PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(7)),
+        // The cookie lasts as long as a session can (the server ends it sooner when idle).
+        PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(
+            i64::from(config.session_max_days),
+        )),
     )
     .build()
 }

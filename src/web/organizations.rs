@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::audit::ClientAddress;
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
@@ -18,6 +19,7 @@ use crate::domain::organization::{
 };
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::audit::{self as audit_log, Actor, Written};
 use crate::service::organizations::{self, SaveError};
 use crate::store;
 use crate::store::organizations::Organization;
@@ -182,17 +184,20 @@ pub async fn edit_form(
 
 pub async fn create(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
-    save(ctx, state, session, None, form.into_inner()).await
+    let actor = client.actor(&user);
+    save(ctx, state, session, actor, None, form.into_inner()).await
 }
 
 pub async fn update(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
@@ -202,6 +207,7 @@ pub async fn update(
         ctx,
         state,
         session,
+        client.actor(&user),
         Some(path.into_inner()),
         form.into_inner(),
     )
@@ -212,6 +218,7 @@ async fn save(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: Session,
+    actor: Actor,
     id: Option<String>,
     form: OrganizationForm,
 ) -> Result<HttpResponse, AppError> {
@@ -230,10 +237,21 @@ async fn save(
         let now = state.clock.now();
         let target = id.clone();
         let result = db(&state, move |conn| {
-            Ok(match &target {
-                None => organizations::create(conn, &draft, now).map(|_| ()),
-                Some(id) => organizations::update(conn, id, &draft, now),
-            })
+            let write = |conn: &mut crate::store::DbConnection| {
+                Ok(match &target {
+                    None => organizations::create(conn, &draft, now),
+                    Some(id) => organizations::update(conn, id, &draft, now).map(|()| id.clone()),
+                })
+            };
+            let action = match target {
+                None => audit_log::Action::OrganizationCreated,
+                Some(_) => audit_log::Action::OrganizationUpdated,
+            };
+            let row = |saved: &Result<String, SaveError>| {
+                let id = saved.as_ref().ok()?;
+                Some(Written::new(action, audit_log::kind::ORGANIZATION, id))
+            };
+            audit_log::recorded(conn, &actor, now, write, row).map(|saved| saved.map(|_| ()))
         })
         .await?;
         match result {
@@ -460,7 +478,8 @@ pub async fn import(
 /// checked again, and any organization registered since the review is skipped, not doubled.
 pub async fn confirm_import(
     ctx: Ctx,
-    _: Organizer,
+    Organizer(user): Organizer,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     req: HttpRequest,
@@ -484,7 +503,32 @@ pub async fn confirm_import(
         Err(page) => return Ok(page),
     };
     let now = state.clock.now();
-    let outcome = db(&state, move |conn| organizations::import(conn, rows, now)).await?;
+    let actor = client.actor(&user);
+    let outcome = db(&state, move |conn| {
+        let row = |done: &organizations::ImportOutcome| {
+            let counts = format!(
+                "imported={} skipped={}",
+                done.imported.len(),
+                done.skipped.len()
+            );
+            Some(
+                Written::new(
+                    audit_log::Action::OrganizationsImported,
+                    audit_log::kind::ORGANIZATION,
+                    "",
+                )
+                .details(counts),
+            )
+        };
+        audit_log::recorded(
+            conn,
+            &actor,
+            now,
+            |conn| organizations::import(conn, rows, now),
+            row,
+        )
+    })
+    .await?;
     session.remove(SESSION_IMPORT_DIGEST);
     render(
         StatusCode::OK,

@@ -21,6 +21,7 @@ use crate::domain::instrument::{Instrument, Item, ItemKind, Section, SectionBody
 use crate::domain::section_form::{self, SectionInput, Slot};
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::audit::{self as audit_log, Written};
 use crate::service::responses::{
     self as service, Actor, EditBlock, LastSave, MechanismOutcome, Missing, ResponseContext,
     SaveOutcome, SavedAnswers, SubmitOutcome,
@@ -65,10 +66,10 @@ where
     T: Send + 'static,
 {
     let app = state.clone();
-    let user_id = login.id().to_owned();
+    let key = login.key().clone();
     let id = id.to_owned();
     let found = db(state, move |conn| {
-        let Some(user) = Login::check(conn, &user_id)? else {
+        let Some(user) = Login::check(conn, &key)? else {
             return Ok(None);
         };
         let response = service::open(conn, &app.instruments, &id, &actor(&user))?;
@@ -95,7 +96,7 @@ async fn open_for_edit(
 
 /// Nothing, when the user may change the response today; otherwise the page that says why not.
 fn editable(ctx: &ResponseContext, state: &AppState) -> Result<(), AppError> {
-    match ctx.edit_block(state.clock.today()) {
+    match ctx.edit_block(state.clock.now()) {
         None => Ok(()),
         Some(block) => Err(AppError::Denied {
             status: match block {
@@ -182,7 +183,7 @@ pub async fn overview(
     })
     .await?;
     let (sections, total) = section_links(&response, &answers.values, &mechanisms, ctx.lang);
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     render(
         StatusCode::OK,
         &OverviewPage {
@@ -786,7 +787,7 @@ pub async fn section(
     if matches!(section.body, SectionBody::Mechanisms(_)) {
         return Ok(see_other(&format!("/responses/{}/mechanisms", path.id)));
     }
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     let list_opened = ctx.flash.as_deref() == Some(OPENED_FLASH);
     let (page_zone, page_lang) = (response.assessment.zone(), ctx.lang);
     let mut page = section_page(
@@ -906,8 +907,28 @@ pub async fn save_section(
     let key = section.key.clone();
     let user_id = user.id.clone();
     let to_save = input.clone();
+    let actor = ClientAddress(super::audit::client_address(&req)).actor(&user);
     let outcome = db(&state, move |conn| {
-        service::save_section(conn, &saving, &key, version, &to_save, &user_id, now)
+        // One row per save: the section's code, never the values.
+        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+        let row = |o: &SaveOutcome| {
+            matches!(o, SaveOutcome::Saved { .. }).then(|| {
+                Written::new(
+                    audit_log::Action::SectionSaved,
+                    audit_log::kind::RESPONSE,
+                    response_id,
+                )
+                .in_assessment(assessment_id)
+                .details(key.as_str())
+            })
+        };
+        audit_log::recorded(
+            conn,
+            &actor,
+            now,
+            |conn| service::save_section(conn, &saving, &key, version, &to_save, &user_id, now),
+            row,
+        )
     })
     .await?;
     match outcome {
@@ -1117,7 +1138,7 @@ pub async fn mechanisms(
             }
         })
         .collect();
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     let next_url = section_page_next(&response, &section);
     render(
         StatusCode::OK,
@@ -1270,7 +1291,7 @@ pub async fn edit_mechanism(
     let (mechanism, partners) = mechanism_and_partners(&state, &response, &path.mechanism).await?;
     let typed = typed_from_mechanism(&mechanism);
     let fields = mechanism_field_views(&response.instrument, &typed, &BTreeMap::new(), ctx.lang);
-    let readonly = response.edit_block(state.clock.today()).is_some();
+    let readonly = response.edit_block(state.clock.now()).is_some();
     render(
         StatusCode::OK,
         &MechanismPage {
@@ -1304,9 +1325,10 @@ pub async fn create_mechanism(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
+    let client = ClientAddress(super::audit::client_address(&req));
     save_mechanism(
         ctx,
-        user,
+        (user, client),
         state,
         session,
         path.into_inner(),
@@ -1320,6 +1342,7 @@ pub async fn create_mechanism(
 pub async fn update_mechanism(
     ctx: Ctx,
     user: CurrentUser,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<MechanismPath>,
@@ -1328,7 +1351,7 @@ pub async fn update_mechanism(
     let path = path.into_inner();
     save_mechanism(
         ctx,
-        user,
+        (user, client),
         state,
         session,
         path.id,
@@ -1345,7 +1368,7 @@ pub async fn update_mechanism(
 #[allow(clippy::too_many_arguments)]
 async fn save_mechanism(
     ctx: Ctx,
-    user: CurrentUser,
+    (user, client): (CurrentUser, ClientAddress),
     state: web::Data<AppState>,
     session: Session,
     response_id: String,
@@ -1484,16 +1507,33 @@ async fn save_mechanism(
     let saving = response.clone();
     let id = mechanism_id.clone();
     let user_id = user.id.clone();
+    let actor = client.actor(&user);
     let outcome = db(&state, move |conn| {
-        service::save_mechanism(
-            conn,
-            &saving,
-            id.as_deref(),
-            version,
-            &values,
-            &user_id,
-            now,
-        )
+        let action = match id {
+            None => audit_log::Action::MechanismCreated,
+            Some(_) => audit_log::Action::MechanismUpdated,
+        };
+        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+        let row = |o: &MechanismOutcome| match o {
+            MechanismOutcome::Saved { id } => Some(
+                Written::new(action, audit_log::kind::MECHANISM, id)
+                    .in_assessment(assessment_id)
+                    .details(format!("response={response_id}")),
+            ),
+            MechanismOutcome::Conflict { .. } => None,
+        };
+        let write = |conn: &mut DbConnection| {
+            service::save_mechanism(
+                conn,
+                &saving,
+                id.as_deref(),
+                version,
+                &values,
+                &user_id,
+                now,
+            )
+        };
+        audit_log::recorded(conn, &actor, now, write, row)
     })
     .await?;
     match outcome {
@@ -1620,6 +1660,7 @@ pub async fn confirm_delete_mechanism(
 pub async fn delete_mechanism(
     ctx: Ctx,
     user: CurrentUser,
+    client: ClientAddress,
     state: web::Data<AppState>,
     session: Session,
     req: actix_web::HttpRequest,
@@ -1630,8 +1671,22 @@ pub async fn delete_mechanism(
     let now = state.clock.now();
     let deleting = response.clone();
     let id = path.mechanism.clone();
+    let actor = client.actor(&user);
     let deleted = db(&state, move |conn| {
-        service::delete_mechanism(conn, &deleting, &id, now)
+        let (response_id, assessment_id) = (&deleting.response.id, &deleting.assessment.id);
+        let row = |deleted: &bool| {
+            deleted.then(|| {
+                Written::new(
+                    audit_log::Action::MechanismDeleted,
+                    audit_log::kind::MECHANISM,
+                    &id,
+                )
+                .in_assessment(assessment_id)
+                .details(format!("response={response_id}"))
+            })
+        };
+        let write = |conn: &mut DbConnection| service::delete_mechanism(conn, &deleting, &id, now);
+        audit_log::recorded(conn, &actor, now, write, row)
     })
     .await?;
     if !deleted {
@@ -1840,7 +1895,7 @@ async fn review_page(
     };
     let (_, total) = service::progress(&response, &answers.values, &mechanisms);
     let missing = missing_links(&response, &missing, &mechanisms, lang);
-    let block = response.edit_block(state.clock.today());
+    let block = response.edit_block(state.clock.now());
     Ok(ReviewPage {
         ctx,
         response,

@@ -7,7 +7,7 @@ use actix_web::web;
 
 use super::{
     analysis, assessments, assets, audit, auth, email, exports, health, home, invitations,
-    organizations, passwords, responses,
+    organizations, passwords, responses, sessions,
 };
 
 /// The HTTP method of a route.
@@ -159,6 +159,10 @@ route_table! {
     Post "/organizer/assessments/{id}/reminders/preview" => email::preview, ORGANIZERS, Form;
     Post "/organizer/assessments/{id}/reminders/send" => email::send_now, ORGANIZERS, Form;
     Get "/organizer/assessments/{id}/organizations/{organization}/emails" => email::history, ORGANIZERS, Link;
+    Get "/account/sessions" => sessions::page, SIGNED_IN, Link;
+    Post "/account/sessions/end-all" => sessions::end_all, SIGNED_IN, Form;
+    Post "/account/sessions/{id}/end" => sessions::end_one, SIGNED_IN, Form;
+    Post "/organizer/users/{id}/sessions/end" => sessions::organizer_end_all, ORGANIZERS, Form;
 }
 
 #[cfg(test)]

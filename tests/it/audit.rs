@@ -159,15 +159,25 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
     assert_eq!(row.object_id.as_deref(), Some(olga.as_str()));
 
-    // Organizations and an assessment are not audited actions.
-    assert_eq!(
-        forum::import_csv(&app, forum::ORGANIZATIONS_CSV)
-            .await
-            .status(),
-        200
-    );
+    // An import (its review writes nothing), then an assessment.
+    let review = forum::review_csv(&app, forum::ORGANIZATIONS_CSV).await;
+    assert_eq!(review.status(), 200);
+    let review = review.text().await.unwrap();
+    seen.none_new(&app, "reviewing an import");
+    assert_eq!(forum::confirm_import(&app, &review).await.status(), 200);
+    let row = seen.one_new(&app, Action::OrganizationsImported);
+    assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
+    assert_eq!(row.object_type.as_deref(), Some("organization"));
+    assert_eq!(row.object_id, None);
+    assert_eq!(row.details, "imported=3 skipped=0");
+    assert_eq!(row.client_address.as_deref(), Some(LOOPBACK));
     let assessment = forum::create_assessment(&app).await;
-    seen.none_new(&app, "importing organizations and creating an assessment");
+    let row = seen.one_new(&app, Action::AssessmentCreated);
+    assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
+    assert_eq!(row.object_type.as_deref(), Some("assessment"));
+    assert_eq!(row.object_id.as_deref(), Some(assessment.as_str()));
+    assert_eq!(row.assessment_id.as_deref(), Some(assessment.as_str()));
+    assert_eq!(row.client_address.as_deref(), Some(LOOPBACK));
 
     // Invitations: sent, resent, revoked (once; a second revoke changes nothing).
     let inec = forum::organization_id(&app, "INEC");
@@ -246,8 +256,15 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
         let answers = forum::complete_answers(&instrument, &section.key);
         let saved = forum::save_section(&ana, &app, &response, &section.key, &answers, &[]).await;
         assert_eq!(saved.status(), 303);
+        // One row per save: the section's code and the response, never the values.
+        let row = seen.one_new(&app, Action::SectionSaved);
+        assert_eq!(row.actor_user_id.as_deref(), Some(ana_id.as_str()));
+        assert_eq!(row.object_type.as_deref(), Some("response"));
+        assert_eq!(row.object_id.as_deref(), Some(response.as_str()));
+        assert_eq!(row.assessment_id.as_deref(), Some(assessment.as_str()));
+        assert_eq!(row.details, section.key);
+        assert_eq!(row.client_address.as_deref(), Some(LOOPBACK));
     }
-    seen.none_new(&app, "saving sections");
     let submitted = post_with_token(&ana, &app, &review, &submit, &[]).await;
     assert_eq!(submitted.status(), 303);
     let row = seen.one_new(&app, Action::ResponseSubmitted);
@@ -360,6 +377,7 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     assert_eq!(reset.status(), 303);
     let row = seen.one_new(&app, Action::PasswordResetCompleted);
     assert_eq!(row.actor_user_id.as_deref(), Some(ana_id.as_str()));
+    assert!(row.details.ends_with("sessions ended"), "{}", row.details);
     assert_eq!(row.object_id.as_deref(), Some(ana_id.as_str()));
     assert!(!format!("{row:?}").contains(new_password));
 
@@ -372,14 +390,41 @@ async fn every_recorded_action_writes_one_row_with_its_actor_object_and_address(
     assert_eq!(row.details, "action=setup");
     assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
 
+    // An organizer ends every session of an account.
+    let token = app.csrf("/organizer").await;
+    let ended = app
+        .post_form(
+            &format!("/organizer/users/{ana_id}/sessions/end"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(ended.status(), 303);
+    let row = seen.one_new(&app, Action::SessionEnded);
+    assert_eq!(row.actor_user_id.as_deref(), Some(olga.as_str()));
+    assert_eq!(row.object_id.as_deref(), Some(ana_id.as_str()));
+    assert_eq!(row.client_address.as_deref(), Some(LOOPBACK));
+
     // Reading the log is not an action.
     assert_eq!(app.get("/organizer/audit").await.status(), 200);
     seen.none_new(&app, "reading the audit page");
 
-    // Every action of the list was seen at least once, except the command line's.
+    // Every action of the list was seen at least once, except the command line's, the session
+    // ends (written by the session module) and the writes of the next test.
     let recorded: HashSet<String> = all_rows(&app).into_iter().map(|r| r.action).collect();
+    let elsewhere = [
+        Action::OrganizerCreated,
+        Action::MechanismCreated,
+        Action::MechanismUpdated,
+        Action::MechanismDeleted,
+        Action::AssessmentUpdated,
+        Action::OrganizationCreated,
+        Action::OrganizationUpdated,
+        Action::ReminderPolicySaved,
+        Action::RemindersSent,
+        Action::EmailRetried,
+    ];
     for action in Action::ALL {
-        if action != Action::OrganizerCreated {
+        if !elsewhere.contains(&action) {
             assert!(recorded.contains(action.key()), "{action:?} never recorded");
         }
     }
@@ -884,4 +929,407 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded_and_thr
         .collect();
     assert!(keys.contains(&"address:203.0.113.5".to_owned()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.contains("127.0.0.1")), "{keys:?}");
+}
+
+#[actix_web::test]
+async fn the_date_filter_and_the_times_shown_are_in_the_forum_zone() {
+    let app = TestApp::spawn_configured(
+        |_| {},
+        |config| config.time_zone = chrono_tz::America::Panama,
+    )
+    .await;
+    forum::organizer(&app).await;
+    diesel::sql_query("DELETE FROM audit_log")
+        .execute(&mut *app.conn())
+        .unwrap();
+    // 03:00 UTC on 4 July is 22:00 on 3 July in Panama (UTC-5).
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 7, 4)
+        .unwrap()
+        .and_hms_opt(3, 0, 0)
+        .unwrap();
+    let actor = Actor::anonymous("late@example.org", Some("198.51.100.4".into()));
+    audit::record(
+        &mut app.conn(),
+        &actor,
+        Action::Logout,
+        Object::default(),
+        "late-evening",
+        at,
+    )
+    .unwrap();
+    let found = |html: &str| html.contains("<td>late-evening</td>");
+
+    let (status, html) = audit_page(&app, "from=2026-07-03&to=2026-07-03").await;
+    assert_eq!(status, 200);
+    assert!(found(&html), "3 July in Panama: {html}");
+    assert!(
+        html.contains("3 de julio de 2026, 22:00:00 EST"),
+        "the local time with its abbreviation: {html}"
+    );
+    assert!(html.contains("America/Panama"), "the zone is named");
+    let (_, html) = audit_page(&app, "from=2026-07-04&to=2026-07-04").await;
+    assert!(!found(&html), "not on 4 July in Panama");
+    let (_, html) = audit_page(&app, "to=2026-07-03").await;
+    assert!(found(&html));
+    let (_, html) = audit_page(&app, "from=2026-07-04").await;
+    assert!(!found(&html));
+
+    // The CSV export keeps ISO 8601 with the offset, and its audit row names the local days.
+    let csv = app
+        .get("/organizer/audit.csv?from=2026-07-03&to=2026-07-03")
+        .await;
+    assert_eq!(csv.status(), 200);
+    let body = csv.text().await.unwrap();
+    assert!(body.contains("2026-07-03T22:00:00-05:00"), "{body}");
+    assert!(body.contains("late-evening"), "{body}");
+    let export = all_rows(&app)
+        .into_iter()
+        .find(|r| r.action == Action::AuditExported.key())
+        .unwrap();
+    assert_eq!(export.details, "from=2026-07-03 to=2026-07-03");
+}
+
+/// Text typed as answers, evidence, a mechanism's name, and a password: none may reach the log.
+const TYPED_ANSWER: &str = "Respuesta-Confidencial-7391";
+const TYPED_EVIDENCE: &str = "Evidencia-Confidencial-4410";
+const TYPED_MECHANISM: &str = "Mecanismo-Confidencial-5521";
+const TYPED_PASSWORD: &str = "Clave-Equivocada-8830";
+
+#[actix_web::test]
+async fn each_other_write_writes_exactly_its_row_and_never_a_typed_value() {
+    use capacity_survey::domain::instrument::{ItemKind, SectionBody};
+    let app = TestApp::spawn().await;
+    let forum::Forum {
+        assessment,
+        rep: ana,
+        response,
+    } = forum::forum(&app).await;
+    let ana_id = user_id(&app, "ana@inec.gob.pa");
+    let olga = user_id(&app, forum::ORGANIZER);
+    let mut seen = Seen::now(&app);
+    let check = |row: &AuditEntry, who: &str, kind: &str, id: Option<&str>| {
+        assert_eq!(row.actor_user_id.as_deref(), Some(who), "{row:#?}");
+        assert_eq!(row.object_type.as_deref(), Some(kind), "{row:#?}");
+        assert_eq!(row.object_id.as_deref(), id, "{row:#?}");
+        assert_eq!(row.client_address.as_deref(), Some(LOOPBACK), "{row:#?}");
+    };
+
+    // Section saves: a typed text answer, then a maturity answer with typed evidence.
+    let instrument = forum::instrument();
+    let mut text_saved = false;
+    let mut evidence_saved = false;
+    for section in &instrument.sections {
+        let SectionBody::Items(items) = &section.body else {
+            continue;
+        };
+        let mut answers = forum::complete_answers(&instrument, &section.key);
+        let text = items
+            .iter()
+            .find(|i| matches!(i.kind, ItemKind::Text { .. }) && i.relevant_when.is_none());
+        let maturity = items
+            .iter()
+            .find(|i| matches!(i.kind, ItemKind::Maturity { .. }) && i.relevant_when.is_none());
+        let mut evidence = Vec::new();
+        if let Some(item) = text.filter(|_| !text_saved) {
+            answers.retain(|(k, _)| *k != item.key);
+            answers.push((item.key.clone(), vec![TYPED_ANSWER.to_owned()]));
+            text_saved = true;
+        } else if let Some(item) = maturity.filter(|_| !evidence_saved) {
+            if !answers.iter().any(|(k, _)| *k == item.key) {
+                answers.push((item.key.clone(), forum::valid_value(&instrument, item)));
+            }
+            evidence.push((item.key.as_str(), TYPED_EVIDENCE));
+            evidence_saved = true;
+        } else {
+            continue;
+        }
+        let saved =
+            forum::save_section(&ana, &app, &response, &section.key, &answers, &evidence).await;
+        assert_eq!(saved.status(), 303, "{}", section.key);
+        let row = seen.one_new(&app, Action::SectionSaved);
+        check(&row, &ana_id, "response", Some(&response));
+        assert_eq!(row.assessment_id.as_deref(), Some(assessment.as_str()));
+        assert_eq!(row.details, section.key);
+        // A save at a stale version is a conflict: nothing saved, nothing recorded.
+        let stale = forum::post_section(
+            &ana,
+            &app,
+            &response,
+            &section.key,
+            &forum::section_state(&ana, &app, &response, &section.key)
+                .await
+                .0,
+            "0",
+            &answers,
+            &[],
+        )
+        .await;
+        assert_eq!(stale.status(), 409, "{}", section.key);
+        seen.none_new(&app, "a conflicting save");
+    }
+    assert!(text_saved && evidence_saved);
+
+    // Mechanism entries: added, changed, removed (a second removal is a 404 and no row).
+    let added = forum::add_mechanism(&ana, &app, &response, TYPED_MECHANISM, "", "OIM").await;
+    assert_eq!(added.status(), 303);
+    let row = seen.one_new(&app, Action::MechanismCreated);
+    let mechanism = row.object_id.clone().unwrap();
+    check(&row, &ana_id, "mechanism", Some(&mechanism));
+    assert_eq!(row.assessment_id.as_deref(), Some(assessment.as_str()));
+    assert_eq!(row.details, format!("response={response}"));
+    let edit = format!("/responses/{response}/mechanisms/{mechanism}");
+    let html = support::text(&ana, &app.url(&edit)).await;
+    let token = forum::hidden_value(&html, "csrf_token").unwrap();
+    let version = forum::hidden_value(&html, "version").unwrap();
+    let changed_name = format!("{TYPED_MECHANISM}-2");
+    let changed = support::post_form(
+        &ana,
+        &app.url(&edit),
+        &[
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+            ("v.name", changed_name.as_str()),
+            ("partner_org", ""),
+            ("partner_name", "OIM"),
+            ("v.direction", "provide"),
+            ("v.domains", "asylum"),
+            ("v.channel", "email"),
+            ("v.frequency", "monthly"),
+            ("v.delay_days", "15"),
+            ("v.personal_data", "no"),
+            ("v.status", "active"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status(), 303);
+    let row = seen.one_new(&app, Action::MechanismUpdated);
+    check(&row, &ana_id, "mechanism", Some(&mechanism));
+    assert_eq!(row.details, format!("response={response}"));
+    let delete = format!("{edit}/delete");
+    for attempt in 0..2 {
+        let token = support::csrf_of(&ana, &app.url(&format!("/responses/{response}"))).await;
+        let removed =
+            support::post_form(&ana, &app.url(&delete), &[("csrf_token", token.as_str())]).await;
+        if attempt == 0 {
+            assert_eq!(removed.status(), 303);
+            let row = seen.one_new(&app, Action::MechanismDeleted);
+            check(&row, &ana_id, "mechanism", Some(&mechanism));
+        } else {
+            assert_eq!(removed.status(), 404);
+            seen.none_new(&app, "removing a removed entry");
+        }
+    }
+
+    // Organizations: added, changed; a duplicate is refused without a row.
+    let organization_form = |token: &str, name: &str| -> Vec<(String, String)> {
+        [
+            ("csrf_token", token),
+            ("name", name),
+            ("acronym", "OIMP"),
+            ("sector", "statistics"),
+            ("contact_name", ""),
+            ("contact_email", ""),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    };
+    let token = app.csrf("/organizer/organizations/new").await;
+    let created = app
+        .client
+        .post(app.url("/organizer/organizations"))
+        .form(&organization_form(&token, "Oficina de Migración Portuaria"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let organization = forum::organization_id(&app, "OIMP");
+    let row = seen.one_new(&app, Action::OrganizationCreated);
+    check(&row, &olga, "organization", Some(&organization));
+    let again = app
+        .client
+        .post(app.url("/organizer/organizations"))
+        .form(&organization_form(&token, "Oficina de Migración Portuaria"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 422);
+    seen.none_new(&app, "a duplicate organization");
+    let updated = app
+        .client
+        .post(app.url(&format!("/organizer/organizations/{organization}")))
+        .form(&organization_form(&token, "Oficina Portuaria de Migración"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 303);
+    let row = seen.one_new(&app, Action::OrganizationUpdated);
+    check(&row, &olga, "organization", Some(&organization));
+
+    // The assessment changed.
+    let today = app.clock.today();
+    let updated = app
+        .post_form(
+            &format!("/organizer/assessments/{assessment}"),
+            &[
+                ("csrf_token", &token),
+                ("title_es", "Foro 2023 (revisado)"),
+                ("title_en", "Forum 2023 (revised)"),
+                ("instrument", "forum@2023.1"),
+                ("opens_on", &(today - Duration::days(1)).to_string()),
+                ("closes_on", &(today + Duration::days(40)).to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(updated.status(), 303, "{}", updated.text().await.unwrap());
+    let row = seen.one_new(&app, Action::AssessmentUpdated);
+    check(&row, &olga, "assessment", Some(&assessment));
+    assert_eq!(row.assessment_id.as_deref(), Some(assessment.as_str()));
+
+    // Reminders: the policy saved (a bad one is refused without a row), then sent now.
+    let reminders = format!("/organizer/assessments/{assessment}/reminders");
+    let policy = |first: &'static str| {
+        [
+            ("csrf_token", token.clone()),
+            ("enabled", "on".to_owned()),
+            ("first_after_days", first.to_owned()),
+            ("every_days", "5".to_owned()),
+            ("max_reminders", "3".to_owned()),
+            ("final_days_before", "2".to_owned()),
+        ]
+    };
+    let saved = app
+        .client
+        .post(app.url(&format!("{reminders}/policy")))
+        .form(&policy("3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let row = seen.one_new(&app, Action::ReminderPolicySaved);
+    check(&row, &olga, "assessment", Some(&assessment));
+    assert_eq!(
+        row.details,
+        "enabled=true first_after_days=3 every_days=5 max_reminders=3 final_days_before=2"
+    );
+    let bad = app
+        .client
+        .post(app.url(&format!("{reminders}/policy")))
+        .form(&policy("0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    seen.none_new(&app, "a refused policy");
+    let inec = forum::organization_id(&app, "INEC");
+    let sent = app
+        .post_form(
+            &format!("{reminders}/send"),
+            &[("csrf_token", &token), ("organization", &inec)],
+        )
+        .await;
+    assert_eq!(sent.status(), 303);
+    let row = seen.one_new(&app, Action::RemindersSent);
+    check(&row, &olga, "assessment", Some(&assessment));
+    assert_eq!(row.details, "organizations=1 messages=1 skipped=0");
+
+    // A failed email queued again (once: a second retry changes nothing and writes nothing).
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let email = diesel::sql_query("SELECT id FROM outbox ORDER BY created_at LIMIT 1")
+        .load::<Id>(&mut *app.conn())
+        .unwrap()
+        .remove(0)
+        .id;
+    diesel::sql_query(format!(
+        "UPDATE outbox SET failed_at = created_at, sent_at = NULL WHERE id = '{email}'"
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
+    for attempt in 0..2 {
+        let token = app.csrf("/organizer/emails").await;
+        let retried = app
+            .post_form(
+                &format!("/organizer/emails/{email}/retry"),
+                &[("csrf_token", &token)],
+            )
+            .await;
+        assert_eq!(retried.status(), 303);
+        if attempt == 0 {
+            let row = seen.one_new(&app, Action::EmailRetried);
+            check(&row, &olga, "email", Some(&email));
+        } else {
+            seen.none_new(&app, "retrying an email already queued");
+        }
+    }
+
+    // Wrong passwords, on the login page and when accepting an invitation with an account.
+    let stranger = app.new_client();
+    let failed = support::login(&stranger, &app.base, "ana@inec.gob.pa", TYPED_PASSWORD).await;
+    assert_eq!(failed.status(), 422);
+    let row = seen.one_new(&app, Action::LoginFailed);
+    assert_eq!(row.actor_user_id.as_deref(), Some(ana_id.as_str()));
+
+    // The page and the export show the new rows with their translated labels.
+    for (lang, label) in [
+        ("es", "Sección guardada"),
+        ("en", "Section saved"),
+        ("es", "Entrada de mecanismo eliminada"),
+        ("en", "Reminders sent now"),
+    ] {
+        let html = app
+            .get(&format!("/organizer/audit?lang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("<td>{label}</td>")),
+            "{lang} {label}"
+        );
+    }
+    let (status, html) = audit_page(&app, "action=section_saved&lang=es").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<td>Sección guardada</td>").count(), 2);
+    assert!(html.contains("<option value=\"section_saved\" selected>"));
+    let csv = app
+        .get("/organizer/audit.csv?action=mechanism_updated")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(&format!(",mechanism_updated,mechanism,{mechanism},")));
+
+    // No row anywhere holds a typed value or a password.
+    let rows = all_rows(&app);
+    for row in &rows {
+        let text = format!("{row:?}");
+        for secret in [
+            TYPED_ANSWER,
+            TYPED_EVIDENCE,
+            TYPED_MECHANISM,
+            TYPED_PASSWORD,
+            PASSWORD,
+        ] {
+            assert!(!text.contains(secret), "{secret} in {row:#?}");
+        }
+    }
+    let everything = app.get("/organizer/audit.csv").await.text().await.unwrap();
+    for secret in [
+        TYPED_ANSWER,
+        TYPED_EVIDENCE,
+        TYPED_MECHANISM,
+        TYPED_PASSWORD,
+        PASSWORD,
+    ] {
+        assert!(!everything.contains(secret), "{secret} in the export");
+    }
+    // The typed values were saved (the checks above could fail), and shown where they belong.
+    let review = support::text(&ana, &app.url(&format!("/responses/{response}/review"))).await;
+    assert!(review.contains(TYPED_ANSWER), "the answer was saved");
+    assert!(review.contains(TYPED_EVIDENCE), "the evidence was saved");
 }

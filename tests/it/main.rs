@@ -18,6 +18,7 @@ mod instances;
 mod pages;
 mod questionnaire;
 mod reliability;
+mod sessions;
 mod settings;
 mod storage;
 mod support;

@@ -1715,3 +1715,65 @@ fn page_time(app: &TestApp, response: &str, at: chrono::NaiveDateTime) -> String
         capacity_survey::domain::lang::Lang::Es,
     )
 }
+
+/// The period's last day ends at midnight where the forum is (the assessment's time zone,
+/// America/Panama, UTC-5), not at midnight UTC: at 22:00 in Panama on the closing day (03:00 UTC
+/// the next day) a representative still saves and the dashboard says open; at 00:30 in Panama
+/// the next day the save is refused and the dashboard says closed.
+#[actix_web::test]
+async fn the_last_day_ends_at_midnight_in_the_assessments_time_zone() {
+    let app = TestApp::spawn().await;
+    let Forum {
+        rep,
+        response,
+        assessment,
+    } = forum::forum(&app).await;
+    let stored = capacity_survey::store::assessments::find(&mut app.conn(), &assessment).unwrap();
+    assert_eq!(stored.time_zone, "America/Panama");
+    let next_day = stored.closes_on + chrono::Duration::days(1);
+    // At a UTC hour of the day after the close: the save's status, the dashboard's badges
+    // (open, closed) and the stored mandate answer.
+    let try_at = async |hour: u32, minute: u32, value: &str| {
+        app.clock
+            .set(next_day.and_hms_opt(hour, minute, 0).unwrap());
+        let (token, version) = forum::section_state(&rep, &app, &response, "legal").await;
+        let status = forum::post_section(
+            &rep,
+            &app,
+            &response,
+            "legal",
+            &token,
+            &version,
+            &[one("legal.mandate", value)],
+            &[],
+        )
+        .await
+        .status();
+        let dashboard = app.get("/organizer").await.text().await.unwrap();
+        let row = dashboard
+            .split("<li")
+            .find(|row| row.contains(&assessment))
+            .unwrap_or_default()
+            .to_owned();
+        let stored = capacity_survey::store::responses::answers(&mut app.conn(), &response)
+            .unwrap()
+            .into_iter()
+            .find(|a| a.item_key == "legal.mandate")
+            .map(|a| a.value);
+        (
+            status.as_u16(),
+            (row.contains("badge open"), row.contains("badge closed")),
+            stored,
+        )
+    };
+    assert_eq!(
+        try_at(3, 0, "2").await,
+        (303, (true, false), Some("2".to_owned())),
+        "22:00 in Panama on the closing day"
+    );
+    assert_eq!(
+        try_at(5, 30, "3").await,
+        (409, (false, true), Some("2".to_owned())),
+        "00:30 in Panama the next day"
+    );
+}

@@ -120,6 +120,9 @@ impl TestApp {
         let mut config = Config::for_database(&database_url);
         config.base_url = format!("http://{addr}");
         config.workers = Some(1);
+        // Tests move the clock by days while logged in; tests/it/sessions.rs sets the real limits.
+        config.session_idle_hours = 24 * 400;
+        config.session_max_days = 400;
         configure(&mut config);
         let clock = Arc::new(ManualClock::new(service::now()));
         let running =
