@@ -295,11 +295,11 @@ pub fn recorded<T>(
     conn: &mut DbConnection,
     actor: &Actor,
     now: NaiveDateTime,
-    write: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
-    written: impl FnOnce(&T) -> Option<Written>,
+    mut write: impl FnMut(&mut DbConnection) -> Result<T, AppError>,
+    written: impl Fn(&T) -> Option<Written>,
 ) -> Result<T, AppError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    // `write` may run again when PostgreSQL asks for a retry (see `store::write`).
+    crate::store::write(conn, |conn| {
         let result = write(conn)?;
         if let Some(w) = written(&result) {
             let object = Object {

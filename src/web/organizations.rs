@@ -524,7 +524,7 @@ pub async fn confirm_import(
             conn,
             &actor,
             now,
-            |conn| organizations::import(conn, rows, now),
+            |conn| organizations::import(conn, rows.clone(), now),
             row,
         )
     })
