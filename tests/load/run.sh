@@ -60,8 +60,10 @@ fi
 # A free loopback port.
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:${PORT}"
+# No per-address cap: every wrk connection comes from 127.0.0.1.
 "$BIN" serve --bind "127.0.0.1:${PORT}" --database "$DB" --base-url "$BASE" \
     --data-dir "$WORK/data" --outbox-dir "$WORK/outbox" --workers 2 \
+    --max-connections-per-address 0 \
     >/dev/null 2>"$WORK/server.log" &
 SERVER=$!
 for _ in $(seq 1 200); do
