@@ -12,6 +12,8 @@ pub const DEFAULT_DATABASE: &str = "sqlite://data/capacity-survey.db";
 pub const DEFAULT_DATA_DIR: &str = "data";
 /// Largest request body accepted by default (form posts); bigger ones get 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Database connections per process unless `--pool-size` says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// The zone of the bundled forum (Panama); see `--time-zone`.
 pub const DEFAULT_TIME_ZONE: &str = "America/Panama";
 
@@ -134,6 +136,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CAPACITY_SURVEY_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Database connections kept by this process (1 to 1000). On PostgreSQL, every instance's
+    /// pool together must stay under the server's max_connections.
+    #[arg(long, env = "CAPACITY_SURVEY_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CAPACITY_SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -180,6 +188,7 @@ impl Default for ServeArgs {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             session_key: None,
             workers: None,
+            pool_size: DEFAULT_POOL_SIZE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             smtp_url: None,
             outbox_dir: None,
@@ -213,6 +222,8 @@ pub struct Config {
     /// 64 bytes: signing and encryption key of the session cookie.
     pub session_key: Vec<u8>,
     pub workers: Option<usize>,
+    /// Database connections of the pool (`--pool-size`).
+    pub pool_size: u32,
     pub max_body_bytes: usize,
     /// Mail transport, sender and the background delivery and reminder jobs.
     pub mail: MailConfig,
@@ -230,6 +241,7 @@ impl std::fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("session_key", &"..")
             .field("workers", &self.workers)
+            .field("pool_size", &self.pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("mail", &self.mail.describe())
             .field("trusted_proxies", &self.trusted_proxies)
@@ -247,6 +259,7 @@ impl Config {
             base_url: "http://127.0.0.1".to_owned(),
             session_key: random_key(),
             workers: Some(2),
+            pool_size: DEFAULT_POOL_SIZE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             // Mail of tests and embedded runs lands in a scratch folder, never on a network.
             mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
@@ -299,6 +312,7 @@ impl Config {
             base_url,
             session_key,
             workers: args.workers,
+            pool_size: args.pool_size,
             max_body_bytes: args.max_body_bytes,
             mail,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
