@@ -20,3 +20,4 @@ mod questionnaire;
 mod settings;
 mod storage;
 mod support;
+mod throttle;
