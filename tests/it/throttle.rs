@@ -466,7 +466,9 @@ async fn a_real_reset_link_still_sets_the_new_password() {
     let fresh = app.new_client();
     let login = support::login(&fresh, &app.base, "ana@inec.gob.pa", "a brand new password").await;
     assert_eq!(login.status(), 303);
-    // Used once: the link now answers 410, before any hashing.
+    // Used once: the link now answers 410, before any hashing (the session was reset: a new
+    // CSRF token).
+    let token = app.csrf("/login").await;
     let again = support::post_form(
         &app.client,
         &link,
