@@ -467,6 +467,30 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_size_is_a_flag_with_the_old_default() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["capacity-survey", "serve"];
+            argv.extend_from_slice(extra);
+            match Cli::try_parse_from(argv).map(|cli| cli.command) {
+                Ok(Some(Command::Serve(args))) => Ok(args.pool_size),
+                Ok(_) => panic!("expected serve"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(parse(&[]), Ok(DEFAULT_POOL_SIZE));
+        assert_eq!(DEFAULT_POOL_SIZE, 8);
+        assert_eq!(parse(&["--pool-size", "32"]), Ok(32));
+        assert!(parse(&["--pool-size", "0"]).is_err());
+        assert!(parse(&["--pool-size", "many"]).is_err());
+        let args = ServeArgs {
+            pool_size: 16,
+            session_key: Some("00".repeat(64)),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Config::from_serve_args(&args).unwrap().pool_size, 16);
+    }
+
+    #[test]
     fn bad_values_are_refused_clearly() {
         let args = ServeArgs {
             base_url: Some("forum.example.org".into()),
