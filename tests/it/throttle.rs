@@ -71,7 +71,8 @@ async fn forty_parallel_wrong_logins_for_one_account_verify_at_most_the_account_
     let app = TestApp::spawn().await;
     app.create_organizer(ACCOUNT, "Olga Organizer");
     let before = app.state.hasher.verifications();
-    let statuses = parallel_wrong_logins(&app, &[app.base.clone()], |_| ACCOUNT.into()).await;
+    let statuses =
+        parallel_wrong_logins(&app, std::slice::from_ref(&app.base), |_| ACCOUNT.into()).await;
     let verified = app.state.hasher.verifications() - before;
     assert!(
         verified <= ACCOUNT_LIMIT as u64,
@@ -93,7 +94,7 @@ async fn forty_parallel_wrong_logins_for_one_account_verify_at_most_the_account_
 async fn forty_parallel_wrong_logins_from_one_address_verify_at_most_the_address_limit() {
     let app = TestApp::spawn().await;
     let before = app.state.hasher.verifications();
-    let statuses = parallel_wrong_logins(&app, &[app.base.clone()], |i| {
+    let statuses = parallel_wrong_logins(&app, std::slice::from_ref(&app.base), |i| {
         format!("guess{i}@mire.gob.pa")
     })
     .await;
