@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::accounts;
 use crate::error::AppError;
@@ -67,15 +67,21 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// Takes a slot until the returned permit is dropped, waiting as a hash would (the tests fill
+    /// the hasher with it).
+    pub async fn hold(&self) -> Result<SemaphorePermit<'_>, HashingError> {
+        match actix_web::rt::time::timeout(self.wait, self.slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(HashingError::Busy),
+        }
+    }
+
     /// Runs `job` on a blocking thread once a slot is free, or fails with `Busy` after the wait.
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashingError> {
-        let permit = match actix_web::rt::time::timeout(self.wait, self.slots.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) | Err(_) => return Err(HashingError::Busy),
-        };
+        let permit = self.hold().await?;
         let result = actix_web::web::block(job)
             .await
             .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?;
@@ -112,7 +118,7 @@ mod tests {
     #[actix_web::test]
     async fn a_full_hasher_answers_busy_after_the_wait() {
         let hasher = std::sync::Arc::new(Hasher::new(1, Duration::from_millis(50)));
-        let held = hasher.slots.acquire().await.unwrap();
+        let held = hasher.hold().await.unwrap();
         let refused = hasher.verify(None, "x".into()).await;
         assert!(matches!(refused, Err(HashingError::Busy)), "{refused:?}");
         assert_eq!(hasher.verifications(), 0);

@@ -483,6 +483,46 @@ async fn a_real_reset_link_still_sets_the_new_password() {
     assert_eq!(again.status(), 410);
 }
 
+#[actix_web::test]
+async fn with_every_hashing_slot_busy_a_password_post_gets_503_and_only_it() {
+    let app = TestApp::spawn().await;
+    let forum = forum::forum(&app).await;
+    let section = forum::instrument().sections[0].key.clone();
+    let page = app.url(&format!("/responses/{}/sections/{section}", forum.response));
+    let guesser = app.new_client();
+    let token = support::csrf_of(&guesser, &app.url("/login")).await;
+    let mut held = Vec::new();
+    for _ in 0..app.state.hasher.slots() {
+        held.push(app.state.hasher.hold().await.unwrap());
+    }
+    let started = Instant::now();
+    let refused = support::post_form(
+        &guesser,
+        &app.url("/login"),
+        &[
+            ("csrf_token", &token),
+            ("email", forum::ORGANIZER),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited briefly"
+    );
+    // Everything that hashes nothing goes on.
+    assert_eq!(support::get(&forum.rep, &page).await.status(), 200);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    drop(held);
+    // The refused attempt was not counted: five wrong passwords are still allowed after it.
+    for attempt in 0..ACCOUNT_LIMIT {
+        let wrong = support::login(&guesser, &app.base, forum::ORGANIZER, "wrong").await;
+        assert_eq!(wrong.status(), 422, "attempt {attempt}");
+    }
+}
+
 fn lang_cookie(response: &reqwest::Response) -> String {
     response
         .headers()
