@@ -1,7 +1,8 @@
-//! Login and password-reset throttling: too many failed logins (or reset requests) for one
-//! account or from one address in a window means "try again later" (429 with Retry-After),
-//! whatever the password and whether or not the account exists. Counted in the database so the
-//! limit holds across several instances.
+//! Password and password-reset throttling: too many failed password checks (login, accepting an
+//! invitation: one count for both) or reset requests for one account or from one address in a
+//! window means "try again later" (429 with Retry-After), whatever the password and whether or
+//! not the account exists. Each attempt is reserved atomically before it runs, in the database,
+//! so the limit holds under concurrency and across several instances.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
@@ -9,9 +10,9 @@ use diesel::Connection;
 use crate::error::AppError;
 use crate::store::{self, DbConnection};
 
-/// Failures allowed per account in the window.
+/// Failed password checks (and ones still running) allowed per account in the window.
 pub const ACCOUNT_LIMIT: usize = 5;
-/// Failures allowed per client address in the window (higher: an office shares one address).
+/// The same per client address (higher: an office shares one address).
 pub const ADDRESS_LIMIT: usize = 20;
 /// The window, in minutes.
 pub const WINDOW_MINUTES: i64 = 15;

@@ -1,4 +1,5 @@
-//! Queries on throttled attempts (failed logins), counted by key over a time window.
+//! Queries on throttled attempts (password checks, reset requests), counted by key over a time
+//! window.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -41,21 +42,8 @@ pub fn lock_keys(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<()> {
     Ok(())
 }
 
-/// The times of the attempts under `key` since `since`, oldest first.
-pub fn since(
-    conn: &mut DbConnection,
-    key: &str,
-    since: NaiveDateTime,
-) -> QueryResult<Vec<NaiveDateTime>> {
-    throttle_events::table
-        .filter(throttle_events::key.eq(key))
-        .filter(throttle_events::at.ge(since))
-        .order(throttle_events::at)
-        .select(throttle_events::at)
-        .load(conn)
-}
-
-/// Like [`since`], leaving out the attempts `except` names.
+/// The times of the attempts under `key` since `since`, oldest first, leaving out the attempts
+/// `except` names.
 pub fn since_except(
     conn: &mut DbConnection,
     key: &str,
