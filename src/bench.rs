@@ -250,6 +250,7 @@ fn time_scheduler(
         instruments: InstrumentRegistry::default(),
         clock: Arc::new(SystemClock),
         mailer,
+        hasher: crate::service::hashing::Hasher::for_this_machine(),
     };
     let mut times = Vec::with_capacity(runs);
     let mut reminders = 0;

@@ -16,6 +16,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_BODY_READ_SECONDS: u64 = 10;
 /// Connections one address may hold open at once (trusted proxies are not counted).
 pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
+/// Database connections per process unless `--pool-size` says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// The zone of the bundled forum (Panama); see `--time-zone`.
 pub const DEFAULT_TIME_ZONE: &str = "America/Panama";
 
@@ -149,6 +151,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CAPACITY_SURVEY_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Database connections kept by this process (1 to 1000). On PostgreSQL, every instance's
+    /// pool together must stay under the server's max_connections.
+    #[arg(long, env = "CAPACITY_SURVEY_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CAPACITY_SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -213,6 +221,7 @@ impl Default for ServeArgs {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             session_key: None,
             workers: None,
+            pool_size: DEFAULT_POOL_SIZE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             smtp_url: None,
@@ -249,6 +258,8 @@ pub struct Config {
     /// 64 bytes: signing and encryption key of the session cookie.
     pub session_key: Vec<u8>,
     pub workers: Option<usize>,
+    /// Database connections of the pool (`--pool-size`).
+    pub pool_size: u32,
     pub max_body_bytes: usize,
     /// Mail transport, sender and the background delivery and reminder jobs.
     pub mail: MailConfig,
@@ -274,6 +285,7 @@ impl std::fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("session_key", &"..")
             .field("workers", &self.workers)
+            .field("pool_size", &self.pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("mail", &self.mail.describe())
             .field("trusted_proxies", &self.trusted_proxies)
@@ -298,6 +310,7 @@ impl Config {
             base_url: "http://127.0.0.1".to_owned(),
             session_key: random_key(),
             workers: Some(2),
+            pool_size: DEFAULT_POOL_SIZE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             // Mail of tests and embedded runs lands in a scratch folder, never on a network.
             mail: MailConfig::folder(std::env::temp_dir().join("capacity-survey-outbox")),
@@ -359,6 +372,7 @@ impl Config {
             base_url,
             session_key,
             workers: args.workers,
+            pool_size: args.pool_size,
             max_body_bytes: args.max_body_bytes,
             mail,
             trusted_proxies: parse_trusted_proxies(args.trusted_proxies.as_deref())?,
@@ -514,6 +528,30 @@ mod tests {
         let again = Config::from_serve_args(&args).unwrap();
         assert_eq!(config.session_key, again.session_key);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_pool_size_is_a_flag_with_the_old_default() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["capacity-survey", "serve"];
+            argv.extend_from_slice(extra);
+            match Cli::try_parse_from(argv).map(|cli| cli.command) {
+                Ok(Some(Command::Serve(args))) => Ok(args.pool_size),
+                Ok(_) => panic!("expected serve"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        assert_eq!(parse(&[]), Ok(DEFAULT_POOL_SIZE));
+        assert_eq!(DEFAULT_POOL_SIZE, 8);
+        assert_eq!(parse(&["--pool-size", "32"]), Ok(32));
+        assert!(parse(&["--pool-size", "0"]).is_err());
+        assert!(parse(&["--pool-size", "many"]).is_err());
+        let args = ServeArgs {
+            pool_size: 16,
+            session_key: Some("00".repeat(64)),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Config::from_serve_args(&args).unwrap().pool_size, 16);
     }
 
     #[test]

@@ -67,6 +67,8 @@ impl From<AppError> for CreateAccountError {
 /// Creates an organizer account. With `only_if_first`, refuses when any organizer exists
 /// (the one-time setup page), checked in the same transaction as the insert. The audit row says
 /// "setup" (by the new organizer, from `address`) or "organizer created" (command line).
+/// Hashes the password on the caller's thread (the command line, tests); the server hashes with
+/// its bounded hasher and calls [`create_organizer_hashed`].
 pub fn create_organizer(
     conn: &mut DbConnection,
     email: &EmailAddress,
@@ -77,6 +79,27 @@ pub fn create_organizer(
     now: NaiveDateTime,
 ) -> Result<User, CreateAccountError> {
     let password_hash = hash_password(password.expose())?;
+    create_organizer_hashed(
+        conn,
+        email,
+        name,
+        &password_hash,
+        only_if_first,
+        address,
+        now,
+    )
+}
+
+/// [`create_organizer`] with the password already hashed.
+pub fn create_organizer_hashed(
+    conn: &mut DbConnection,
+    email: &EmailAddress,
+    name: &PersonName,
+    password_hash: &str,
+    only_if_first: bool,
+    address: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<User, CreateAccountError> {
     let id = store::new_id();
     crate::store::write::<_, CreateAccountError, _>(conn, |conn| {
         if only_if_first && users::organizer_exists(conn)? {
@@ -92,7 +115,7 @@ pub fn create_organizer(
                 email: email.as_str(),
                 name: name.as_str(),
                 role: Role::Organizer.as_str(),
-                password_hash: &password_hash,
+                password_hash,
                 created_at: now,
             },
         )
@@ -128,8 +151,13 @@ pub fn find_for_login(conn: &mut DbConnection, raw_email: &str) -> Result<Option
 /// checked, so an unknown email takes as long as a wrong password. Slow (argon2): call it on a
 /// blocking thread without holding a database connection.
 pub fn password_matches(user: Option<&User>, password: &str) -> bool {
-    match user {
-        Some(user) => verify_password(&user.password_hash, password),
+    password_matches_hash(user.map(|u| u.password_hash.as_str()), password)
+}
+
+/// [`password_matches`] given the account's stored hash, if any.
+pub fn password_matches_hash(stored: Option<&str>, password: &str) -> bool {
+    match stored {
+        Some(stored) => verify_password(stored, password),
         None => {
             let _ = verify_password(&DUMMY_HASH, password);
             false
@@ -158,19 +186,38 @@ pub fn record_login_attempt(
         }
         known => {
             let typed = raw_email.trim();
-            let actor = match known {
-                Some(user) => audit::Actor::user(&user.id, &user.email, address.clone()),
-                None => audit::Actor::anonymous(typed, address.clone()),
-            };
-            let object = match known {
-                Some(user) => audit::Object::new("user", &user.id),
-                None => audit::Object::default(),
-            };
-            let action = audit::Action::LoginFailed;
-            audit::record(conn, &actor, action, object, typed, now)?;
+            record_failed_password(conn, known.as_ref(), typed, address.clone(), typed, now)?;
             Ok(None)
         }
     })
+}
+
+/// The audit row of a wrong password (or an unknown email) typed at `details`' place: by the
+/// account when there is one, else anonymous with the typed email.
+pub fn record_failed_password(
+    conn: &mut DbConnection,
+    known: Option<&User>,
+    typed_email: &str,
+    address: Option<String>,
+    details: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let actor = match known {
+        Some(user) => audit::Actor::user(&user.id, &user.email, address),
+        None => audit::Actor::anonymous(typed_email, address),
+    };
+    let object = match known {
+        Some(user) => audit::Object::new("user", &user.id),
+        None => audit::Object::default(),
+    };
+    audit::record(
+        conn,
+        &actor,
+        audit::Action::LoginFailed,
+        object,
+        details,
+        now,
+    )
 }
 
 #[cfg(test)]

@@ -4,10 +4,9 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::domain::Lang;
-use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
+use crate::domain::account::{EmailAddress, PersonName, Role};
 use crate::domain::token;
 use crate::error::AppError;
-use crate::service::accounts;
 use crate::service::audit::{self, Action, Actor, Object};
 use crate::service::email::{self, MailEnv, Recipient};
 use crate::store::assessments::Assessment;
@@ -392,13 +391,14 @@ pub fn open(
 /// How the person proves who they are when accepting.
 #[derive(Clone, Copy)]
 pub enum Acceptance<'a> {
-    /// A new account: name and password.
+    /// A new account: name and the hash of its password (made by the caller's bounded hasher).
     NewAccount {
         name: &'a PersonName,
-        password: &'a NewPassword,
+        password_hash: &'a str,
     },
-    /// The account that already has the invited email: its password.
-    ExistingAccount { password: &'a str },
+    /// The account that already has the invited email, whose password the caller checked (with
+    /// the shared login throttle).
+    ExistingAccount { user_id: &'a str },
     /// Already logged in as the invited account.
     LoggedIn { user_id: &'a str },
 }
@@ -406,7 +406,6 @@ pub enum Acceptance<'a> {
 #[derive(Debug)]
 pub enum AcceptError {
     Link(LinkProblem),
-    WrongPassword,
     Other(AppError),
 }
 
@@ -431,18 +430,17 @@ pub fn accept(
     address: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(User, String), AcceptError> {
-    // Hash before the transaction: it is slow and holds no lock.
-    let new_hash = match &how {
-        Acceptance::NewAccount { password, .. } => {
-            Some(accounts::hash_password(password.expose())?)
-        }
-        _ => None,
-    };
     crate::store::write(conn, |conn| {
         let open = open(conn, secret, now)?.map_err(AcceptError::Link)?;
         let new_account = matches!(how, Acceptance::NewAccount { .. });
         let user = match (how, open.account) {
-            (Acceptance::NewAccount { name, .. }, None) => {
+            (
+                Acceptance::NewAccount {
+                    name,
+                    password_hash,
+                },
+                None,
+            ) => {
                 let id = store::new_id();
                 users::insert(
                     conn,
@@ -451,19 +449,16 @@ pub fn accept(
                         email: &open.invitation.email,
                         name: name.as_str(),
                         role: Role::Representative.as_str(),
-                        password_hash: new_hash.as_deref().unwrap_or_default(),
+                        password_hash,
                         created_at: now,
                     },
                 )?;
                 users::find(conn, &id)?
             }
-            (Acceptance::ExistingAccount { password }, Some(account)) => {
-                if !accounts::verify_password(&account.password_hash, password) {
-                    return Err(AcceptError::WrongPassword);
-                }
-                account
-            }
-            (Acceptance::LoggedIn { user_id }, Some(account)) if account.id == user_id => account,
+            (
+                Acceptance::ExistingAccount { user_id } | Acceptance::LoggedIn { user_id },
+                Some(account),
+            ) if account.id == user_id => account,
             // The account appeared or the session changed since the page was shown.
             _ => return Err(AcceptError::Link(LinkProblem::Unknown)),
         };

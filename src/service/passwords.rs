@@ -3,11 +3,10 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::accounts;
 use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
 use crate::domain::Lang;
-use crate::domain::account::{EmailAddress, NewPassword};
+use crate::domain::account::EmailAddress;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::mail::Kind;
@@ -127,17 +126,17 @@ pub fn check(
     )
 }
 
-/// Sets the new password and uses the link, in one transaction; every other open link of the
-/// account stops working too, and every session of the account ends. Returns the account.
+/// Sets the new password (`hash`, made by the caller's bounded hasher after [`check`] found the
+/// link good, so no connection waits on argon2) and uses the link, in one transaction; every
+/// other open link of the account stops working too, and every session of the account ends.
+/// Returns the account.
 pub fn complete(
     conn: &mut DbConnection,
     secret: &str,
-    password: &NewPassword,
+    hash: &str,
     client: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Result<store::users::User, LinkProblem>, AppError> {
-    // Hash before the transaction: it is slow and holds no lock.
-    let hash = accounts::hash_password(password.expose())?;
     crate::store::write(conn, |conn| {
         let Some(reset) = rows::find_by_token_hash(conn, &token::hash(secret))? else {
             return Ok(Err(LinkProblem::Invalid));
@@ -145,7 +144,7 @@ pub fn complete(
         if !rows::mark_used(conn, &reset.id, now)? {
             return Ok(Err(LinkProblem::Invalid));
         }
-        rows::set_password_hash(conn, &reset.user_id, &hash)?;
+        rows::set_password_hash(conn, &reset.user_id, hash)?;
         rows::close_all(conn, &reset.user_id, now)?;
         let user = store::users::find(conn, &reset.user_id)?;
         let actor = Actor::user(&user.id, &user.email, client.map(str::to_owned));

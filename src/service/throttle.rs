@@ -1,16 +1,17 @@
-//! Login and password-reset throttling: too many failed logins (or reset requests) for one
-//! account or from one address in a window means "try again later" (429 with Retry-After),
-//! whatever the password and whether or not the account exists. Counted in the database so the
-//! limit holds across several instances.
+//! Password and password-reset throttling: too many failed password checks (login, accepting an
+//! invitation: one count for both) or reset requests for one account or from one address in a
+//! window means "try again later" (429 with Retry-After), whatever the password and whether or
+//! not the account exists. Each attempt is reserved atomically before it runs, in the database,
+//! so the limit holds under concurrency and across several instances.
 
 use chrono::{Duration, NaiveDateTime};
 
 use crate::error::AppError;
 use crate::store::{self, DbConnection};
 
-/// Failures allowed per account in the window.
+/// Failed password checks (and ones still running) allowed per account in the window.
 pub const ACCOUNT_LIMIT: usize = 5;
-/// Failures allowed per client address in the window (higher: an office shares one address).
+/// The same per client address (higher: an office shares one address).
 pub const ADDRESS_LIMIT: usize = 20;
 /// The window, in minutes.
 pub const WINDOW_MINUTES: i64 = 15;
@@ -44,41 +45,91 @@ pub fn reset_keys(email: &str, address: Option<&str>) -> Vec<(String, usize)> {
     keys
 }
 
-/// Seconds to wait when any key is over its limit; None when the attempt may go ahead.
-pub fn retry_after(
-    conn: &mut DbConnection,
-    keys: &[(String, usize)],
-    now: NaiveDateTime,
-) -> Result<Option<i64>, AppError> {
-    let window = Duration::minutes(WINDOW_MINUTES);
-    let mut wait: Option<i64> = None;
-    for (key, limit) in keys {
-        let recent = store::throttle::since(conn, key, now - window)?;
-        if recent.len() >= *limit {
-            // Free again when the oldest of the last `limit` failures leaves the window.
-            let oldest = recent[recent.len() - limit];
-            let seconds = (oldest + window - now).num_seconds().max(1);
-            wait = Some(wait.map_or(seconds, |w| w.max(seconds)));
-        }
-    }
-    Ok(wait)
+/// An attempt counted before its outcome is known: it holds a place under each of its keys, so
+/// parallel attempts never all see room under the limit.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    ids: Vec<String>,
 }
 
-pub fn record_failure(
+/// Why a reservation was not taken.
+enum Refusal {
+    Wait(i64),
+    Failed(AppError),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(e: diesel::result::Error) -> Self {
+        Refusal::Failed(e.into())
+    }
+}
+
+/// Reserves an attempt under every key, or says how many seconds to wait when any key already has
+/// its limit of attempts in the window (counting attempts whose outcome is not known yet).
+/// Atomic: the insert and the count run in one transaction that holds the keys' lock (see
+/// [`store::throttle::lock_keys`]), so N parallel attempts, in one process or in several on one
+/// database, get at most the limit's worth of reservations.
+pub fn reserve(
     conn: &mut DbConnection,
     keys: &[(String, usize)],
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    for (key, _) in keys {
-        store::throttle::record(conn, key, now)?;
+) -> Result<Result<Reservation, i64>, AppError> {
+    let window = Duration::minutes(WINDOW_MINUTES);
+    let result = store::write(conn, |conn| -> Result<Reservation, Refusal> {
+        let names: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
+        store::throttle::lock_keys(conn, &names)?;
+        // The insert comes before the count (on SQLite the transaction begins IMMEDIATE anyway).
+        let mut ids = Vec::with_capacity(keys.len());
+        for (key, _) in keys {
+            ids.push(store::throttle::record(conn, key, now)?);
+        }
+        let mut wait: Option<i64> = None;
+        for (key, limit) in keys {
+            let earlier = store::throttle::since_except(conn, key, now - window, &ids)?;
+            if *limit == 0 || earlier.len() >= *limit {
+                // Free again when the oldest of the last `limit` attempts leaves the window.
+                let oldest = earlier
+                    .len()
+                    .checked_sub(*limit)
+                    .and_then(|i| earlier.get(i))
+                    .copied()
+                    .unwrap_or(now);
+                let seconds = (oldest + window - now).num_seconds().max(1);
+                wait = Some(wait.map_or(seconds, |w| w.max(seconds)));
+            }
+        }
+        match wait {
+            // Rolls the reservation back.
+            Some(seconds) => Err(Refusal::Wait(seconds)),
+            None => Ok(Reservation { ids }),
+        }
+    });
+    match result {
+        Ok(reservation) => Ok(Ok(reservation)),
+        Err(Refusal::Wait(seconds)) => Ok(Err(seconds)),
+        Err(Refusal::Failed(e)) => Err(e),
     }
-    // Old rows are useless: forget them now and then (cheap, indexed).
+}
+
+/// The reserved attempt failed: it stays counted. Old rows are forgotten now and then.
+pub fn failed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), AppError> {
     store::throttle::prune(conn, now - Duration::minutes(WINDOW_MINUTES * 4))?;
     Ok(())
 }
 
-/// A successful login forgets the account's failures (not the address's).
-pub fn record_success(conn: &mut DbConnection, email: &str) -> Result<(), AppError> {
+/// The reserved attempt never ran (the server was too busy): it does not count.
+pub fn release(conn: &mut DbConnection, reservation: &Reservation) -> Result<(), AppError> {
+    Ok(store::throttle::delete(conn, &reservation.ids)?)
+}
+
+/// The reserved attempt succeeded: it does not count, and the account's earlier failures are
+/// forgotten (not the address's).
+pub fn succeeded(
+    conn: &mut DbConnection,
+    reservation: &Reservation,
+    email: &str,
+) -> Result<(), AppError> {
+    release(conn, reservation)?;
     Ok(store::throttle::clear(
         conn,
         &format!("account:{}", email.trim().to_lowercase()),

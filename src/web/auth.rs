@@ -12,7 +12,10 @@ use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::service::hashing::{HashingError, RETRY_AFTER_SECONDS};
 use crate::service::{accounts, audit, throttle};
+use crate::store::users::User;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -93,67 +96,132 @@ pub async fn login(
     // The peer address, or behind a trusted proxy the address it saw (never a header a client
     // could forge).
     let address = super::audit::client_address(&req);
-    let keys = throttle::keys(&email, address.as_deref());
     let now = state.clock.now();
-    // Three steps, so that no database connection waits on argon2: the throttle and the account,
-    // then the password check on a blocking thread, then the outcome in one transaction.
+    let checked =
+        check_password(&state, &email, password, address.clone(), LOGIN_FORM, now).await?;
+    let user = match checked {
+        PasswordCheck::Verified(user) => user,
+        PasswordCheck::Wrong => {
+            tracing::info!("failed login");
+            return fail(ctx, "login.failed", form.email, next);
+        }
+        PasswordCheck::Throttled(wait) => {
+            tracing::warn!(retry_after = wait, "login throttled");
+            let error = throttled_message(&ctx, wait);
+            let response = again(ctx, StatusCode::TOO_MANY_REQUESTS, error, form.email, next)?;
+            return Ok(with_retry_after(response, wait));
+        }
+        PasswordCheck::Busy => return Ok(hashing_busy()),
+    };
+    let user = db(&state, move |conn| {
+        accounts::record_login_attempt(conn, &email, Some(user), true, address.as_deref(), now)
+    })
+    .await?;
+    let Some(user) = user else {
+        return Err(AppError::Internal(
+            "a verified login was not recorded".into(),
+        ));
+    };
+    context::log_in(&req, &user).await?;
+    tracing::info!(user = %user.id, "logged in");
+    let target = if next.is_empty() {
+        "/".to_owned()
+    } else {
+        next
+    };
+    Ok(see_other(&target))
+}
+
+/// The audit detail of a failed password typed on the login form: the typed email itself (see
+/// [`accounts::record_login_attempt`]). Other forms name themselves.
+const LOGIN_FORM: &str = "";
+
+/// What [`check_password`] found.
+pub enum PasswordCheck {
+    /// The password is the account's.
+    Verified(User),
+    /// Wrong password or unknown email (counted and recorded in the audit log).
+    Wrong,
+    /// Too many attempts for the account or the address: seconds to wait.
+    Throttled(i64),
+    /// Every password-hashing slot stayed busy: try again shortly (not counted).
+    Busy,
+}
+
+/// Checks the password of the account with `email`, wherever a password is typed (the login
+/// form, accepting an invitation with an existing account): one throttle for all of them.
+/// The attempt is first reserved under the account and the address in one atomic statement, so
+/// parallel guesses get at most the limit's worth of verifications; then the password is verified
+/// by the bounded hasher with no database connection held; then a failure stays counted and
+/// gets a `login_failed` audit row (details: the typed email on the login form, else `place`),
+/// while a success does not count and forgets the account's earlier failures.
+pub async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: String,
+    address: Option<String>,
+    place: &'static str,
+    now: chrono::NaiveDateTime,
+) -> Result<PasswordCheck, AppError> {
+    let keys = throttle::keys(email, address.as_deref());
     let lookup = {
-        let (email, keys) = (email.clone(), keys.clone());
-        db(&state, move |conn| {
-            if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
-                return Ok(Err(wait));
-            }
-            Ok(Ok(accounts::find_for_login(conn, &email)?))
+        let email = email.to_owned();
+        db(state, move |conn| {
+            Ok(match throttle::reserve(conn, &keys, now)? {
+                Ok(reservation) => Ok((reservation, accounts::find_for_login(conn, &email)?)),
+                Err(wait) => Err(wait),
+            })
         })
         .await?
     };
-    let user = match lookup {
-        Ok(user) => user,
-        Err(wait) => {
-            tracing::warn!(retry_after = wait, "login throttled");
-            let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
-            let error = ctx.tn("login.throttled", minutes);
-            let mut response = again(ctx, StatusCode::TOO_MANY_REQUESTS, error, form.email, next)?;
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, value);
-            }
-            return Ok(response);
-        }
+    let (reservation, user) = match lookup {
+        Ok(found) => found,
+        Err(wait) => return Ok(PasswordCheck::Throttled(wait)),
     };
-    let (user, verified) = web::block(move || {
-        let verified = accounts::password_matches(user.as_ref(), &password);
-        (user, verified)
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = match state.hasher.verify(stored, password).await {
+        Ok(verified) => verified,
+        Err(HashingError::Busy) => {
+            db(state, move |conn| throttle::release(conn, &reservation)).await?;
+            return Ok(PasswordCheck::Busy);
+        }
+        Err(HashingError::Other(e)) => return Err(e),
+    };
+    let email = email.to_owned();
+    db(state, move |conn| {
+        if verified {
+            throttle::succeeded(conn, &reservation, &email)?;
+            return Ok(user.map_or(PasswordCheck::Wrong, PasswordCheck::Verified));
+        }
+        let typed = email.trim();
+        let details = if place.is_empty() { typed } else { place };
+        accounts::record_failed_password(conn, user.as_ref(), typed, address, details, now)?;
+        throttle::failed(conn, now)?;
+        Ok(PasswordCheck::Wrong)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?;
-    let user = db(&state, move |conn| {
-        let user =
-            accounts::record_login_attempt(conn, &email, user, verified, address.as_deref(), now)?;
-        match &user {
-            Some(_) => throttle::record_success(conn, &email)?,
-            None => throttle::record_failure(conn, &keys, now)?,
-        }
-        Ok(user)
-    })
-    .await?;
-    match user {
-        Some(user) => {
-            context::log_in(&req, &user).await?;
-            tracing::info!(user = %user.id, "logged in");
-            let target = if next.is_empty() {
-                "/".to_owned()
-            } else {
-                next
-            };
-            Ok(see_other(&target))
-        }
-        None => {
-            tracing::info!("failed login");
-            fail(ctx, "login.failed", form.email, next)
-        }
+}
+
+/// "Too many failed attempts, try again in N minutes", for `wait` seconds.
+pub fn throttled_message(ctx: &Ctx, wait: i64) -> String {
+    let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
+    ctx.tn("login.throttled", minutes)
+}
+
+/// Adds `Retry-After: wait` to a response.
+pub fn with_retry_after(mut response: HttpResponse, wait: i64) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
     }
+    response
+}
+
+/// 503 with Retry-After, for a request that found every password-hashing slot busy (the error
+/// page is rendered by the error handlers, which keep the header).
+pub fn hashing_busy() -> HttpResponse {
+    tracing::warn!("password hashing busy; request refused");
+    let wait = i64::try_from(RETRY_AFTER_SECONDS).unwrap_or(1);
+    with_retry_after(HttpResponse::ServiceUnavailable().finish(), wait)
 }
 
 pub async fn logout(
@@ -271,12 +339,17 @@ pub async fn setup(
         return setup_invalid(ctx, form, errors);
     };
     let now = state.clock.now();
+    let password_hash = match state.hasher.hash(password.expose().to_owned()).await {
+        Ok(hash) => hash,
+        Err(HashingError::Busy) => return Ok(hashing_busy()),
+        Err(HashingError::Other(e)) => return Err(e),
+    };
     let result = db(&state, move |conn| {
-        Ok(accounts::create_organizer(
+        Ok(accounts::create_organizer_hashed(
             conn,
             &email,
             &name,
-            &password,
+            &password_hash,
             true,
             client.0.as_deref(),
             now,

@@ -47,11 +47,16 @@ pub async fn language(
         })
         .unwrap_or_default();
     req.extensions_mut().insert(lang);
+    // Secure exactly when the session cookie is (the site is served over https).
+    let secure = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .is_some_and(|state| state.config.secure_cookies());
     let mut res = next.call(req).await?;
     if let Some(chosen) = from_query {
         let cookie = Cookie::build(LANG_COOKIE, chosen.code())
             .path("/")
             .same_site(SameSite::Lax)
+            .secure(secure)
             .http_only(true)
             .max_age(actix_web::cookie::time::Duration::days(365))
             .finish();

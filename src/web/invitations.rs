@@ -8,12 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit::ClientAddress;
+use super::auth;
 use super::context::{self, Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
 use super::{AppState, db, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::service::hashing::HashingError;
 use crate::service::invitations::{
     self, AcceptError, Acceptance, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
 };
@@ -556,43 +558,81 @@ pub async fn accept(
     } else if !logged_in_as_invitee && form.password.is_empty() {
         errors.add("password", field_message(ctx.lang, FieldError::Required));
     }
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut retry_after = None;
     if errors.is_empty() {
-        let secret = token.clone();
-        let password = form.password.clone();
-        let user_id = ctx.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
-        let result = db(&state, move |conn| {
-            let how = match &new_account {
-                Some((name, password)) => Acceptance::NewAccount { name, password },
-                None if logged_in_as_invitee => Acceptance::LoggedIn { user_id: &user_id },
-                None => Acceptance::ExistingAccount {
-                    password: &password,
-                },
-            };
-            Ok(invitations::accept(
-                conn,
-                &secret,
-                how,
-                client.0.as_deref(),
-                now,
-            ))
-        })
-        .await?;
-        match result {
-            Ok((user, response_id)) => {
-                context::log_in(&req, &user).await?;
-                context::flash(&session, "invitations.welcome");
-                tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
-                return Ok(see_other(&format!("/responses/{response_id}")));
+        // Passwords are hashed or checked before any connection is taken, by the bounded hasher;
+        // an existing account's password goes through the login's throttle and audit.
+        let proof = match new_account {
+            Some((name, password)) => match state.hasher.hash(password.expose().to_owned()).await {
+                Ok(hash) => Some(Proof::NewAccount(name, hash)),
+                Err(HashingError::Busy) => return Ok(auth::hashing_busy()),
+                Err(HashingError::Other(e)) => return Err(e),
+            },
+            None if logged_in_as_invitee => ctx
+                .user
+                .as_ref()
+                .map(|user| Proof::Account(user.id.clone())),
+            None => {
+                let checked = auth::check_password(
+                    &state,
+                    &open.invitation.email,
+                    form.password.clone(),
+                    client.0.clone(),
+                    INVITATION_FORM,
+                    now,
+                )
+                .await?;
+                match checked {
+                    auth::PasswordCheck::Verified(user) => Some(Proof::Account(user.id)),
+                    auth::PasswordCheck::Wrong => {
+                        errors.add("password", ctx.t("login.failed").into_owned());
+                        None
+                    }
+                    auth::PasswordCheck::Throttled(wait) => {
+                        tracing::warn!(retry_after = wait, "invitation password throttled");
+                        errors.add("password", auth::throttled_message(&ctx, wait));
+                        status = StatusCode::TOO_MANY_REQUESTS;
+                        retry_after = Some(wait);
+                        None
+                    }
+                    auth::PasswordCheck::Busy => return Ok(auth::hashing_busy()),
+                }
             }
-            Err(AcceptError::Link(problem)) => return Err(link_problem(problem)),
-            Err(AcceptError::WrongPassword) => {
-                errors.add("password", ctx.t("login.failed").into_owned());
+        };
+        if let Some(proof) = proof {
+            let secret = token.clone();
+            let result = db(&state, move |conn| {
+                let how = match &proof {
+                    Proof::NewAccount(name, hash) => Acceptance::NewAccount {
+                        name,
+                        password_hash: hash,
+                    },
+                    Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
+                };
+                Ok(invitations::accept(
+                    conn,
+                    &secret,
+                    how,
+                    client.0.as_deref(),
+                    now,
+                ))
+            })
+            .await?;
+            match result {
+                Ok((user, response_id)) => {
+                    context::log_in(&req, &user).await?;
+                    context::flash(&session, "invitations.welcome");
+                    tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
+                    return Ok(see_other(&format!("/responses/{response_id}")));
+                }
+                Err(AcceptError::Link(problem)) => return Err(link_problem(problem)),
+                Err(AcceptError::Other(e)) => return Err(e),
             }
-            Err(AcceptError::Other(e)) => return Err(e),
         }
     }
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
+    let response = render(
+        status,
         &AcceptPage {
             ctx,
             token,
@@ -608,5 +648,18 @@ pub async fn accept(
             organization: open.organization,
             errors,
         },
-    )
+    )?;
+    Ok(match retry_after {
+        Some(wait) => auth::with_retry_after(response, wait),
+        None => response,
+    })
+}
+
+/// The audit detail of a wrong password typed when accepting an invitation.
+const INVITATION_FORM: &str = "invitation";
+
+/// Who accepts, once proven: a new account's name and password hash, or an account's id.
+enum Proof {
+    NewAccount(PersonName, String),
+    Account(String),
 }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The mail transport of this process (the outbox worker sends with it).
     pub mailer: Arc<Mailer>,
+    /// Every argon2 hash and verification of the server, bounded (see `service::hashing`).
+    pub hasher: crate::service::hashing::Hasher,
 }
 
 impl AppState {
@@ -160,8 +162,12 @@ impl std::error::Error for StartError {}
 
 /// Opens the database (running migrations), binds the address and builds the server.
 pub fn start(config: Config) -> Result<Running, StartError> {
-    let pool = store::open(&config.database_url, &store::PoolOptions::default())
-        .map_err(|e| StartError(e.to_string()))?;
+    let options = store::PoolOptions {
+        max_size: config.pool_size,
+        ..store::PoolOptions::default()
+    };
+    let pool =
+        store::open(&config.database_url, &options).map_err(|e| StartError(e.to_string()))?;
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.bind)))?;
     start_on(config, pool, listener)
@@ -196,6 +202,7 @@ pub fn start_with_clock(
         instruments: InstrumentRegistry::default(),
         clock,
         mailer,
+        hasher: crate::service::hashing::Hasher::for_this_machine(),
     });
     let workers = state.config.workers;
     let connections = limits::ConnectionCounter::new(

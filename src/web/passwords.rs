@@ -8,11 +8,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::audit::ClientAddress;
+use super::auth::hashing_busy;
 use super::context::{self, Ctx};
 use super::forms::FormErrors;
 use super::{AppState, db, render, see_other};
 use crate::domain::account::NewPassword;
 use crate::error::AppError;
+use crate::service::hashing::HashingError;
 use crate::service::passwords::{self, LinkProblem};
 use crate::service::throttle;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
@@ -71,10 +73,11 @@ pub async fn forgot(
         keys.remove(0);
     }
     let throttled = db(&state, move |conn| {
-        if let Some(wait) = throttle::retry_after(conn, &keys, now)? {
+        // Every request counts, reserved atomically (parallel requests cannot all slip under).
+        if let Err(wait) = throttle::reserve(conn, &keys, now)? {
             return Ok(Some(wait));
         }
-        throttle::record_failure(conn, &keys, now)?;
+        throttle::failed(conn, now)?;
         if raw.len() <= MAX_EMAIL_LEN {
             passwords::request(
                 conn,
@@ -182,18 +185,25 @@ pub async fn reset(
             ctx.t("errors.field.password_mismatch").into_owned(),
         );
     }
+    // The link first, cheaply: a random or used token never costs a password hash.
+    let lookup = token.clone();
+    db(&state, move |conn| passwords::check(conn, &lookup, now))
+        .await?
+        .map_err(invalid_link)?;
     let Some(password) = password.filter(|_| errors.is_empty()) else {
-        let lookup = token.clone();
-        db(&state, move |conn| passwords::check(conn, &lookup, now))
-            .await?
-            .map_err(invalid_link)?;
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ResetPage { ctx, token, errors },
         );
     };
+    // Hashed by the bounded hasher, holding no database connection.
+    let hash = match state.hasher.hash(password.expose().to_owned()).await {
+        Ok(hash) => hash,
+        Err(HashingError::Busy) => return Ok(hashing_busy()),
+        Err(HashingError::Other(e)) => return Err(e),
+    };
     let user = db(&state, move |conn| {
-        passwords::complete(conn, &token, &password, client.0.as_deref(), now)
+        passwords::complete(conn, &token, &hash, client.0.as_deref(), now)
     })
     .await?
     .map_err(invalid_link)?;

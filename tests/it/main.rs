@@ -22,3 +22,4 @@ mod sessions;
 mod settings;
 mod storage;
 mod support;
+mod throttle;
