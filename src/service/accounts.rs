@@ -147,14 +147,9 @@ pub fn find_for_login(conn: &mut DbConnection, raw_email: &str) -> Result<Option
     })
 }
 
-/// Whether the password is the account's. Without an account a dummy hash of the same cost is
-/// checked, so an unknown email takes as long as a wrong password. Slow (argon2): call it on a
-/// blocking thread without holding a database connection.
-pub fn password_matches(user: Option<&User>, password: &str) -> bool {
-    password_matches_hash(user.map(|u| u.password_hash.as_str()), password)
-}
-
-/// [`password_matches`] given the account's stored hash, if any.
+/// Whether the password matches the account's stored hash. Without an account a dummy hash of
+/// the same cost is checked, so an unknown email takes as long as a wrong password. Slow
+/// (argon2): the server calls it through its bounded hasher, never holding a connection.
 pub fn password_matches_hash(stored: Option<&str>, password: &str) -> bool {
     match stored {
         Some(stored) => verify_password(stored, password),
@@ -165,30 +160,19 @@ pub fn password_matches_hash(stored: Option<&str>, password: &str) -> bool {
     }
 }
 
-/// Records a login attempt checked by [`password_matches`]: the login time and the audit row of a
-/// success, or the audit row of a failure, in one transaction. Returns the user when it succeeded.
-pub fn record_login_attempt(
+/// Records a login whose password was verified: the login time and its audit row, in one
+/// transaction. (A wrong password's row is [`record_failed_password`].)
+pub fn record_login(
     conn: &mut DbConnection,
-    raw_email: &str,
-    user: Option<User>,
-    verified: bool,
+    user: &User,
     address: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Option<User>, AppError> {
-    let address = address.map(str::to_owned);
-    crate::store::write(conn, |conn| match &user {
-        Some(user) if verified => {
-            users::record_login(conn, &user.id, now)?;
-            let actor = audit::Actor::user(&user.id, &user.email, address.clone());
-            let object = audit::Object::new("user", &user.id);
-            audit::record(conn, &actor, audit::Action::Login, object, "", now)?;
-            Ok(Some(user.clone()))
-        }
-        known => {
-            let typed = raw_email.trim();
-            record_failed_password(conn, known.as_ref(), typed, address.clone(), typed, now)?;
-            Ok(None)
-        }
+) -> Result<(), AppError> {
+    crate::store::write(conn, |conn| {
+        users::record_login(conn, &user.id, now)?;
+        let actor = audit::Actor::user(&user.id, &user.email, address.map(str::to_owned));
+        let object = audit::Object::new("user", &user.id);
+        audit::record(conn, &actor, audit::Action::Login, object, "", now)
     })
 }
 

@@ -114,14 +114,10 @@ pub async fn login(
         PasswordCheck::Busy => return Ok(hashing_busy()),
     };
     let user = db(&state, move |conn| {
-        accounts::record_login_attempt(conn, &email, Some(user), true, address.as_deref(), now)
+        accounts::record_login(conn, &user, address.as_deref(), now)?;
+        Ok(user)
     })
     .await?;
-    let Some(user) = user else {
-        return Err(AppError::Internal(
-            "a verified login was not recorded".into(),
-        ));
-    };
     context::log_in(&req, &user).await?;
     tracing::info!(user = %user.id, "logged in");
     let target = if next.is_empty() {
@@ -133,7 +129,7 @@ pub async fn login(
 }
 
 /// The audit detail of a failed password typed on the login form: the typed email itself (see
-/// [`accounts::record_login_attempt`]). Other forms name themselves.
+/// [`accounts::record_failed_password`]). Other forms name themselves.
 const LOGIN_FORM: &str = "";
 
 /// What [`check_password`] found.
