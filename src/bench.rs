@@ -243,7 +243,7 @@ fn time_scheduler(
     let mut config = Config::for_database(url);
     config.mail = crate::mail::MailConfig::folder(scratch.join("outbox"));
     let mailer = Arc::new(crate::mail::Mailer::new(&config.mail)?);
-    let state = crate::web::AppState {
+    let state = crate::app::App {
         config,
         pool,
         setup_token_hash: Mutex::new(None),

@@ -281,7 +281,10 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("bind", &self.bind)
-            .field("database_url", &redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &crate::domain::text::redact_url(&self.database_url),
+            )
             .field("base_url", &self.base_url)
             .field("session_key", &"..")
             .field("workers", &self.workers)
@@ -469,20 +472,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
-}
-
-/// Hides the password of a database URL for logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -702,10 +691,13 @@ mod tests {
     #[test]
     fn database_password_is_redacted() {
         assert_eq!(
-            redact_url("postgres://user:secret@host/db"),
+            crate::domain::text::redact_url("postgres://user:secret@host/db"),
             "postgres://user:***@host/db"
         );
-        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            crate::domain::text::redact_url("sqlite://data/x.db"),
+            "sqlite://data/x.db"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 rust_i18n::i18n!("src/locales", fallback = "es");
 
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -356,7 +356,7 @@ fn fresh_database(server: Option<&str>, scratch: &Path) -> Result<(String, Clean
     let mut admin = diesel::PgConnection::establish(&admin_url).map_err(|e| {
         format!(
             "cannot connect to {}: {e}",
-            crate::config::redact_url(&admin_url)
+            crate::domain::text::redact_url(&admin_url)
         )
     })?;
     diesel::sql_query(format!("CREATE DATABASE {name}"))

@@ -10,6 +10,7 @@ pub mod lang;
 pub mod organization;
 pub mod reminders;
 pub mod section_form;
+pub mod text;
 pub mod time;
 pub mod token;
 

@@ -13,17 +13,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
 use tokio::sync::watch;
 
+use crate::app::{App, Pool, run_on};
 use crate::error::AppError;
-use crate::mail::{Kind, Mailer, SendError};
+use crate::mail::{Mailer, SendError};
 use crate::service::Clock;
-use crate::service::email::{self as mail_service, LEASE_MINUTES, MAX_ATTEMPTS, MailEnv};
+use crate::service::email::{self as mail_service, LEASE_MINUTES, MAX_ATTEMPTS};
+use crate::service::outbox::{self, Outcome};
 use crate::service::reminders::{self, SchedulerReport};
-use crate::store::outbox::{self, Message};
-use crate::store::{self, Pool};
-use crate::web::AppState;
 
 /// Messages one delivery pass takes at most (the next pass takes the rest).
 pub const BATCH: i64 = 50;
@@ -53,32 +51,11 @@ pub struct Worker {
     pub clock: Arc<dyn Clock>,
 }
 
-async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut store::DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
-}
-
-/// What to record after a send.
-enum Outcome {
-    Sent,
-    Retry(String, NaiveDateTime),
-    Failed(String),
-}
-
 impl Worker {
     /// A worker of this server process.
-    pub fn for_state(state: &AppState) -> Worker {
+    pub fn for_app(state: &App) -> Worker {
         Worker {
-            id: format!("{}-{}", std::process::id(), store::new_id()),
+            id: outbox::worker_id(),
             pool: state.pool.clone(),
             mailer: state.mailer.clone(),
             clock: state.clock.clone(),
@@ -91,11 +68,8 @@ impl Worker {
     pub async fn deliver_due(&self) -> Result<DeliveryReport, AppError> {
         let mut report = DeliveryReport::default();
         let now = self.clock.now();
-        let (interrupted, due) = blocking(&self.pool, move |conn| {
-            let interrupted = outbox::fail_interrupted(conn, now)?;
-            Ok((interrupted, outbox::due_ids(conn, now, BATCH)?))
-        })
-        .await?;
+        let (interrupted, due) =
+            run_on(&self.pool, move |conn| outbox::take_due(conn, now, BATCH)).await?;
         if interrupted > 0 {
             tracing::warn!(
                 count = interrupted,
@@ -108,18 +82,8 @@ impl Worker {
             let now = self.clock.now();
             let lease_until = now + chrono::Duration::minutes(LEASE_MINUTES);
             let worker = self.id.clone();
-            let claimed = blocking(&self.pool, move |conn| {
-                if !outbox::claim(conn, &id, &worker, now, lease_until)? {
-                    return Ok(None);
-                }
-                let row = outbox::find(conn, &id)?;
-                if is_stale_reminder(conn, &row)? {
-                    outbox::mark_cancelled(conn, &id, now)?;
-                    return Ok(Some((row, false)));
-                }
-                // Committed before the send: see the module comment.
-                let go = outbox::mark_sending(conn, &id, &worker, now)?;
-                Ok(Some((row, go)))
+            let claimed = run_on(&self.pool, move |conn| {
+                outbox::claim(conn, &id, &worker, now, lease_until)
             })
             .await?;
             let Some((row, go)) = claimed else {
@@ -130,7 +94,7 @@ impl Worker {
                 report.cancelled += 1;
                 continue;
             }
-            let result = self.mailer.send(&row).await;
+            let result = self.mailer.send(&outbox::outgoing(&row)).await;
             let attempts = row.attempts + 1;
             let now = self.clock.now();
             let unreachable = matches!(&result, Err(SendError::Unreachable(_)));
@@ -158,17 +122,8 @@ impl Worker {
                 }
             }
             let id = row.id.clone();
-            blocking(&self.pool, move |conn| {
-                match outcome {
-                    Outcome::Sent => outbox::mark_sent(conn, &id, attempts, now)?,
-                    Outcome::Retry(error, next) => {
-                        outbox::mark_retry(conn, &id, attempts, &error, next)?;
-                    }
-                    Outcome::Failed(error) => {
-                        outbox::mark_failed(conn, &id, attempts, &error, now)?;
-                    }
-                }
-                Ok(())
+            run_on(&self.pool, move |conn| {
+                outbox::record(conn, &id, attempts, outcome, now)
             })
             .await?;
             // The server cannot be reached: the other rows would fail the same way; leave them
@@ -181,42 +136,24 @@ impl Worker {
     }
 }
 
-/// A reminder whose response was submitted since it was queued is not sent.
-fn is_stale_reminder(conn: &mut store::DbConnection, row: &Message) -> Result<bool, AppError> {
-    let is_reminder = Kind::parse(&row.kind).is_some_and(Kind::is_reminder);
-    match (&row.response_id, is_reminder) {
-        (Some(response_id), true) => Ok(store::responses::find(conn, response_id)?.is_submitted()),
-        _ => Ok(false),
-    }
-}
-
 /// One scheduler pass over every open assessment, plus the daily digest of failures, with the
 /// state's clock. Synchronous: tests call it directly; the server runs it off the async workers.
-pub fn scheduler_pass(state: &AppState) -> Result<SchedulerReport, AppError> {
+pub fn scheduler_pass(state: &App) -> Result<SchedulerReport, AppError> {
     let mut conn = state.pool.get()?;
-    let env = MailEnv {
-        base_url: &state.config.base_url,
-        instruments: &state.instruments,
-        reply_to: state.config.mail.reply_to.as_deref(),
-    };
-    let now = state.clock.now();
-    let report = reminders::schedule_due(&mut conn, env, now)?;
-    // The digest's day is the forum's (the configured time zone), like the audit log's.
-    let today = crate::domain::time::local_date(now, state.config.time_zone);
-    reminders::queue_failure_digest(&mut conn, env, today, now)?;
-    Ok(report)
+    let (env, zone, now) = (state.mail_env(), state.config.time_zone, state.clock.now());
+    reminders::scheduler_pass(&mut conn, env, zone, now)
 }
 
 /// One delivery pass of this server's worker.
-pub async fn delivery_pass(state: &AppState) -> Result<DeliveryReport, AppError> {
-    Worker::for_state(state).deliver_due().await
+pub async fn delivery_pass(state: &App) -> Result<DeliveryReport, AppError> {
+    Worker::for_app(state).deliver_due().await
 }
 
 /// The loop the server runs until `stop` turns true (the server stopped): delivery every
 /// `poll_interval`, the scheduler every minute. Errors are logged and the loop goes on: an
 /// unreachable database or mail server delays mail, it does not stop the site.
-pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
-    let worker = Worker::for_state(&state);
+pub async fn run(state: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let worker = Worker::for_app(&state);
     match state.mailer.check().await {
         Ok(()) => tracing::info!(transport = %state.mailer.description(), "mail delivery ready"),
         Err(error) => tracing::warn!(

@@ -12,8 +12,6 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::store::outbox::Message;
-
 /// The kinds of email the platform sends; stored in the outbox as their key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -156,7 +154,20 @@ pub fn lettre_smtp_url(url: &str) -> Result<String, String> {
 
 /// An URL with its password hidden, for logs.
 pub fn redact(url: &str) -> String {
-    crate::config::redact_url(url)
+    crate::domain::text::redact_url(url)
+}
+
+/// One message to send, as the outbox holds it.
+pub struct Outgoing<'a> {
+    /// The outbox row's id, which goes into the Message-ID.
+    pub id: &'a str,
+    pub recipient: &'a str,
+    pub recipient_name: &'a str,
+    pub subject: &'a str,
+    /// The sender's own reply-to address, if the message carries one.
+    pub reply_to: Option<&'a str>,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
 }
 
 enum Transport {
@@ -289,40 +300,37 @@ impl Mailer {
         }
     }
 
-    /// The MIME message of an outbox row: text and HTML alternatives, the row id in the
+    /// The MIME message of an outbox message: text and HTML alternatives, the row id in the
     /// Message-ID (so a receiving client can tell a repeat), headers only through lettre's
     /// typed builders, which encode values and never let a line break start a new header.
-    pub fn build(&self, row: &Message) -> Result<lettre::Message, SendError> {
-        let address = Address::from_str(&row.recipient).map_err(|e| {
+    pub fn build(&self, row: &Outgoing<'_>) -> Result<lettre::Message, SendError> {
+        let address = Address::from_str(row.recipient).map_err(|e| {
             SendError::Permanent(format!("invalid recipient {:?}: {e}", row.recipient))
         })?;
-        let name = one_line(&row.recipient_name);
+        let name = one_line(row.recipient_name);
         let to = Mailbox::new((!name.is_empty()).then_some(name), address);
         let domain = self.from.email.domain().to_owned();
         let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(one_line(&row.subject))
+            .subject(one_line(row.subject))
             .message_id(Some(format!("<{}@{}>", row.id, domain)));
         // The server's reply-to address wins; else the one the message carries (the organizer
         // who sent an invitation). The footer says "reply to this email" only when one is set.
-        let own = row
-            .reply_to
-            .as_deref()
-            .and_then(|raw| parse_mailbox(raw).ok());
+        let own = row.reply_to.and_then(|raw| parse_mailbox(raw).ok());
         if let Some(reply_to) = self.reply_to.clone().or(own) {
             builder = builder.reply_to(reply_to);
         }
         builder
             .multipart(MultiPart::alternative_plain_html(
-                row.body_text.clone(),
-                row.body_html.clone(),
+                row.body_text.to_owned(),
+                row.body_html.to_owned(),
             ))
             .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
     }
 
     /// Sends one outbox row. Returns when the server accepted it (its 250) or refused it.
-    pub async fn send(&self, row: &Message) -> Result<(), SendError> {
+    pub async fn send(&self, row: &Outgoing<'_>) -> Result<(), SendError> {
         let message = self.build(row)?;
         match &self.transport {
             Some(Transport::Smtp(smtp)) => smtp

@@ -11,7 +11,6 @@ use chrono_tz::Tz;
 
 use crate::domain::{Lang, time};
 use crate::i18n;
-use crate::store::assessments::Assessment;
 
 /// The language and time zone of one email, with the helpers the templates call.
 #[derive(Debug, Clone, Copy)]
@@ -35,10 +34,10 @@ impl MailCtx {
     }
 
     /// An email about an assessment: its times in the assessment's zone.
-    pub fn for_assessment(lang: Lang, assessment: &Assessment) -> MailCtx {
+    pub fn for_assessment(lang: Lang, zone: Tz) -> MailCtx {
         MailCtx {
             lang,
-            zone: assessment.zone(),
+            zone,
             replies: false,
         }
     }

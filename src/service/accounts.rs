@@ -204,6 +204,11 @@ pub fn record_failed_password(
     )
 }
 
+/// Whether any organizer account exists (the setup page is open until one does).
+pub fn organizer_exists(conn: &mut DbConnection) -> Result<bool, AppError> {
+    Ok(users::organizer_exists(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

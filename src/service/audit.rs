@@ -24,7 +24,7 @@ pub struct Actor {
     pub user_id: Option<String>,
     /// The account's email at the time, or what was typed (failed login), or empty.
     pub email: String,
-    /// The client address (see `web::audit::client_address`).
+    /// The client address (see `web::client::client_address`).
     pub address: Option<String>,
 }
 

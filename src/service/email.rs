@@ -167,7 +167,7 @@ pub fn queue_invitation(
     )?;
     let lang = to.lang;
     let email = InvitationEmail {
-        ctx: MailCtx::for_assessment(lang, &assessment)
+        ctx: MailCtx::for_assessment(lang, assessment.zone())
             .replying(env.replies() || reply_to.is_some()),
         name: to.name.clone(),
         organization: organization.name.clone(),
@@ -241,7 +241,7 @@ pub fn queue_submission(
         // The mechanism entries are counted on their own line below.
         sections.retain(|s| s.required > 0);
         let email = SubmissionEmail {
-            ctx: MailCtx::for_assessment(to.lang, &ctx.assessment).replying(env.replies()),
+            ctx: MailCtx::for_assessment(to.lang, ctx.assessment.zone()).replying(env.replies()),
             name: to.name.clone(),
             organization: ctx.organization.name.clone(),
             assessment: ctx.assessment.title(to.lang).to_owned(),
@@ -280,7 +280,7 @@ pub fn queue_reopened(
     let recipients = members(conn, &ctx.response.id)?;
     for to in &recipients {
         let email = ReopenedEmail {
-            ctx: MailCtx::for_assessment(to.lang, &ctx.assessment).replying(env.replies()),
+            ctx: MailCtx::for_assessment(to.lang, ctx.assessment.zone()).replying(env.replies()),
             name: to.name.clone(),
             organization: ctx.organization.name.clone(),
             assessment: ctx.assessment.title(to.lang).to_owned(),

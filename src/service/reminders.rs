@@ -91,6 +91,20 @@ fn history_of(conn: &mut DbConnection, response_id: &str) -> Result<History, App
     Ok(h)
 }
 
+/// One scheduler pass: reminders for every open assessment, then the daily digest of failures,
+/// whose day is the forum's (`zone`, the configured time zone), like the audit log's.
+pub fn scheduler_pass(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    zone: chrono_tz::Tz,
+    now: NaiveDateTime,
+) -> Result<SchedulerReport, AppError> {
+    let report = schedule_due(conn, env, now)?;
+    let today = crate::domain::time::local_date(now, zone);
+    queue_failure_digest(conn, env, today, now)?;
+    Ok(report)
+}
+
 /// One scheduler pass: for every open assessment with reminders on, the reminder each pending
 /// response is due today goes to the outbox, one transaction per response. Cheap when nothing is
 /// due: three grouped queries per open assessment and no writes. Safe to run anywhere, any
@@ -259,7 +273,7 @@ fn render_reminder(
     // (mechanism entries are optional).
     let total = crate::domain::answers::response_progress(&ctx.instrument, &answers);
     let email = ReminderEmail {
-        ctx: MailCtx::for_assessment(lang, &ctx.assessment),
+        ctx: MailCtx::for_assessment(lang, ctx.assessment.zone()),
         is_final,
         name: who.to.name.clone(),
         organization: ctx.organization.name.clone(),

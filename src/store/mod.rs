@@ -28,6 +28,7 @@ pub mod users;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::error::AppError;
 use diesel::connection::{
     AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
 };
@@ -369,6 +370,21 @@ pub fn backup_sqlite(conn: &mut DbConnection, target: &str) -> Result<(), StoreE
 /// A new random identifier for a row: 128 bits, hex.
 pub fn new_id() -> String {
     crate::domain::token::random_hex(16)
+}
+
+/// Runs a synchronous database function on the blocking thread pool with a connection of `pool`.
+pub async fn run_blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
 
 #[cfg(test)]

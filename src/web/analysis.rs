@@ -11,7 +11,10 @@ use serde::Deserialize;
 
 use super::charts::{self, Node};
 use super::context::{Ctx, CurrentUser, Organizer};
-use super::{AppState, db, render};
+use super::view::{
+    FlowLabeller, FlowRow, PAGE_SIZE, Pager, display_value, mechanism_label, sort_by_acronym,
+};
+use super::{App, render};
 use crate::domain::Lang;
 use crate::domain::analysis::{self, Cell, ColumnStats, DomainSummary, Gaps};
 use crate::domain::answers::AnswerValue;
@@ -41,54 +44,6 @@ pub struct ViewQuery {
     pub page: Option<usize>,
 }
 
-/// Rows of long tables per page: a page stays light whatever the size of the forum.
-pub const PAGE_SIZE: usize = 100;
-
-/// Where a long table is, and links to the pages around.
-#[derive(Debug, Clone)]
-pub struct Pager {
-    pub page: usize,
-    pub pages: usize,
-    pub total: usize,
-    pub first: usize,
-    pub last: usize,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
-}
-
-impl Pager {
-    /// `url` gives the link of a page number.
-    pub fn new(
-        total: usize,
-        per_page: usize,
-        page: Option<usize>,
-        url: impl Fn(usize) -> String,
-    ) -> Pager {
-        let pages = total.div_ceil(per_page).max(1);
-        let page = page.unwrap_or(1).clamp(1, pages);
-        let first = (page - 1) * per_page;
-        Pager {
-            page,
-            pages,
-            total,
-            first: (first + 1).min(total),
-            last: (first + per_page).min(total),
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: (page < pages).then(|| url(page + 1)),
-        }
-    }
-
-    /// The rows of this page.
-    pub fn slice<T>(&self, rows: Vec<T>) -> Vec<T> {
-        let skip = self.first.saturating_sub(1);
-        rows.into_iter().skip(skip).take(self.last - skip).collect()
-    }
-
-    pub fn is_needed(&self) -> bool {
-        self.pages > 1
-    }
-}
-
 impl ViewQuery {
     pub fn selection(&self) -> Selection {
         Selection {
@@ -111,15 +66,14 @@ impl ViewQuery {
 }
 
 pub async fn load_data(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     assessment_id: String,
     scope: Scope,
 ) -> Result<AssessmentData, AppError> {
     let app = state.clone();
-    db(state, move |conn| {
-        service::load(conn, &app.instruments, &assessment_id, scope)
-    })
-    .await
+    state
+        .run(move |conn| service::load(conn, &app.instruments, &assessment_id, scope))
+        .await
 }
 
 /// A number with one decimal, or a dash.
@@ -253,16 +207,6 @@ fn sort_rows(rows: &mut [MatrixRow<'_>], instrument: &Instrument, sort: &str, de
     }
 }
 
-/// Sorts rows by their organization's acronym regardless of case. Each acronym is lower-cased
-/// once, not twice per comparison; acronyms are unique regardless of case, so the descending
-/// order is the ascending one reversed.
-pub fn sort_by_acronym<T>(rows: &mut [T], acronym: impl Fn(&T) -> &str, descending: bool) {
-    rows.sort_by_cached_key(|r| acronym(r).to_lowercase());
-    if descending {
-        rows.reverse();
-    }
-}
-
 /// Means compare numerically; a missing mean sorts before any number.
 fn cmp_mean(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
     match (a, b) {
@@ -274,7 +218,7 @@ fn cmp_mean(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
 pub async fn matrix(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -488,7 +432,7 @@ pub struct CellPath {
 pub async fn cell(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<CellPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
@@ -516,9 +460,7 @@ pub async fn cell(
             ItemAnswer {
                 label: item.label.get(lang).to_owned(),
                 value: match value {
-                    Some(v) => {
-                        super::responses::display_value(&data.instrument, item, v, lang, &[])
-                    }
+                    Some(v) => display_value(&data.instrument, item, v, lang, &[]),
                     None => ctx.t("review.missing").into_owned(),
                 },
                 level: value.and_then(AnswerValue::level),
@@ -578,7 +520,7 @@ struct ScoresPage {
 pub async fn scores(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response_id = path.into_inner();
@@ -656,7 +598,7 @@ pub struct DimensionPath {
 pub async fn dimension(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<DimensionPath>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -818,17 +760,6 @@ struct InventoryPage {
     pager: Pager,
 }
 
-/// The label of an option of the list a mechanism field uses.
-pub fn mechanism_label(instrument: &Instrument, field: &str, key: &str, lang: Lang) -> String {
-    instrument
-        .mechanisms()
-        .and_then(|(_, g)| g.field(field))
-        .and_then(|f| instrument.list_of(f))
-        .and_then(|l| l.option(key))
-        .map(|o| o.label.get(lang).to_owned())
-        .unwrap_or_else(|| key.to_owned())
-}
-
 fn field_options(instrument: &Instrument, field: &str, lang: Lang) -> Vec<(String, String)> {
     instrument
         .mechanisms()
@@ -922,7 +853,7 @@ fn inventory_row(
 pub async fn inventory(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<InventoryQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -1029,98 +960,6 @@ pub async fn inventory(
     )
 }
 
-/// A flow as a row of the edge table and of the reconciliation list.
-#[derive(Debug, Clone)]
-pub struct FlowRow {
-    pub provider: String,
-    pub receiver: String,
-    pub mechanism: String,
-    pub response_id: String,
-    pub mechanism_id: String,
-    pub reporter: String,
-    pub domains: String,
-    pub status: String,
-    pub confirmed: bool,
-}
-
-/// Labels flows (organizations by acronym, mechanisms by name) one at a time, so a page labels
-/// only the flows it shows.
-pub struct FlowLabeller<'a> {
-    data: &'a AssessmentData,
-    organizations: foldhash::HashMap<&'a str, &'a crate::store::responses::OrganizationHead>,
-    /// The mechanisms of the flows it was made for, by id.
-    mechanisms: foldhash::HashMap<&'a str, &'a crate::store::mechanisms::FlowHead>,
-    lang: Lang,
-}
-
-impl<'a> FlowLabeller<'a> {
-    /// A labeller for some flows: it finds their mechanisms in one pass over the assessment's,
-    /// and keeps only those (a page labels a few hundred of tens of thousands).
-    pub fn new<'f>(
-        data: &'a AssessmentData,
-        lang: Lang,
-        flows: impl IntoIterator<Item = &'f analysis::MatchedFlow<'f>>,
-    ) -> FlowLabeller<'a> {
-        // Mechanism and organization ids in one set: they never meet, and a stray match only
-        // keeps one more entry.
-        let mut wanted: foldhash::HashSet<&str> = foldhash::HashSet::default();
-        for f in flows {
-            wanted.extend([
-                f.exchange.mechanism_id,
-                f.provider,
-                f.receiver,
-                f.exchange.reporter,
-            ]);
-        }
-        FlowLabeller {
-            data,
-            organizations: data
-                .organizations()
-                .into_iter()
-                .filter(|(id, _)| wanted.contains(id))
-                .collect(),
-            mechanisms: data
-                .flows
-                .iter()
-                .filter(|m| wanted.contains(m.id.as_str()))
-                .map(|m| (m.id.as_str(), m))
-                .collect(),
-            lang,
-        }
-    }
-
-    fn acronym(&self, id: &str) -> String {
-        self.organizations
-            .get(id)
-            .map(|o| o.acronym.clone())
-            .unwrap_or_else(|| id.to_owned())
-    }
-
-    pub fn row(&self, r: &analysis::MatchedFlow<'_>) -> FlowRow {
-        let (data, lang, exchange) = (self.data, self.lang, r.exchange);
-        let m = self.mechanisms.get(exchange.mechanism_id);
-        FlowRow {
-            provider: self.acronym(r.provider),
-            receiver: self.acronym(r.receiver),
-            mechanism: m.map(|m| m.name.clone()).unwrap_or_default(),
-            response_id: m.map(|m| m.response_id.clone()).unwrap_or_default(),
-            mechanism_id: exchange.mechanism_id.to_owned(),
-            reporter: self.acronym(exchange.reporter),
-            domains: exchange
-                .domains
-                .iter()
-                .map(|d| mechanism_label(&data.instrument, "domains", d, lang))
-                .collect::<Vec<_>>()
-                .join(", "),
-            status: exchange
-                .status
-                .map(|s| mechanism_label(&data.instrument, "status", s, lang))
-                .unwrap_or_default(),
-            confirmed: r.is_confirmed(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "network.html")]
 struct NetworkPage {
@@ -1138,7 +977,7 @@ struct NetworkPage {
 pub async fn network(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -1302,7 +1141,7 @@ pub fn gaps_view(data: &AssessmentData, gaps: &Gaps, lang: Lang) -> GapsView {
 pub async fn domains(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -1319,10 +1158,9 @@ pub async fn domains(
     let shown_answers = {
         let ids: Vec<String> = selected.iter().map(|p| p.response.id.clone()).collect();
         let instrument = data.instrument.clone();
-        db(&state, move |conn| {
-            service::answers_of_responses(conn, &instrument, &ids)
-        })
-        .await?
+        state
+            .run(move |conn| service::answers_of_responses(conn, &instrument, &ids))
+            .await?
     };
     let no_answers = analysis::Answers::new();
     let option = |list: &str, key: &str| {
@@ -1444,7 +1282,7 @@ struct AnnexPage {
 pub async fn annex(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let data = load_data(&state, path.into_inner(), Scope::Summary).await?;
@@ -1515,11 +1353,13 @@ pub async fn annex(
 pub async fn annex_css(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let assessment = db(&state, move |conn| service::find_assessment(conn, &id)).await?;
+    let assessment = state
+        .run(move |conn| service::find_assessment(conn, &id))
+        .await?;
     let today = crate::domain::time::local_date(state.clock.now(), assessment.zone());
     let css = annex_margins_css(
         assessment.title(ctx.lang),

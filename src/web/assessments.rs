@@ -8,11 +8,11 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::analysis::{PAGE_SIZE, Pager, sort_by_acronym};
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
-use super::{AppState, db, render, see_other};
+use super::view::{PAGE_SIZE, Pager, sort_by_acronym};
+use super::{App, render, see_other};
 use crate::domain::assessment::{AVERAGES_MIN_PEERS_DEFAULT, AssessmentInput, parse_assessment};
 use crate::domain::time;
 use crate::error::AppError;
@@ -35,9 +35,11 @@ struct Dashboard {
 pub async fn dashboard(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let assessments = db(&state, |conn| Ok(store::assessments::list(conn)?)).await?;
+    let assessments = state
+        .run(|conn| Ok(store::assessments::list(conn)?))
+        .await?;
     let now = state.clock.now();
     render(
         StatusCode::OK,
@@ -99,9 +101,11 @@ fn split_instrument(value: &str) -> Option<(&str, &str)> {
 pub async fn new_form(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let instruments = db(&state, |conn| Ok(store::instruments::list(conn)?)).await?;
+    let instruments = state
+        .run(|conn| Ok(store::instruments::list(conn)?))
+        .await?;
     // A new assessment opens today where the forum is.
     let today = crate::domain::time::local_date(state.clock.now(), state.config.time_zone);
     let form = AssessmentForm {
@@ -132,17 +136,18 @@ pub async fn new_form(
 pub async fn edit_form(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let lookup = id.clone();
-    let (assessment, instruments, pinned) = db(&state, move |conn| {
-        let assessment = store::assessments::find(conn, &lookup)?;
-        let pinned = store::responses::has_responses(conn, &lookup)?;
-        Ok((assessment, store::instruments::list(conn)?, pinned))
-    })
-    .await?;
+    let (assessment, instruments, pinned) = state
+        .run(move |conn| {
+            let assessment = store::assessments::find(conn, &lookup)?;
+            let pinned = store::responses::has_responses(conn, &lookup)?;
+            Ok((assessment, store::instruments::list(conn)?, pinned))
+        })
+        .await?;
     render(
         StatusCode::OK,
         &FormPage {
@@ -173,7 +178,7 @@ pub async fn create(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     form: web::Form<AssessmentForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -185,7 +190,7 @@ pub async fn update(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<AssessmentForm>,
@@ -203,7 +208,7 @@ pub async fn update(
 
 async fn save(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     actor: Actor,
     id: Option<String>,
@@ -244,28 +249,29 @@ async fn save(
     if let (Some(draft), true) = (draft, errors.is_empty()) {
         let now = state.clock.now();
         let target = id.clone();
-        let result = db(&state, move |conn| {
-            let chosen = instrument.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
-            let action = match target {
-                None => audit_log::Action::AssessmentCreated,
-                Some(_) => audit_log::Action::AssessmentUpdated,
-            };
-            let row = |saved: &Result<String, SaveError>| {
-                let id = saved.as_ref().ok()?;
-                Some(Written::new(action, audit_log::kind::ASSESSMENT, id).in_assessment(id))
-            };
-            let write = |conn: &mut crate::store::DbConnection| {
-                Ok(match (&target, chosen) {
-                    (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
-                    (Some(id), chosen) => {
-                        assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
-                    }
-                    (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
-                })
-            };
-            audit_log::recorded(conn, &actor, now, write, row)
-        })
-        .await?;
+        let result = state
+            .run(move |conn| {
+                let chosen = instrument.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
+                let action = match target {
+                    None => audit_log::Action::AssessmentCreated,
+                    Some(_) => audit_log::Action::AssessmentUpdated,
+                };
+                let row = |saved: &Result<String, SaveError>| {
+                    let id = saved.as_ref().ok()?;
+                    Some(Written::new(action, audit_log::kind::ASSESSMENT, id).in_assessment(id))
+                };
+                let write = |conn: &mut crate::store::DbConnection| {
+                    Ok(match (&target, chosen) {
+                        (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
+                        (Some(id), chosen) => {
+                            assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
+                        }
+                        (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
+                    })
+                };
+                audit_log::recorded(conn, &actor, now, write, row)
+            })
+            .await?;
         match result {
             Ok(saved) => {
                 super::context::flash(&session, "assessments.saved");
@@ -287,14 +293,15 @@ async fn save(
         }
     }
     let lookup = id.clone();
-    let (instruments, pinned) = db(&state, move |conn| {
-        let pinned = match &lookup {
-            Some(id) => store::responses::has_responses(conn, id)?,
-            None => false,
-        };
-        Ok((store::instruments::list(conn)?, pinned))
-    })
-    .await?;
+    let (instruments, pinned) = state
+        .run(move |conn| {
+            let pinned = match &lookup {
+                Some(id) => store::responses::has_responses(conn, id)?,
+                None => false,
+            };
+            Ok((store::instruments::list(conn)?, pinned))
+        })
+        .await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &FormPage {
@@ -372,7 +379,7 @@ impl AssessmentPage {
 pub async fn show(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ProgressQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -380,8 +387,8 @@ pub async fn show(
     let now = state.clock.now();
     let app = state.clone();
     let lang = ctx.lang;
-    let (assessment, mut rows, invitations, instrument_title, failed_emails) =
-        db(&state, move |conn| {
+    let (assessment, mut rows, invitations, instrument_title, failed_emails) = state
+        .run(move |conn| {
             let assessment = store::assessments::find(conn, &id)?;
             let invitations = store::invitations::list_for_assessment(conn, &id)?;
             let rows =

@@ -1,89 +1,20 @@
-//! The audit log in the web layer: the client address of a request (behind trusted proxies too),
-//! the organizers' page that browses and filters the log, and its CSV export.
+//! The organizers' audit log page, which browses and filters the log, and its CSV export.
 
 use std::collections::HashMap;
-use std::future::{Ready, ready};
-use std::net::IpAddr;
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::analysis::Pager;
+use super::client::ClientAddress;
 use super::context::{Ctx, CurrentUser, Organizer};
-use super::{AppState, db, render};
+use super::view::Pager;
+use super::{App, render};
 use crate::error::AppError;
 use crate::i18n::tr;
-use crate::service::audit::{self as service, Action, Actor, FilterInput, FilterProblems};
+use crate::service::audit::{self as service, Action, FilterInput, FilterProblems};
 use crate::store;
 use crate::store::audit::AuditEntry;
-
-/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
-/// X-Forwarded-For entry that is not a trusted proxy. A forwarded entry that is not an IP address
-/// is not believed (the peer is used).
-pub fn resolve_address(
-    peer: Option<IpAddr>,
-    forwarded_for: &[&str],
-    trusted: &[IpAddr],
-) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let hops = forwarded_for
-        .iter()
-        .flat_map(|header| header.split(','))
-        .map(str::trim)
-        .filter(|hop| !hop.is_empty());
-    for hop in hops.rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => continue,
-            Ok(ip) => return Some(ip),
-            Err(_) => return Some(peer),
-        }
-    }
-    Some(peer)
-}
-
-/// The client address of a request, as text (see [`resolve_address`]).
-pub fn client_address(req: &HttpRequest) -> Option<String> {
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.trusted_proxies.clone())
-        .unwrap_or_default();
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    resolve_address(req.peer_addr().map(|a| a.ip()), &forwarded, &trusted).map(|ip| ip.to_string())
-}
-
-/// The client address, as a handler argument.
-#[derive(Debug, Clone, Default)]
-pub struct ClientAddress(pub Option<String>);
-
-impl FromRequest for ClientAddress {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<ClientAddress, actix_web::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(ClientAddress(client_address(req))))
-    }
-}
-
-impl ClientAddress {
-    /// A logged-in user acting from this address.
-    pub fn actor(&self, user: &CurrentUser) -> Actor {
-        Actor::user(&user.id, &user.email, self.0.clone())
-    }
-
-    /// Someone not logged in (or not yet), known by what they typed.
-    pub fn anonymous(&self, email: &str) -> Actor {
-        Actor::anonymous(email, self.0.clone())
-    }
-}
 
 /// The files `exports::export` serves; any other name is a 404 and is not recorded.
 const EXPORT_FILES: [&str; 7] = [
@@ -99,7 +30,7 @@ const EXPORT_FILES: [&str; 7] = [
 /// Records an export of an assessment (kind in the details) before it is served. An unknown
 /// assessment is a 404 and writes nothing.
 pub async fn record_export(
-    state: &AppState,
+    state: &App,
     user: &CurrentUser,
     client: &ClientAddress,
     assessment_id: &str,
@@ -111,20 +42,21 @@ pub async fn record_export(
     let actor = client.actor(user);
     let (id, file) = (assessment_id.to_owned(), file.to_owned());
     let now = state.clock.now();
-    db(state, move |conn| {
-        crate::store::write(conn, |conn| {
-            store::assessments::find(conn, &id)?;
-            service::record(
-                conn,
-                &actor,
-                Action::Export,
-                service::Object::new("assessment", &id).in_assessment(&id),
-                &file,
-                now,
-            )
+    state
+        .run(move |conn| {
+            crate::store::write(conn, |conn| {
+                store::assessments::find(conn, &id)?;
+                service::record(
+                    conn,
+                    &actor,
+                    Action::Export,
+                    service::Object::new("assessment", &id).in_assessment(&id),
+                    &file,
+                    now,
+                )
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// One row of the page, ready to show.
@@ -222,21 +154,22 @@ fn form_errors(ctx: &Ctx, problems: &FilterProblems) -> super::forms::FormErrors
 pub async fn page(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     query: web::Query<FilterInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = query.into_inner();
     let parsed = service::parse_filter(&input, state.config.time_zone);
     let filter = parsed.as_ref().ok().map(|(f, p)| (f.clone(), *p));
-    let (assessments, found) = db(&state, move |conn| {
-        let assessments = store::assessments::list(conn)?;
-        let found = match filter {
-            Some((filter, page)) => Some(service::page(conn, &filter, page)?),
-            None => None,
-        };
-        Ok((assessments, found))
-    })
-    .await?;
+    let (assessments, found) = state
+        .run(move |conn| {
+            let assessments = store::assessments::list(conn)?;
+            let found = match filter {
+                Some((filter, page)) => Some(service::page(conn, &filter, page)?),
+                None => None,
+            };
+            Ok((assessments, found))
+        })
+        .await?;
     let lang = ctx.lang;
     // The log belongs to no one assessment: its times are in the configured default zone.
     let when = ctx.times(state.config.time_zone);
@@ -324,7 +257,7 @@ pub async fn csv(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     query: web::Query<FilterInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = query.into_inner();
@@ -336,10 +269,9 @@ pub async fn csv(
     };
     let actor = client.actor(&user);
     let now = state.clock.now();
-    let entries = db(&state, move |conn| {
-        service::export(conn, &filter, zone, &actor, now)
-    })
-    .await?;
+    let entries = state
+        .run(move |conn| service::export(conn, &filter, zone, &actor, now))
+        .await?;
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let header = [
         "at",
@@ -366,10 +298,10 @@ pub async fn csv(
             e.client_address.clone().unwrap_or_default(),
         ];
         writer
-            .write_record(row.iter().map(|cell| super::exports::neutralize(cell)))
+            .write_record(row.iter().map(|cell| super::view::neutralize(cell)))
             .map_err(AppError::internal)?;
     }
-    let body = super::exports::with_bom(writer.into_inner().map_err(AppError::internal)?);
+    let body = super::view::with_bom(writer.into_inner().map_err(AppError::internal)?);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -383,52 +315,6 @@ pub async fn csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn without_trusted_proxies_the_peer_is_the_client() {
-        assert_eq!(
-            resolve_address(Some(ip("203.0.113.7")), &["198.51.100.1"], &[]),
-            Some(ip("203.0.113.7"))
-        );
-        assert_eq!(resolve_address(None, &[], &[]), None);
-    }
-
-    #[test]
-    fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_client() {
-        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
-        // A client may forge the left part; the right-most untrusted entry is what our proxy saw.
-        assert_eq!(
-            resolve_address(
-                Some(ip("10.0.0.1")),
-                &["6.6.6.6, 203.0.113.7", "10.0.0.2"],
-                &trusted
-            ),
-            Some(ip("203.0.113.7"))
-        );
-        // Nothing forwarded, or only proxies: the peer.
-        assert_eq!(
-            resolve_address(Some(ip("10.0.0.1")), &[], &trusted),
-            Some(ip("10.0.0.1"))
-        );
-        assert_eq!(
-            resolve_address(Some(ip("10.0.0.1")), &["10.0.0.2"], &trusted),
-            Some(ip("10.0.0.1"))
-        );
-        // Garbage is not believed.
-        assert_eq!(
-            resolve_address(Some(ip("10.0.0.1")), &["1.2.3.4, nonsense"], &trusted),
-            Some(ip("10.0.0.1"))
-        );
-        // A peer that is not trusted cannot choose its address by header.
-        assert_eq!(
-            resolve_address(Some(ip("203.0.113.9")), &["1.2.3.4"], &trusted),
-            Some(ip("203.0.113.9"))
-        );
-    }
 
     #[test]
     fn page_links_keep_the_filter() {

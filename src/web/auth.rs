@@ -6,10 +6,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{self, Ctx, CurrentUser, safe_next};
 use super::forms::FormErrors;
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
 use crate::service::hashing::{HashingError, RETRY_AFTER_SECONDS};
@@ -64,7 +64,7 @@ const MAX_CREDENTIAL_LEN: usize = 1000;
 
 pub async fn login(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     req: actix_web::HttpRequest,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -95,7 +95,7 @@ pub async fn login(
     let (email, password) = (form.email.clone(), form.password);
     // The peer address, or behind a trusted proxy the address it saw (never a header a client
     // could forge).
-    let address = super::audit::client_address(&req);
+    let address = super::client::client_address(&req);
     let now = state.clock.now();
     let checked =
         check_password(&state, &email, password, address.clone(), LOGIN_FORM, now).await?;
@@ -113,11 +113,12 @@ pub async fn login(
         }
         PasswordCheck::Busy => return Ok(hashing_busy()),
     };
-    let user = db(&state, move |conn| {
-        accounts::record_login(conn, &user, address.as_deref(), now)?;
-        Ok(user)
-    })
-    .await?;
+    let user = state
+        .run(move |conn| {
+            accounts::record_login(conn, &user, address.as_deref(), now)?;
+            Ok(user)
+        })
+        .await?;
     context::log_in(&req, &user).await?;
     tracing::info!(user = %user.id, "logged in");
     let target = if next.is_empty() {
@@ -152,7 +153,7 @@ pub enum PasswordCheck {
 /// gets a `login_failed` audit row (details: the typed email on the login form, else `place`),
 /// while a success does not count and forgets the account's earlier failures.
 pub async fn check_password(
-    state: &AppState,
+    state: &App,
     email: &str,
     password: String,
     address: Option<String>,
@@ -162,13 +163,14 @@ pub async fn check_password(
     let keys = throttle::keys(email, address.as_deref());
     let lookup = {
         let email = email.to_owned();
-        db(state, move |conn| {
-            Ok(match throttle::reserve(conn, &keys, now)? {
-                Ok(reservation) => Ok((reservation, accounts::find_for_login(conn, &email)?)),
-                Err(wait) => Err(wait),
+        state
+            .run(move |conn| {
+                Ok(match throttle::reserve(conn, &keys, now)? {
+                    Ok(reservation) => Ok((reservation, accounts::find_for_login(conn, &email)?)),
+                    Err(wait) => Err(wait),
+                })
             })
-        })
-        .await?
+            .await?
     };
     let (reservation, user) = match lookup {
         Ok(found) => found,
@@ -178,24 +180,27 @@ pub async fn check_password(
     let verified = match state.hasher.verify(stored, password).await {
         Ok(verified) => verified,
         Err(HashingError::Busy) => {
-            db(state, move |conn| throttle::release(conn, &reservation)).await?;
+            state
+                .run(move |conn| throttle::release(conn, &reservation))
+                .await?;
             return Ok(PasswordCheck::Busy);
         }
         Err(HashingError::Other(e)) => return Err(e),
     };
     let email = email.to_owned();
-    db(state, move |conn| {
-        if verified {
-            throttle::succeeded(conn, &reservation, &email)?;
-            return Ok(user.map_or(PasswordCheck::Wrong, PasswordCheck::Verified));
-        }
-        let typed = email.trim();
-        let details = if place.is_empty() { typed } else { place };
-        accounts::record_failed_password(conn, user.as_ref(), typed, address, details, now)?;
-        throttle::failed(conn, now)?;
-        Ok(PasswordCheck::Wrong)
-    })
-    .await
+    state
+        .run(move |conn| {
+            if verified {
+                throttle::succeeded(conn, &reservation, &email)?;
+                return Ok(user.map_or(PasswordCheck::Wrong, PasswordCheck::Verified));
+            }
+            let typed = email.trim();
+            let details = if place.is_empty() { typed } else { place };
+            accounts::record_failed_password(conn, user.as_ref(), typed, address, details, now)?;
+            throttle::failed(conn, now)?;
+            Ok(PasswordCheck::Wrong)
+        })
+        .await
 }
 
 /// "Too many failed attempts, try again in N minutes", for `wait` seconds.
@@ -223,20 +228,21 @@ pub fn hashing_busy() -> HttpResponse {
 pub async fn logout(
     user: Option<CurrentUser>,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     if let Some(user) = user {
         let actor = client.actor(&user);
         let now = state.clock.now();
-        db(&state, move |conn| {
-            let id = actor.user_id.clone().unwrap_or_default();
-            let object = audit::Object::new("user", &id);
-            crate::store::write(conn, |conn| {
-                audit::record(conn, &actor, audit::Action::Logout, object, "", now)
+        state
+            .run(move |conn| {
+                let id = actor.user_id.clone().unwrap_or_default();
+                let object = audit::Object::new("user", &id);
+                crate::store::write(conn, |conn| {
+                    audit::record(conn, &actor, audit::Action::Logout, object, "", now)
+                })
             })
-        })
-        .await?;
+            .await?;
     }
     context::end_session(&state, &session).await?;
     context::flash(&session, "login.logged_out");
@@ -268,7 +274,7 @@ fn setup_link_invalid() -> AppError {
 
 pub async fn setup_page(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     query: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, AppError> {
     if !state.setup_token_matches(&query.token) || organizer_exists(&state).await? {
@@ -286,11 +292,8 @@ pub async fn setup_page(
     )
 }
 
-async fn organizer_exists(state: &AppState) -> Result<bool, AppError> {
-    db(state, |conn| {
-        Ok(crate::store::users::organizer_exists(conn)?)
-    })
-    .await
+async fn organizer_exists(state: &App) -> Result<bool, AppError> {
+    state.run(accounts::organizer_exists).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,7 +312,7 @@ pub struct SetupForm {
 
 pub async fn setup(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     client: ClientAddress,
     req: actix_web::HttpRequest,
@@ -340,18 +343,19 @@ pub async fn setup(
         Err(HashingError::Busy) => return Ok(hashing_busy()),
         Err(HashingError::Other(e)) => return Err(e),
     };
-    let result = db(&state, move |conn| {
-        Ok(accounts::create_organizer_hashed(
-            conn,
-            &email,
-            &name,
-            &password_hash,
-            true,
-            client.0.as_deref(),
-            now,
-        ))
-    })
-    .await?;
+    let result = state
+        .run(move |conn| {
+            Ok(accounts::create_organizer_hashed(
+                conn,
+                &email,
+                &name,
+                &password_hash,
+                true,
+                client.0.as_deref(),
+                now,
+            ))
+        })
+        .await?;
     match result {
         Ok(user) => {
             state.clear_setup_token();

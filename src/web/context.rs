@@ -12,7 +12,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use super::AppState;
+use super::App;
 use crate::domain::Lang;
 use crate::domain::account::Role;
 use crate::domain::token;
@@ -49,7 +49,7 @@ pub async fn language(
     req.extensions_mut().insert(lang);
     // Secure exactly when the session cookie is (the site is served over https).
     let secure = req
-        .app_data::<actix_web::web::Data<super::AppState>>()
+        .app_data::<actix_web::web::Data<super::App>>()
         .is_some_and(|state| state.config.secure_cookies());
     let mut res = next.call(req).await?;
     if let Some(chosen) = from_query {
@@ -139,8 +139,8 @@ pub fn expected_csrf_token(session: &Session) -> Option<String> {
     session.get::<String>(SESSION_CSRF).ok().flatten()
 }
 
-fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>()
+fn app_state(req: &HttpRequest) -> Result<web::Data<App>, AppError> {
+    req.app_data::<web::Data<App>>()
         .cloned()
         .ok_or_else(|| AppError::internal("application state missing"))
 }
@@ -157,7 +157,7 @@ pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Resu
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let address = super::audit::client_address(req);
+    let address = super::client::client_address(req);
     let (policy, now, user_id) = (
         sessions::Policy::of(&state.config),
         state.clock.now(),
@@ -169,13 +169,14 @@ pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Resu
         .get::<String>(SESSION_SECRET)
         .ok()
         .flatten();
-    let secret = super::db(&state, move |conn| {
-        if let Some(previous) = previous {
-            sessions::end_by_secret(conn, &previous)?;
-        }
-        sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
-    })
-    .await?;
+    let secret = state
+        .run(move |conn| {
+            if let Some(previous) = previous {
+                sessions::end_by_secret(conn, &previous)?;
+            }
+            sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
+        })
+        .await?;
     let session = req.get_session();
     session.renew();
     session.clear();
@@ -198,11 +199,13 @@ pub fn log_out(session: &Session) {
 
 /// Logging out: the session ends on the server (a copy of the cookie no longer works) and is
 /// forgotten in this browser.
-pub async fn end_session(state: &AppState, session: &Session) -> Result<(), AppError> {
+pub async fn end_session(state: &App, session: &Session) -> Result<(), AppError> {
     let secret = session.get::<String>(SESSION_SECRET).ok().flatten();
     log_out(session);
     if let Some(secret) = secret {
-        super::db(state, move |conn| sessions::end_by_secret(conn, &secret)).await?;
+        state
+            .run(move |conn| sessions::end_by_secret(conn, &secret))
+            .await?;
     }
     Ok(())
 }
@@ -389,7 +392,7 @@ impl FromRequest for CurrentUser {
             let login = Login::of(&req)?;
             let state = app_state(&req)?;
             let key = login.key().clone();
-            let found = super::db(&state, move |conn| Login::check(conn, &key)).await?;
+            let found = state.run(move |conn| Login::check(conn, &key)).await?;
             Ok(login.accept(found)?)
         })
     }

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, BytesMut};
 use futures_util::StreamExt;
 
-use super::AppState;
+use super::App;
 use super::context::expected_csrf_token;
 use crate::domain::token;
 use crate::error::AppError;
@@ -33,7 +33,7 @@ pub async fn guard(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let limit = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<App>>()
         .map(|s| s.config.max_body_bytes)
         .unwrap_or(crate::config::DEFAULT_MAX_BODY_BYTES);
     let declared = req

@@ -8,10 +8,10 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{self, Ctx, Organizer, safe_next};
 use super::forms::FormErrors;
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::domain::reminders::{
     EVERY_DAYS, FINAL_DAYS_BEFORE, FIRST_AFTER_DAYS, MAX_REMINDERS, PolicyInput, parse_policy,
 };
@@ -75,28 +75,29 @@ impl RemindersPage {
 
 async fn reminders_page_with(
     ctx: Ctx,
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     id: String,
     policy: Option<PolicyInput>,
     errors: FormErrors,
 ) -> Result<(RemindersPage, bool), AppError> {
     let now = state.clock.now();
     let app = state.clone();
-    let (assessment, saved, progress, counts) = db(state, move |conn| {
-        let assessment = store::assessments::find(conn, &id)?;
-        let saved = reminders::policy(conn, &id)?;
-        let invitations = store::invitations::list_for_assessment(conn, &id)?;
-        let progress = response_service::progress_rows(
-            conn,
-            &app.instruments,
-            &assessment,
-            &invitations,
-            now,
-        )?;
-        let counts = reminders::counts(conn, &id)?;
-        Ok((assessment, saved, progress, counts))
-    })
-    .await?;
+    let (assessment, saved, progress, counts) = state
+        .run(move |conn| {
+            let assessment = store::assessments::find(conn, &id)?;
+            let saved = reminders::policy(conn, &id)?;
+            let invitations = store::invitations::list_for_assessment(conn, &id)?;
+            let progress = response_service::progress_rows(
+                conn,
+                &app.instruments,
+                &assessment,
+                &invitations,
+                now,
+            )?;
+            let counts = reminders::counts(conn, &id)?;
+            Ok((assessment, saved, progress, counts))
+        })
+        .await?;
     let mut rows: Vec<ReminderRow> = progress
         .into_iter()
         .map(|row| {
@@ -111,7 +112,7 @@ async fn reminders_page_with(
             }
         })
         .collect();
-    super::analysis::sort_by_acronym(&mut rows, |r| &r.organization.acronym, false);
+    super::view::sort_by_acronym(&mut rows, |r| &r.organization.acronym, false);
     let invalid = !errors.is_empty();
     Ok((
         RemindersPage {
@@ -128,7 +129,7 @@ async fn reminders_page_with(
 pub async fn reminders_page(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (page, _) =
@@ -154,7 +155,7 @@ pub async fn save_policy(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<PolicyForm>,
@@ -173,27 +174,29 @@ pub async fn save_policy(
             let now = state.clock.now();
             let target = id.clone();
             let actor = client.actor(&user);
-            db(&state, move |conn| {
-                let row = |_: &()| {
-                    let kind = audit_log::kind::ASSESSMENT;
-                    let details = format!(
-                        "enabled={} first_after_days={} every_days={} max_reminders={} \
+            state
+                .run(move |conn| {
+                    let row = |_: &()| {
+                        let kind = audit_log::kind::ASSESSMENT;
+                        let details = format!(
+                            "enabled={} first_after_days={} every_days={} max_reminders={} \
                          final_days_before={}",
-                        policy.enabled,
-                        policy.first_after_days,
-                        policy.every_days,
-                        policy.max_reminders,
-                        policy.final_days_before
-                    );
-                    let row = Written::new(audit_log::Action::ReminderPolicySaved, kind, &target);
-                    Some(row.in_assessment(&target).details(details))
-                };
-                let write = |conn: &mut crate::store::DbConnection| {
-                    reminders::save_policy(conn, &target, &policy, now)
-                };
-                audit_log::recorded(conn, &actor, now, write, row)
-            })
-            .await?;
+                            policy.enabled,
+                            policy.first_after_days,
+                            policy.every_days,
+                            policy.max_reminders,
+                            policy.final_days_before
+                        );
+                        let row =
+                            Written::new(audit_log::Action::ReminderPolicySaved, kind, &target);
+                        Some(row.in_assessment(&target).details(details))
+                    };
+                    let write = |conn: &mut crate::store::DbConnection| {
+                        reminders::save_policy(conn, &target, &policy, now)
+                    };
+                    audit_log::recorded(conn, &actor, now, write, row)
+                })
+                .await?;
             context::flash(&session, "reminders.policy_saved");
             Ok(see_other(&format!("/organizer/assessments/{id}/reminders")))
         }
@@ -248,7 +251,7 @@ struct PreviewPage {
 pub async fn preview(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     body: web::Bytes,
@@ -261,12 +264,13 @@ pub async fn preview(
     }
     let now = state.clock.now();
     let app = state.clone();
-    let (assessment, preview) = db(&state, move |conn| {
-        let assessment = store::assessments::find(conn, &id)?;
-        let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, now)?;
-        Ok((assessment, preview))
-    })
-    .await?;
+    let (assessment, preview) = state
+        .run(move |conn| {
+            let assessment = store::assessments::find(conn, &id)?;
+            let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, now)?;
+            Ok((assessment, preview))
+        })
+        .await?;
     let sendable = preview.items.iter().filter(|i| i.blocked.is_none()).count();
     render(
         StatusCode::OK,
@@ -283,7 +287,7 @@ pub async fn preview(
 pub async fn send_now(
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     body: web::Bytes,
@@ -294,22 +298,23 @@ pub async fn send_now(
     let app = state.clone();
     let target = id.clone();
     let actor = client.actor(&organizer);
-    let report = db(&state, move |conn| {
-        let row = |report: &reminders::SendNowReport| {
-            let kind = audit_log::kind::ASSESSMENT;
-            let details = format!(
-                "organizations={} messages={} skipped={}",
-                report.organizations, report.messages, report.skipped
-            );
-            let row = Written::new(audit_log::Action::RemindersSent, kind, &target);
-            Some(row.in_assessment(&target).details(details))
-        };
-        let write = |conn: &mut crate::store::DbConnection| {
-            reminders::send_now(conn, app.mail_env(), &target, &chosen, &organizer.id, now)
-        };
-        audit_log::recorded(conn, &actor, now, write, row)
-    })
-    .await?;
+    let report = state
+        .run(move |conn| {
+            let row = |report: &reminders::SendNowReport| {
+                let kind = audit_log::kind::ASSESSMENT;
+                let details = format!(
+                    "organizations={} messages={} skipped={}",
+                    report.organizations, report.messages, report.skipped
+                );
+                let row = Written::new(audit_log::Action::RemindersSent, kind, &target);
+                Some(row.in_assessment(&target).details(details))
+            };
+            let write = |conn: &mut crate::store::DbConnection| {
+                reminders::send_now(conn, app.mail_env(), &target, &chosen, &organizer.id, now)
+            };
+            audit_log::recorded(conn, &actor, now, write, row)
+        })
+        .await?;
     tracing::info!(assessment = %id, ?report, "reminders sent by hand");
     context::flash(
         &session,
@@ -335,18 +340,19 @@ struct HistoryPage {
 pub async fn history(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, organization_id) = path.into_inner();
-    let (assessment, organization, messages) = db(&state, move |conn| {
-        Ok((
-            store::assessments::find(conn, &id)?,
-            store::organizations::find(conn, &organization_id)?,
-            email_service::history(conn, &id, &organization_id)?,
-        ))
-    })
-    .await?;
+    let (assessment, organization, messages) = state
+        .run(move |conn| {
+            Ok((
+                store::assessments::find(conn, &id)?,
+                store::organizations::find(conn, &organization_id)?,
+                email_service::history(conn, &id, &organization_id)?,
+            ))
+        })
+        .await?;
     let here = ctx.path.clone();
     render(
         StatusCode::OK,
@@ -374,15 +380,16 @@ struct FailuresPage {
 pub async fn failures(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let (messages, waiting) = db(&state, |conn| {
-        Ok((
-            email_service::failures(conn)?,
-            store::outbox::waiting_count(conn)?,
-        ))
-    })
-    .await?;
+    let (messages, waiting) = state
+        .run(|conn| {
+            Ok((
+                email_service::failures(conn)?,
+                store::outbox::waiting_count(conn)?,
+            ))
+        })
+        .await?;
     render(
         StatusCode::OK,
         &FailuresPage {
@@ -404,7 +411,7 @@ pub struct RetryForm {
 pub async fn retry(
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<RetryForm>,
@@ -413,16 +420,17 @@ pub async fn retry(
     let now = state.clock.now();
     let target = id.clone();
     let actor = client.actor(&user);
-    let retried = db(&state, move |conn| {
-        let row = |retried: &bool| {
-            let kind = audit_log::kind::EMAIL;
-            retried.then(|| Written::new(audit_log::Action::EmailRetried, kind, &target))
-        };
-        let write =
-            |conn: &mut crate::store::DbConnection| email_service::retry(conn, &target, now);
-        audit_log::recorded(conn, &actor, now, write, row)
-    })
-    .await?;
+    let retried = state
+        .run(move |conn| {
+            let row = |retried: &bool| {
+                let kind = audit_log::kind::EMAIL;
+                retried.then(|| Written::new(audit_log::Action::EmailRetried, kind, &target))
+            };
+            let write =
+                |conn: &mut crate::store::DbConnection| email_service::retry(conn, &target, now);
+            audit_log::recorded(conn, &actor, now, write, row)
+        })
+        .await?;
     if retried {
         tracing::info!(email = %id, "email put back in the queue by an organizer");
     }

@@ -11,9 +11,12 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::analysis::{FlowLabeller, ViewQuery, load_data, mechanism_label};
+use super::analysis::{ViewQuery, load_data};
 use super::context::{Ctx, Organizer};
-use super::{AppState, render};
+use super::view::{
+    FlowLabeller, display_value, mechanism_label, neutralize, neutralized, with_bom,
+};
+use super::{App, render};
 use crate::domain::Lang;
 use crate::domain::analysis::{self, Answers, Cell, ColumnStats, DomainAnswer};
 use crate::domain::instrument::{Instrument, SectionBody};
@@ -26,24 +29,6 @@ use crate::service::responses::slot_kind;
 use crate::store::DbConnection;
 use crate::store::assessments::Assessment;
 use crate::store::mechanisms::Mechanism;
-
-/// Prefixes text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return)
-/// with an apostrophe, so it stays text.
-pub fn neutralize(text: &str) -> String {
-    neutralized(text.to_owned())
-}
-
-/// [`neutralize`] for a string the caller gives up: moved, not copied, when it is harmless.
-fn neutralized(text: String) -> String {
-    if matches!(
-        text.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    ) {
-        format!("'{text}")
-    } else {
-        text
-    }
-}
 
 #[derive(Template)]
 #[template(path = "exports.html")]
@@ -59,15 +44,14 @@ struct ExportsPage {
 pub async fn page(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let assessment = super::db(&state, move |conn| {
-        Ok(crate::store::assessments::find(conn, &id)?)
-    })
-    .await?;
+    let assessment = state
+        .run(move |conn| Ok(crate::store::assessments::find(conn, &id)?))
+        .await?;
     let drafts = query.into_inner().selection().include_drafts;
     render(
         StatusCode::OK,
@@ -82,19 +66,6 @@ pub async fn page(
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().from_writer(Vec::new())
-}
-
-/// The byte order mark that starts every CSV download: without it, Excel opened by a double click
-/// reads UTF-8 as the system's legacy code page ("InstituciÃ³n"); R, Python and LibreOffice skip
-/// it.
-pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// A CSV file's bytes, after the byte order mark.
-pub fn with_bom(body: Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(UTF8_BOM.len() + body.len());
-    out.extend_from_slice(UTF8_BOM);
-    out.extend(body);
-    out
 }
 
 fn csv_bytes(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, AppError> {
@@ -271,9 +242,7 @@ fn emit_mechanisms(
                     .get(id.as_str())
                     .map(|o| o.acronym.clone())
                     .unwrap_or_else(|| id.clone()),
-                Some(value) => {
-                    super::responses::display_value(&data.instrument, field, value, lang, &[])
-                }
+                Some(value) => display_value(&data.instrument, field, value, lang, &[]),
                 None => String::new(),
             });
         }
@@ -420,8 +389,8 @@ pub struct ExportPath {
 pub async fn export(
     ctx: Ctx,
     Organizer(user): Organizer,
-    client: super::audit::ClientAddress,
-    state: web::Data<AppState>,
+    client: super::client::ClientAddress,
+    state: web::Data<App>,
     path: web::Path<ExportPath>,
     query: web::Query<ViewQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -461,27 +430,28 @@ pub async fn export(
         "domains.csv" => {
             let app = state.clone();
             let id = path.id;
-            let table = super::db(&state, move |conn| {
-                let data = crate::service::analysis::load(
-                    conn,
-                    &app.instruments,
-                    &id,
-                    Scope::Participants,
-                )?;
-                let participants: Vec<&Participant> = data.selected(&selection).collect();
-                let mut table = domains_header(&data, lang);
-                for batch in participants.chunks(WORKBOOK_BATCH) {
-                    let (_, grids) = crate::service::analysis::answers_and_grids(
+            let table = state
+                .run(move |conn| {
+                    let data = crate::service::analysis::load(
                         conn,
-                        &data.instrument,
-                        &response_ids(batch),
-                        &[],
+                        &app.instruments,
+                        &id,
+                        Scope::Participants,
                     )?;
-                    table.extend(domains_rows(&data, batch, &grids, lang));
-                }
-                Ok(table)
-            })
-            .await?;
+                    let participants: Vec<&Participant> = data.selected(&selection).collect();
+                    let mut table = domains_header(&data, lang);
+                    for batch in participants.chunks(WORKBOOK_BATCH) {
+                        let (_, grids) = crate::service::analysis::answers_and_grids(
+                            conn,
+                            &data.instrument,
+                            &response_ids(batch),
+                            &[],
+                        )?;
+                        table.extend(domains_rows(&data, batch, &grids, lang));
+                    }
+                    Ok(table)
+                })
+                .await?;
             table_csv(table, "domains.csv")
         }
         "answers.csv" => answers_csv(state, path.id, selection, lang).await,
@@ -514,7 +484,7 @@ static WORKBOOK_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 /// database calls. The workbook is an anonymous temporary file (gone when closed), read from
 /// its start.
 async fn built_workbook(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     assessment_id: String,
     selection: Selection,
     lang: Lang,
@@ -572,14 +542,13 @@ fn file_chunks(
 
 /// The full rows of an assessment's mechanisms, for the exports that list every field.
 async fn mechanism_rows(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     data: &AssessmentData,
 ) -> Result<Vec<Mechanism>, AppError> {
     let id = data.assessment.id.clone();
-    super::db(state, move |conn| {
-        Ok(crate::store::mechanisms::list_for_assessment(conn, &id)?)
-    })
-    .await
+    state
+        .run(move |conn| Ok(crate::store::mechanisms::list_for_assessment(conn, &id)?))
+        .await
 }
 
 /// How many responses each page of the streamed export reads (about 150 answers each).
@@ -634,7 +603,7 @@ impl AnswersExport {
 /// database connection only while it is read (on the blocking pool): a client that stops reading
 /// holds no connection, only the next page waits for it.
 async fn answers_csv(
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     assessment_id: String,
     selection: Selection,
     lang: Lang,
@@ -683,11 +652,12 @@ async fn answers_csv(
         |(mut pages, state, export)| async move {
             let batch = pages.next()?;
             let reading = export.clone();
-            let page = super::db(&state, move |conn| {
-                let answers = crate::store::responses::answers_of_responses(conn, &batch)?;
-                reading.page(&answers)
-            })
-            .await;
+            let page = state
+                .run(move |conn| {
+                    let answers = crate::store::responses::answers_of_responses(conn, &batch)?;
+                    reading.page(&answers)
+                })
+                .await;
             match page {
                 Ok(bytes) => Some((Ok(web::Bytes::from(bytes)), (pages, state, export))),
                 Err(e) => {
@@ -728,7 +698,7 @@ fn describe_answer(
             .map(|s| sections.get(&s.key).cloned().unwrap_or_default())
             .unwrap_or_default();
         let label = crate::domain::answers::AnswerValue::decode(&item.kind, value)
-            .map(|v| super::responses::display_value(instrument, item, &v, lang, &[]))
+            .map(|v| display_value(instrument, item, &v, lang, &[]))
             .unwrap_or_default();
         return (section, item.label.get(lang).to_owned(), label);
     }
@@ -739,7 +709,7 @@ fn describe_answer(
     {
         let label = slot_kind(instrument, key)
             .and_then(|k| crate::domain::answers::AnswerValue::decode(k, value))
-            .map(|v| super::responses::display_value(instrument, item, &v, lang, &[]))
+            .map(|v| display_value(instrument, item, &v, lang, &[]))
             .unwrap_or_default();
         return (
             sections.get(&section.key).cloned().unwrap_or_default(),
@@ -1100,9 +1070,7 @@ fn answers_wide_rows(
                 .map(|v| match (v.level(), data.instrument.item(key)) {
                     (Some(level), _) => level.to_string(),
                     // "Not applicable", "Don't know": their label, not their code.
-                    (None, Some(item)) => {
-                        super::responses::display_value(&data.instrument, item, v, lang, &[])
-                    }
+                    (None, Some(item)) => display_value(&data.instrument, item, v, lang, &[]),
                     (None, None) => v.encode(),
                 })
                 .unwrap_or_default()

@@ -2,13 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::AppState;
+use super::App;
 
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let result = super::db(&state, |conn| {
-        crate::store::health_check(conn).map_err(crate::error::AppError::from)
-    })
-    .await;
+pub async fn healthz(state: web::Data<App>) -> HttpResponse {
+    let result = state
+        .run(|conn| crate::store::health_check(conn).map_err(crate::error::AppError::from))
+        .await;
     match result {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::context::{Ctx, CurrentUser};
 use super::responses::{HomeRow, my_responses};
-use super::{AppState, render, see_other};
+use super::{App, render, see_other};
 use crate::error::AppError;
 
 #[derive(Template)]
@@ -22,7 +22,7 @@ struct RepresentativeHome {
 pub async fn index(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
     if user.is_organizer() {
         return Ok(see_other("/organizer"));

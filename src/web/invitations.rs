@@ -7,11 +7,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
 use super::auth;
+use super::client::ClientAddress;
 use super::context::{self, Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
@@ -55,16 +55,17 @@ pub struct InviteQuery {
 }
 
 async fn load_invite_page_data(
-    state: &AppState,
+    state: &App,
     id: String,
 ) -> Result<(Assessment, Vec<Organization>), AppError> {
-    db(state, move |conn| {
-        Ok((
-            store::assessments::find(conn, &id)?,
-            store::organizations::list(conn)?,
-        ))
-    })
-    .await
+    state
+        .run(move |conn| {
+            Ok((
+                store::assessments::find(conn, &id)?,
+                store::organizations::list(conn)?,
+            ))
+        })
+        .await
 }
 
 /// Empty rows up to `count`, in the page's language.
@@ -116,7 +117,7 @@ fn prefill_contact(
 pub async fn invite_form(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<InviteQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -185,19 +186,20 @@ fn invited_lang(raw: &str, page: Lang) -> Lang {
 pub async fn contacts_preview(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     query: web::Query<ContactsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let lang = invited_lang(&query.lang_invited, ctx.lang);
-    let (assessment, rows) = db(&state, move |conn| {
-        Ok((
-            store::assessments::find(conn, &id)?,
-            invitations::contact_plan(conn, &id, lang)?,
-        ))
-    })
-    .await?;
+    let (assessment, rows) = state
+        .run(move |conn| {
+            Ok((
+                store::assessments::find(conn, &id)?,
+                invitations::contact_plan(conn, &id, lang)?,
+            ))
+        })
+        .await?;
     let to_invite = rows
         .iter()
         .filter(|r| matches!(r.plan, ContactPlan::Invite(_)))
@@ -225,7 +227,7 @@ pub async fn invite_contacts(
     ctx: Ctx,
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     form: web::Form<ContactsForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -235,10 +237,11 @@ pub async fn invite_contacts(
     let app = state.clone();
     let by = client.actor(&organizer);
     let target = id.clone();
-    let created = db(&state, move |conn| {
-        invitations::invite_contacts(conn, app.mail_env(), &target, lang, &by, now)
-    })
-    .await?;
+    let created = state
+        .run(move |conn| {
+            invitations::invite_contacts(conn, app.mail_env(), &target, lang, &by, now)
+        })
+        .await?;
     tracing::info!(assessment = %id, count = created.len(), "contacts invited");
     let base = state.config.base_url.clone();
     render(
@@ -263,7 +266,7 @@ pub async fn invite(
     ctx: Ctx,
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
@@ -378,10 +381,11 @@ pub async fn invite(
     let org_id = chosen.id.clone();
     let app = state.clone();
     let by = client.actor(&organizer);
-    let created = db(&state, move |conn| {
-        invitations::invite(conn, app.mail_env(), &id, &org_id, &invitees, &by, now)
-    })
-    .await?;
+    let created = state
+        .run(move |conn| {
+            invitations::invite(conn, app.mail_env(), &id, &org_id, &invitees, &by, now)
+        })
+        .await?;
     tracing::info!(assessment = %assessment.id, organization = %chosen.id, count = created.len(), "invitations created");
     let base = state.config.base_url.clone();
     render(
@@ -404,7 +408,7 @@ pub async fn invite(
 pub async fn revoke(
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -412,12 +416,13 @@ pub async fn revoke(
     let now = state.clock.now();
     let lookup = id.clone();
     let by = client.actor(&organizer);
-    let assessment_id = db(&state, move |conn| {
-        invitations::revoke(conn, &lookup, &by, now)?;
-        let invitation = store::invitations::find(conn, &lookup)?;
-        Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
-    })
-    .await?;
+    let assessment_id = state
+        .run(move |conn| {
+            invitations::revoke(conn, &lookup, &by, now)?;
+            let invitation = store::invitations::find(conn, &lookup)?;
+            Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
+        })
+        .await?;
     context::flash(&session, "invitations.revoked");
     Ok(see_other(&format!(
         "/organizer/assessments/{assessment_id}#invitations"
@@ -428,20 +433,21 @@ pub async fn resend(
     ctx: Ctx,
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let app = state.clone();
     let by = client.actor(&organizer);
-    let (assessment_id, organization, created) = db(&state, move |conn| {
-        let (old, created) = invitations::resend(conn, app.mail_env(), &id, &by, now)?;
-        let response = store::responses::find(conn, &old.response_id)?;
-        let organization = store::organizations::find(conn, &response.organization_id)?;
-        Ok((response.assessment_id, organization.name, created))
-    })
-    .await?;
+    let (assessment_id, organization, created) = state
+        .run(move |conn| {
+            let (old, created) = invitations::resend(conn, app.mail_env(), &id, &by, now)?;
+            let response = store::responses::find(conn, &old.response_id)?;
+            let organization = store::organizations::find(conn, &response.organization_id)?;
+            Ok((response.assessment_id, organization.name, created))
+        })
+        .await?;
     let link = format!("{}/invite/{}", state.config.base_url, created.token);
     render(
         StatusCode::OK,
@@ -482,13 +488,14 @@ fn link_problem(problem: LinkProblem) -> AppError {
 
 pub async fn accept_page(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let now = state.clock.now();
     let lookup = token.clone();
-    let open = db(&state, move |conn| invitations::open(conn, &lookup, now))
+    let open = state
+        .run(move |conn| invitations::open(conn, &lookup, now))
         .await?
         .map_err(link_problem)?;
     let logged_in_as_invitee = match (&ctx.user, &open.account) {
@@ -524,7 +531,7 @@ pub struct AcceptForm {
 pub async fn accept(
     ctx: Ctx,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: actix_web::HttpRequest,
     path: web::Path<String>,
@@ -534,7 +541,8 @@ pub async fn accept(
     let form = form.into_inner();
     let now = state.clock.now();
     let lookup = token.clone();
-    let open = db(&state, move |conn| invitations::open(conn, &lookup, now))
+    let open = state
+        .run(move |conn| invitations::open(conn, &lookup, now))
         .await?
         .map_err(link_problem)?;
     let logged_in_as_invitee = match (&ctx.user, &open.account) {
@@ -602,23 +610,24 @@ pub async fn accept(
         };
         if let Some(proof) = proof {
             let secret = token.clone();
-            let result = db(&state, move |conn| {
-                let how = match &proof {
-                    Proof::NewAccount(name, hash) => Acceptance::NewAccount {
-                        name,
-                        password_hash: hash,
-                    },
-                    Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
-                };
-                Ok(invitations::accept(
-                    conn,
-                    &secret,
-                    how,
-                    client.0.as_deref(),
-                    now,
-                ))
-            })
-            .await?;
+            let result = state
+                .run(move |conn| {
+                    let how = match &proof {
+                        Proof::NewAccount(name, hash) => Acceptance::NewAccount {
+                            name,
+                            password_hash: hash,
+                        },
+                        Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
+                    };
+                    Ok(invitations::accept(
+                        conn,
+                        &secret,
+                        how,
+                        client.0.as_deref(),
+                        now,
+                    ))
+                })
+                .await?;
             match result {
                 Ok((user, response_id)) => {
                     context::log_in(&req, &user).await?;

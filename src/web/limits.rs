@@ -29,8 +29,8 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use futures_util::Stream;
 
+use crate::app::App;
 use crate::error::AppError;
-use crate::web::AppState;
 
 /// Open connections per address, counted when a connection is accepted and when it ends.
 #[derive(Debug)]
@@ -170,7 +170,7 @@ pub async fn guard(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let seconds = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<App>>()
         .map(|s| s.config.body_read_seconds)
         .unwrap_or(crate::config::DEFAULT_BODY_READ_SECONDS);
     let expired = Rc::new(Cell::new(false));

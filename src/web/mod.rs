@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod charts;
+pub mod client;
 pub mod context;
 pub mod csrf;
 pub mod email;
@@ -23,11 +24,12 @@ pub mod passwords;
 pub mod responses;
 pub mod route_table;
 pub mod sessions;
+pub mod view;
 
 pub use route_table::routes;
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
@@ -36,77 +38,16 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{self, DefaultHeaders, ErrorHandlers};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App as Routes, HttpResponse, HttpServer, web};
 use askama::Template;
 
+pub use crate::app::{App, Pool};
 use crate::config::Config;
-use crate::domain::token;
 use crate::error::AppError;
-use crate::mail::Mailer;
-use crate::service::email::MailEnv;
-use crate::service::instruments::{self, InstrumentRegistry};
 use crate::service::{Clock, SystemClock};
-use crate::store::{self, DbConnection, Pool};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "cs_session";
-
-/// What every handler can reach.
-pub struct AppState {
-    pub config: Config,
-    pub pool: Pool,
-    /// Hash of the one-time setup token, while no organizer exists.
-    pub setup_token_hash: Mutex<Option<String>>,
-    pub instruments: InstrumentRegistry,
-    pub clock: Arc<dyn Clock>,
-    /// The mail transport of this process (the outbox worker sends with it).
-    pub mailer: Arc<Mailer>,
-    /// Every argon2 hash and verification of the server, bounded (see `service::hashing`).
-    pub hasher: crate::service::hashing::Hasher,
-}
-
-impl AppState {
-    /// Whether `token` is the current setup token.
-    pub fn setup_token_matches(&self, token: &str) -> bool {
-        let Ok(guard) = self.setup_token_hash.lock() else {
-            return false;
-        };
-        guard
-            .as_deref()
-            .is_some_and(|hash| token::constant_time_eq(hash, &token::hash(token)))
-    }
-
-    /// What the use cases need to render emails.
-    pub fn mail_env(&self) -> MailEnv<'_> {
-        MailEnv {
-            base_url: &self.config.base_url,
-            instruments: &self.instruments,
-            reply_to: self.config.mail.reply_to.as_deref(),
-        }
-    }
-
-    /// Forgets the setup token once the first organizer exists.
-    pub fn clear_setup_token(&self) {
-        if let Ok(mut guard) = self.setup_token_hash.lock() {
-            *guard = None;
-        }
-    }
-}
-
-/// Runs a synchronous database function on the blocking thread pool with a pooled connection.
-pub async fn db<T, F>(state: &AppState, f: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
-}
 
 /// Room reserved for a page before rendering: most pages are 8-40 KB, and growing the buffer
 /// from askama's estimate (the template's literal text) copied it several times.
@@ -143,7 +84,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub server: ServerFuture,
     pub handle: ServerHandle,
-    pub state: Arc<AppState>,
+    pub state: Arc<App>,
     /// The one-time setup token, when no organizer exists yet.
     pub setup_token: Option<String>,
 }
@@ -162,12 +103,7 @@ impl std::error::Error for StartError {}
 
 /// Opens the database (running migrations), binds the address and builds the server.
 pub fn start(config: Config) -> Result<Running, StartError> {
-    let options = store::PoolOptions {
-        max_size: config.pool_size,
-        ..store::PoolOptions::default()
-    };
-    let pool =
-        store::open(&config.database_url, &options).map_err(|e| StartError(e.to_string()))?;
+    let pool = crate::app::open_pool(&config).map_err(StartError)?;
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.bind)))?;
     start_on(config, pool, listener)
@@ -188,22 +124,8 @@ pub fn start_with_clock(
     let addr = listener
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
-    let organizer_exists = {
-        let mut conn = pool.get().map_err(|e| StartError(e.to_string()))?;
-        instruments::install_bundled(&mut conn, clock.now()).map_err(StartError)?;
-        store::users::organizer_exists(&mut conn).map_err(|e| StartError(e.to_string()))?
-    };
-    let setup_token = (!organizer_exists).then(token::new_secret);
-    let mailer = Arc::new(Mailer::new(&config.mail).map_err(StartError)?);
-    let state = Arc::new(AppState {
-        setup_token_hash: Mutex::new(setup_token.as_deref().map(token::hash)),
-        config,
-        pool,
-        instruments: InstrumentRegistry::default(),
-        clock,
-        mailer,
-        hasher: crate::service::hashing::Hasher::for_this_machine(),
-    });
+    let (app, setup_token) = App::new(config, pool, clock).map_err(StartError)?;
+    let state = Arc::new(app);
     let workers = state.config.workers;
     let connections = limits::ConnectionCounter::new(
         state.config.max_connections_per_address,
@@ -212,7 +134,7 @@ pub fn start_with_clock(
     let app_state = web::Data::from(state.clone());
     let mut server = HttpServer::new(move || {
         let config = &app_state.config;
-        App::new()
+        Routes::new()
             .app_data(app_state.clone())
             .app_data(
                 web::FormConfig::default()
@@ -265,7 +187,7 @@ pub fn start_with_clock(
 
 /// Runs the background jobs while the server runs (when the configuration asks for them). They
 /// start with the first poll of the returned future and are told to stop when the server ends.
-fn with_background_jobs(server: Server, state: Arc<AppState>) -> ServerFuture {
+fn with_background_jobs(server: Server, state: Arc<App>) -> ServerFuture {
     Box::pin(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let jobs = state

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::FieldError;
 use crate::domain::instrument;
@@ -63,13 +63,11 @@ struct ListPage {
     rows: Vec<OrganizationListRow>,
 }
 
-pub async fn list(
-    ctx: Ctx,
-    _: Organizer,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(ctx: Ctx, _: Organizer, state: web::Data<App>) -> Result<HttpResponse, AppError> {
     let sectors = sector_options()?;
-    let orgs = db(&state, |conn| Ok(store::organizations::list(conn)?)).await?;
+    let orgs = state
+        .run(|conn| Ok(store::organizations::list(conn)?))
+        .await?;
     let rows = orgs
         .into_iter()
         .map(|org| OrganizationListRow {
@@ -152,16 +150,15 @@ pub async fn new_form(ctx: Ctx, _: Organizer) -> Result<HttpResponse, AppError> 
 pub async fn edit_form(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let org = {
         let id = id.clone();
-        db(&state, move |conn| {
-            Ok(store::organizations::find(conn, &id)?)
-        })
-        .await?
+        state
+            .run(move |conn| Ok(store::organizations::find(conn, &id)?))
+            .await?
     };
     let sectors = sector_choices(ctx.lang)?;
     render(
@@ -186,7 +183,7 @@ pub async fn create(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     form: web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -198,7 +195,7 @@ pub async fn update(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<OrganizationForm>,
@@ -216,7 +213,7 @@ pub async fn update(
 
 async fn save(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     actor: Actor,
     id: Option<String>,
@@ -236,24 +233,27 @@ async fn save(
     if let Some(draft) = draft {
         let now = state.clock.now();
         let target = id.clone();
-        let result = db(&state, move |conn| {
-            let write = |conn: &mut crate::store::DbConnection| {
-                Ok(match &target {
-                    None => organizations::create(conn, &draft, now),
-                    Some(id) => organizations::update(conn, id, &draft, now).map(|()| id.clone()),
-                })
-            };
-            let action = match target {
-                None => audit_log::Action::OrganizationCreated,
-                Some(_) => audit_log::Action::OrganizationUpdated,
-            };
-            let row = |saved: &Result<String, SaveError>| {
-                let id = saved.as_ref().ok()?;
-                Some(Written::new(action, audit_log::kind::ORGANIZATION, id))
-            };
-            audit_log::recorded(conn, &actor, now, write, row).map(|saved| saved.map(|_| ()))
-        })
-        .await?;
+        let result = state
+            .run(move |conn| {
+                let write = |conn: &mut crate::store::DbConnection| {
+                    Ok(match &target {
+                        None => organizations::create(conn, &draft, now),
+                        Some(id) => {
+                            organizations::update(conn, id, &draft, now).map(|()| id.clone())
+                        }
+                    })
+                };
+                let action = match target {
+                    None => audit_log::Action::OrganizationCreated,
+                    Some(_) => audit_log::Action::OrganizationUpdated,
+                };
+                let row = |saved: &Result<String, SaveError>| {
+                    let id = saved.as_ref().ok()?;
+                    Some(Written::new(action, audit_log::kind::ORGANIZATION, id))
+                };
+                audit_log::recorded(conn, &actor, now, write, row).map(|saved| saved.map(|_| ()))
+            })
+            .await?;
         match result {
             Ok(()) => {
                 super::context::flash(&session, "organizations.saved");
@@ -449,7 +449,7 @@ fn checked_rows(ctx: &Ctx, file: &[u8]) -> Result<Result<Vec<ImportRow>, HttpRes
 pub async fn import(
     ctx: Ctx,
     _: Organizer,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: HttpRequest,
     body: web::Bytes,
@@ -459,7 +459,9 @@ pub async fn import(
         Ok(rows) => rows,
         Err(page) => return Ok(page),
     };
-    let outcome = db(&state, move |conn| organizations::review_import(conn, rows)).await?;
+    let outcome = state
+        .run(move |conn| organizations::review_import(conn, rows))
+        .await?;
     // A file that parsed is UTF-8.
     let file_text = normalized_text(&file).unwrap_or_default();
     session
@@ -480,7 +482,7 @@ pub async fn confirm_import(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: HttpRequest,
     body: web::Bytes,
@@ -504,31 +506,32 @@ pub async fn confirm_import(
     };
     let now = state.clock.now();
     let actor = client.actor(&user);
-    let outcome = db(&state, move |conn| {
-        let row = |done: &organizations::ImportOutcome| {
-            let counts = format!(
-                "imported={} skipped={}",
-                done.imported.len(),
-                done.skipped.len()
-            );
-            Some(
-                Written::new(
-                    audit_log::Action::OrganizationsImported,
-                    audit_log::kind::ORGANIZATION,
-                    "",
+    let outcome = state
+        .run(move |conn| {
+            let row = |done: &organizations::ImportOutcome| {
+                let counts = format!(
+                    "imported={} skipped={}",
+                    done.imported.len(),
+                    done.skipped.len()
+                );
+                Some(
+                    Written::new(
+                        audit_log::Action::OrganizationsImported,
+                        audit_log::kind::ORGANIZATION,
+                        "",
+                    )
+                    .details(counts),
                 )
-                .details(counts),
+            };
+            audit_log::recorded(
+                conn,
+                &actor,
+                now,
+                |conn| organizations::import(conn, rows.clone(), now),
+                row,
             )
-        };
-        audit_log::recorded(
-            conn,
-            &actor,
-            now,
-            |conn| organizations::import(conn, rows.clone(), now),
-            row,
-        )
-    })
-    .await?;
+        })
+        .await?;
     session.remove(SESSION_IMPORT_DIGEST);
     render(
         StatusCode::OK,

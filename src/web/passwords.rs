@@ -7,11 +7,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
 use super::auth::hashing_busy;
+use super::client::ClientAddress;
 use super::context::{self, Ctx};
 use super::forms::FormErrors;
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::domain::account::NewPassword;
 use crate::error::AppError;
 use crate::service::hashing::HashingError;
@@ -57,7 +57,7 @@ const MAX_EMAIL_LEN: usize = 1000;
 /// account has that email; over the limit the answer is 429 with Retry-After, for any email.
 pub async fn forgot(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     client: ClientAddress,
     form: web::Form<ForgotForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -72,25 +72,26 @@ pub async fn forgot(
         // Cannot be an account's: counted by address only.
         keys.remove(0);
     }
-    let throttled = db(&state, move |conn| {
-        // Every request counts, reserved atomically (parallel requests cannot all slip under).
-        if let Err(wait) = throttle::reserve(conn, &keys, now)? {
-            return Ok(Some(wait));
-        }
-        throttle::failed(conn, now)?;
-        if raw.len() <= MAX_EMAIL_LEN {
-            passwords::request(
-                conn,
-                &app.config.base_url,
-                &raw,
-                lang,
-                address.as_deref(),
-                now,
-            )?;
-        }
-        Ok(None)
-    })
-    .await?;
+    let throttled = state
+        .run(move |conn| {
+            // Every request counts, reserved atomically (parallel requests cannot all slip under).
+            if let Err(wait) = throttle::reserve(conn, &keys, now)? {
+                return Ok(Some(wait));
+            }
+            throttle::failed(conn, now)?;
+            if raw.len() <= MAX_EMAIL_LEN {
+                passwords::request(
+                    conn,
+                    &app.config.base_url,
+                    &raw,
+                    lang,
+                    address.as_deref(),
+                    now,
+                )?;
+            }
+            Ok(None)
+        })
+        .await?;
     if let Some(wait) = throttled {
         tracing::warn!(retry_after = wait, "password reset throttled");
         let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
@@ -139,13 +140,14 @@ fn invalid_link(problem: LinkProblem) -> AppError {
 
 pub async fn reset_page(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let now = state.clock.now();
     let lookup = token.clone();
-    db(&state, move |conn| passwords::check(conn, &lookup, now))
+    state
+        .run(move |conn| passwords::check(conn, &lookup, now))
         .await?
         .map_err(invalid_link)?;
     render(
@@ -168,7 +170,7 @@ pub struct ResetForm {
 
 pub async fn reset(
     ctx: Ctx,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     client: ClientAddress,
     path: web::Path<String>,
@@ -187,7 +189,8 @@ pub async fn reset(
     }
     // The link first, cheaply: a random or used token never costs a password hash.
     let lookup = token.clone();
-    db(&state, move |conn| passwords::check(conn, &lookup, now))
+    state
+        .run(move |conn| passwords::check(conn, &lookup, now))
         .await?
         .map_err(invalid_link)?;
     let Some(password) = password.filter(|_| errors.is_empty()) else {
@@ -202,11 +205,10 @@ pub async fn reset(
         Err(HashingError::Busy) => return Ok(hashing_busy()),
         Err(HashingError::Other(e)) => return Err(e),
     };
-    let user = db(&state, move |conn| {
-        passwords::complete(conn, &token, &hash, client.0.as_deref(), now)
-    })
-    .await?
-    .map_err(invalid_link)?;
+    let user = state
+        .run(move |conn| passwords::complete(conn, &token, &hash, client.0.as_deref(), now))
+        .await?
+        .map_err(invalid_link)?;
     tracing::info!(user = %user.id, "password reset");
     // Whoever was logged in on this browser, the next step is a fresh login with the new password.
     context::log_out(&session);

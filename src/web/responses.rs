@@ -12,11 +12,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{self, Ctx, CurrentUser, Login, Organizer};
-use super::{AppState, db, render, see_other};
+use super::view::{display_value, mechanism_label};
+use super::{App, render, see_other};
 use crate::domain::Lang;
-use crate::domain::answers::{self, AnswerValue, PartnerRef, Progress};
+use crate::domain::answers::{self, AnswerValue, Progress};
 use crate::domain::instrument::{Instrument, Item, ItemKind, Section, SectionBody};
 use crate::domain::section_form::{self, SectionInput, Slot};
 use crate::error::AppError;
@@ -39,24 +40,23 @@ fn actor(user: &CurrentUser) -> Actor {
 
 /// Loads a response the user may read, or 403/404.
 pub(super) async fn open(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     user: &CurrentUser,
     id: &str,
 ) -> Result<ResponseContext, AppError> {
     let app = state.clone();
     let actor = actor(user);
     let id = id.to_owned();
-    db(state, move |conn| {
-        service::open(conn, &app.instruments, &id, &actor)
-    })
-    .await
+    state
+        .run(move |conn| service::open(conn, &app.instruments, &id, &actor))
+        .await
 }
 
 /// One trip to the database for the questionnaire's busiest requests: the session's user
 /// checked ([`Login`]), the response opened for them (403/404 as [`open`]), and what `then`
 /// reads from it.
 async fn open_with<T, F>(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     login: &Login,
     id: &str,
     then: F,
@@ -68,15 +68,16 @@ where
     let app = state.clone();
     let key = login.key().clone();
     let id = id.to_owned();
-    let found = db(state, move |conn| {
-        let Some(user) = Login::check(conn, &key)? else {
-            return Ok(None);
-        };
-        let response = service::open(conn, &app.instruments, &id, &actor(&user))?;
-        let read = then(conn, &response)?;
-        Ok(Some((user, response, read)))
-    })
-    .await?;
+    let found = state
+        .run(move |conn| {
+            let Some(user) = Login::check(conn, &key)? else {
+                return Ok(None);
+            };
+            let response = service::open(conn, &app.instruments, &id, &actor(&user))?;
+            let read = then(conn, &response)?;
+            Ok(Some((user, response, read)))
+        })
+        .await?;
     match found {
         Some((user, response, read)) => Ok((login.accept(Some(user))?, response, read)),
         None => Err(login.reject()),
@@ -85,7 +86,7 @@ where
 
 /// Loads a response the user may change today, or the page that says why not.
 async fn open_for_edit(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     user: &CurrentUser,
     id: &str,
 ) -> Result<ResponseContext, AppError> {
@@ -95,7 +96,7 @@ async fn open_for_edit(
 }
 
 /// Nothing, when the user may change the response today; otherwise the page that says why not.
-fn editable(ctx: &ResponseContext, state: &AppState) -> Result<(), AppError> {
+fn editable(ctx: &ResponseContext, state: &App) -> Result<(), AppError> {
     match ctx.edit_block(state.clock.now()) {
         None => Ok(()),
         Some(block) => Err(AppError::Denied {
@@ -165,23 +166,24 @@ struct OverviewPage {
 pub async fn overview(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response = open(&state, &user, &path).await?;
     let loaded = response.clone();
     let now = state.clock.now();
     let is_member = response.is_member;
-    let (answers, mechanisms) = db(&state, move |conn| {
-        if is_member {
-            store::responses::touch_opened(conn, &loaded.response.id, now)?;
-        }
-        Ok((
-            service::saved_answers(conn, &loaded)?,
-            store::mechanisms::list_for_response(conn, &loaded.response.id)?,
-        ))
-    })
-    .await?;
+    let (answers, mechanisms) = state
+        .run(move |conn| {
+            if is_member {
+                store::responses::touch_opened(conn, &loaded.response.id, now)?;
+            }
+            Ok((
+                service::saved_answers(conn, &loaded)?,
+                store::mechanisms::list_for_response(conn, &loaded.response.id)?,
+            ))
+        })
+        .await?;
     let (sections, total) = section_links(&response, &answers.values, &mechanisms, ctx.lang);
     let block = response.edit_block(state.clock.now());
     render(
@@ -258,48 +260,6 @@ fn raw_values(value: Option<&AnswerValue>) -> Vec<String> {
         None => Vec::new(),
         Some(AnswerValue::Choices(keys)) => keys.clone(),
         Some(other) => vec![other.encode()],
-    }
-}
-
-/// The text shown for an answer in the user's language.
-pub fn display_value(
-    instrument: &Instrument,
-    item: &Item,
-    value: &AnswerValue,
-    lang: Lang,
-    partners: &[Organization],
-) -> String {
-    let label = |list: &str, key: &str| {
-        instrument
-            .option_label(list, key, lang)
-            .unwrap_or(key)
-            .to_owned()
-    };
-    match (value, &item.kind) {
-        (AnswerValue::Level(level), ItemKind::Maturity { levels }) => format!(
-            "{level} · {}",
-            levels
-                .get(usize::from(*level))
-                .map(|t| t.get(lang))
-                .unwrap_or_default()
-        ),
-        (AnswerValue::NotApplicable, _) => i18n::tr(lang, "section.not_applicable").into_owned(),
-        (AnswerValue::DontKnow, _) => i18n::tr(lang, "section.dont_know").into_owned(),
-        (AnswerValue::Choice(key), ItemKind::SingleChoice { list }) => label(list, key),
-        (AnswerValue::Choices(keys), ItemKind::MultipleChoice { list }) => keys
-            .iter()
-            .map(|k| label(list, k))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (AnswerValue::Bool(true), _) => i18n::tr(lang, "section.yes").into_owned(),
-        (AnswerValue::Bool(false), _) => i18n::tr(lang, "section.no").into_owned(),
-        (AnswerValue::Partner(PartnerRef::Organization(id)), _) => partners
-            .iter()
-            .find(|o| &o.id == id)
-            .map(|o| format!("{} · {}", o.acronym, o.name))
-            .unwrap_or_else(|| id.clone()),
-        (AnswerValue::Partner(PartnerRef::Outside(name)), _) => name.clone(),
-        (other, _) => other.encode(),
     }
 }
 
@@ -767,7 +727,7 @@ const OPENED_FLASH: &str = "questionnaire.live.opened";
 pub async fn section(
     ctx: Ctx,
     login: Login,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<SectionPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
@@ -837,7 +797,7 @@ fn wants_json(req: &actix_web::HttpRequest) -> bool {
 pub async fn save_section(
     ctx: Ctx,
     login: Login,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: actix_web::HttpRequest,
     path: web::Path<SectionPath>,
@@ -907,30 +867,31 @@ pub async fn save_section(
     let key = section.key.clone();
     let user_id = user.id.clone();
     let to_save = input.clone();
-    let actor = ClientAddress(super::audit::client_address(&req)).actor(&user);
-    let outcome = db(&state, move |conn| {
-        // One row per save: the section's code, never the values.
-        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
-        let row = |o: &SaveOutcome| {
-            matches!(o, SaveOutcome::Saved { .. }).then(|| {
-                Written::new(
-                    audit_log::Action::SectionSaved,
-                    audit_log::kind::RESPONSE,
-                    response_id,
-                )
-                .in_assessment(assessment_id)
-                .details(key.as_str())
-            })
-        };
-        audit_log::recorded(
-            conn,
-            &actor,
-            now,
-            |conn| service::save_section(conn, &saving, &key, version, &to_save, &user_id, now),
-            row,
-        )
-    })
-    .await?;
+    let actor = ClientAddress(super::client::client_address(&req)).actor(&user);
+    let outcome = state
+        .run(move |conn| {
+            // One row per save: the section's code, never the values.
+            let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+            let row = |o: &SaveOutcome| {
+                matches!(o, SaveOutcome::Saved { .. }).then(|| {
+                    Written::new(
+                        audit_log::Action::SectionSaved,
+                        audit_log::kind::RESPONSE,
+                        response_id,
+                    )
+                    .in_assessment(assessment_id)
+                    .details(key.as_str())
+                })
+            };
+            audit_log::recorded(
+                conn,
+                &actor,
+                now,
+                |conn| service::save_section(conn, &saving, &key, version, &to_save, &user_id, now),
+                row,
+            )
+        })
+        .await?;
     match outcome {
         SaveOutcome::Saved { version } if wants_json => Ok(HttpResponse::Ok().json(
             serde_json::json!({ "version": version, "saved_at": saved_time(now, now, zone, lang) }),
@@ -1093,14 +1054,14 @@ struct MechanismsPage {
 /// The label of a mechanism field's option, or nothing when the field is empty.
 fn option_label(instrument: &Instrument, field: &str, value: Option<&str>, lang: Lang) -> String {
     value
-        .map(|v| super::analysis::mechanism_label(instrument, field, v, lang))
+        .map(|v| mechanism_label(instrument, field, v, lang))
         .unwrap_or_default()
 }
 
 pub async fn mechanisms(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response = open(&state, &user, &path).await?;
@@ -1110,13 +1071,14 @@ pub async fn mechanisms(
         .map(|(s, g)| (s.clone(), g.clone()))
         .ok_or(AppError::NotFound)?;
     let loaded = response.clone();
-    let (mechanisms, partners) = db(&state, move |conn| {
-        Ok((
-            store::mechanisms::list_for_response(conn, &loaded.response.id)?,
-            service::partner_options(conn, &loaded)?,
-        ))
-    })
-    .await?;
+    let (mechanisms, partners) = state
+        .run(move |conn| {
+            Ok((
+                store::mechanisms::list_for_response(conn, &loaded.response.id)?,
+                service::partner_options(conn, &loaded)?,
+            ))
+        })
+        .await?;
     let lang = ctx.lang;
     let instrument = response.instrument.clone();
     let rows = mechanisms
@@ -1222,34 +1184,37 @@ fn typed_from_mechanism(m: &Mechanism) -> BTreeMap<String, Vec<String>> {
 }
 
 async fn partners_of(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     response: &ResponseContext,
 ) -> Result<Vec<Organization>, AppError> {
     let loaded = response.clone();
-    db(state, move |conn| service::partner_options(conn, &loaded)).await
+    state
+        .run(move |conn| service::partner_options(conn, &loaded))
+        .await
 }
 
 /// A mechanism entry of a response (404 when it is not there) and the partners it may name.
 async fn mechanism_and_partners(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     response: &ResponseContext,
     id: &str,
 ) -> Result<(Mechanism, Vec<Organization>), AppError> {
     let loaded = response.clone();
     let id = id.to_owned();
-    db(state, move |conn| {
-        Ok((
-            store::mechanisms::find(conn, &loaded.response.id, &id)?,
-            service::partner_options(conn, &loaded)?,
-        ))
-    })
-    .await
+    state
+        .run(move |conn| {
+            Ok((
+                store::mechanisms::find(conn, &loaded.response.id, &id)?,
+                service::partner_options(conn, &loaded)?,
+            ))
+        })
+        .await
 }
 
 pub async fn new_mechanism(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response = open_for_edit(&state, &user, &path).await?;
@@ -1283,7 +1248,7 @@ pub async fn new_mechanism(
 pub async fn edit_mechanism(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<MechanismPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
@@ -1318,14 +1283,14 @@ pub async fn edit_mechanism(
 pub async fn create_mechanism(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: actix_web::HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let json = wants_json(&req);
-    let client = ClientAddress(super::audit::client_address(&req));
+    let client = ClientAddress(super::client::client_address(&req));
     save_mechanism(
         ctx,
         (user, client),
@@ -1343,7 +1308,7 @@ pub async fn update_mechanism(
     ctx: Ctx,
     user: CurrentUser,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<MechanismPath>,
     body: web::Bytes,
@@ -1369,7 +1334,7 @@ pub async fn update_mechanism(
 async fn save_mechanism(
     ctx: Ctx,
     (user, client): (CurrentUser, ClientAddress),
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     response_id: String,
     mechanism_id: Option<String>,
@@ -1508,34 +1473,35 @@ async fn save_mechanism(
     let id = mechanism_id.clone();
     let user_id = user.id.clone();
     let actor = client.actor(&user);
-    let outcome = db(&state, move |conn| {
-        let action = match id {
-            None => audit_log::Action::MechanismCreated,
-            Some(_) => audit_log::Action::MechanismUpdated,
-        };
-        let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
-        let row = |o: &MechanismOutcome| match o {
-            MechanismOutcome::Saved { id } => Some(
-                Written::new(action, audit_log::kind::MECHANISM, id)
-                    .in_assessment(assessment_id)
-                    .details(format!("response={response_id}")),
-            ),
-            MechanismOutcome::Conflict { .. } => None,
-        };
-        let write = |conn: &mut DbConnection| {
-            service::save_mechanism(
-                conn,
-                &saving,
-                id.as_deref(),
-                version,
-                &values,
-                &user_id,
-                now,
-            )
-        };
-        audit_log::recorded(conn, &actor, now, write, row)
-    })
-    .await?;
+    let outcome = state
+        .run(move |conn| {
+            let action = match id {
+                None => audit_log::Action::MechanismCreated,
+                Some(_) => audit_log::Action::MechanismUpdated,
+            };
+            let (response_id, assessment_id) = (&saving.response.id, &saving.assessment.id);
+            let row = |o: &MechanismOutcome| match o {
+                MechanismOutcome::Saved { id } => Some(
+                    Written::new(action, audit_log::kind::MECHANISM, id)
+                        .in_assessment(assessment_id)
+                        .details(format!("response={response_id}")),
+                ),
+                MechanismOutcome::Conflict { .. } => None,
+            };
+            let write = |conn: &mut DbConnection| {
+                service::save_mechanism(
+                    conn,
+                    &saving,
+                    id.as_deref(),
+                    version,
+                    &values,
+                    &user_id,
+                    now,
+                )
+            };
+            audit_log::recorded(conn, &actor, now, write, row)
+        })
+        .await?;
     match outcome {
         MechanismOutcome::Saved { id } if json => Ok(HttpResponse::Created()
             .json(serde_json::json!({ "id": id, "message": i18n::tr(lang, "mechanisms.saved") }))),
@@ -1628,7 +1594,7 @@ struct MechanismDeletePage {
 pub async fn confirm_delete_mechanism(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<MechanismPath>,
 ) -> Result<HttpResponse, AppError> {
     let path = path.into_inner();
@@ -1661,7 +1627,7 @@ pub async fn delete_mechanism(
     ctx: Ctx,
     user: CurrentUser,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     req: actix_web::HttpRequest,
     path: web::Path<MechanismPath>,
@@ -1672,23 +1638,25 @@ pub async fn delete_mechanism(
     let deleting = response.clone();
     let id = path.mechanism.clone();
     let actor = client.actor(&user);
-    let deleted = db(&state, move |conn| {
-        let (response_id, assessment_id) = (&deleting.response.id, &deleting.assessment.id);
-        let row = |deleted: &bool| {
-            deleted.then(|| {
-                Written::new(
-                    audit_log::Action::MechanismDeleted,
-                    audit_log::kind::MECHANISM,
-                    &id,
-                )
-                .in_assessment(assessment_id)
-                .details(format!("response={response_id}"))
-            })
-        };
-        let write = |conn: &mut DbConnection| service::delete_mechanism(conn, &deleting, &id, now);
-        audit_log::recorded(conn, &actor, now, write, row)
-    })
-    .await?;
+    let deleted = state
+        .run(move |conn| {
+            let (response_id, assessment_id) = (&deleting.response.id, &deleting.assessment.id);
+            let row = |deleted: &bool| {
+                deleted.then(|| {
+                    Written::new(
+                        audit_log::Action::MechanismDeleted,
+                        audit_log::kind::MECHANISM,
+                        &id,
+                    )
+                    .in_assessment(assessment_id)
+                    .details(format!("response={response_id}"))
+                })
+            };
+            let write =
+                |conn: &mut DbConnection| service::delete_mechanism(conn, &deleting, &id, now);
+            audit_log::recorded(conn, &actor, now, write, row)
+        })
+        .await?;
     if !deleted {
         return Err(AppError::NotFound);
     }
@@ -1812,26 +1780,27 @@ fn missing_links(
 async fn review_page(
     ctx: Ctx,
     user: &CurrentUser,
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     response: ResponseContext,
     missing_override: Option<Vec<Missing>>,
     reopen_error: Option<String>,
     reason: String,
 ) -> Result<ReviewPage, AppError> {
     let loaded = response.clone();
-    let (answers, mechanisms, partners, submitted_by) = db(state, move |conn| {
-        let submitted_by = match &loaded.response.submitted_by {
-            Some(id) => Some(store::users::find(conn, id)?.name),
-            None => None,
-        };
-        Ok((
-            service::saved_answers(conn, &loaded)?,
-            store::mechanisms::list_for_response(conn, &loaded.response.id)?,
-            service::partner_options(conn, &loaded)?,
-            submitted_by,
-        ))
-    })
-    .await?;
+    let (answers, mechanisms, partners, submitted_by) = state
+        .run(move |conn| {
+            let submitted_by = match &loaded.response.submitted_by {
+                Some(id) => Some(store::users::find(conn, id)?.name),
+                None => None,
+            };
+            Ok((
+                service::saved_answers(conn, &loaded)?,
+                store::mechanisms::list_for_response(conn, &loaded.response.id)?,
+                service::partner_options(conn, &loaded)?,
+                submitted_by,
+            ))
+        })
+        .await?;
     let lang = ctx.lang;
     let instrument = response.instrument.clone();
     let missing = missing_override
@@ -1914,7 +1883,7 @@ async fn review_page(
 pub async fn review(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let response = open(&state, &user, &path).await?;
@@ -1926,7 +1895,7 @@ pub async fn submit(
     ctx: Ctx,
     user: CurrentUser,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -1935,10 +1904,9 @@ pub async fn submit(
     let submitting = response.clone();
     let by = client.actor(&user);
     let app = state.clone();
-    let outcome = db(&state, move |conn| {
-        service::submit(conn, app.mail_env(), &submitting, &by, now)
-    })
-    .await?;
+    let outcome = state
+        .run(move |conn| service::submit(conn, app.mail_env(), &submitting, &by, now))
+        .await?;
     match outcome {
         SubmitOutcome::Submitted => {
             tracing::info!(response = %response.response.id, user = %user.id, "response submitted");
@@ -1976,7 +1944,7 @@ pub async fn reopen(
     ctx: Ctx,
     Organizer(user): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<ReopenForm>,
@@ -1996,10 +1964,9 @@ pub async fn reopen(
     let trimmed = reason.trim().to_owned();
     let app = state.clone();
     let by = client.actor(&user);
-    let reopened = db(&state, move |conn| {
-        service::reopen(conn, app.mail_env(), &id, &trimmed, &by, now)
-    })
-    .await?;
+    let reopened = state
+        .run(move |conn| service::reopen(conn, app.mail_env(), &id, &trimmed, &by, now))
+        .await?;
     if !reopened {
         return Err(AppError::Denied {
             status: 409,
@@ -2024,15 +1991,14 @@ pub struct HomeRow {
 }
 
 pub async fn my_responses(
-    state: &web::Data<AppState>,
+    state: &web::Data<App>,
     user: &CurrentUser,
     lang: Lang,
 ) -> Result<Vec<HomeRow>, AppError> {
     let id = user.id.clone();
-    let rows = db(state, move |conn| {
-        Ok(store::responses::list_for_user(conn, &id)?)
-    })
-    .await?;
+    let rows = state
+        .run(move |conn| Ok(store::responses::list_for_user(conn, &id)?))
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(response, assessment, organization)| HomeRow {

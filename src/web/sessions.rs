@@ -7,9 +7,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::ClientAddress;
+use super::client::ClientAddress;
 use super::context::{self, Ctx, CurrentUser, Organizer, safe_next};
-use super::{AppState, db, render, see_other};
+use super::{App, render, see_other};
 use crate::error::AppError;
 use crate::service::sessions::{self, EndReason, Policy};
 
@@ -46,16 +46,15 @@ fn device_words(user_agent: &str) -> Option<String> {
 pub async fn page(
     ctx: Ctx,
     user: CurrentUser,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let policy = Policy::of(&state.config);
     let now = state.clock.now();
     let user_id = user.id.clone();
-    let rows = db(&state, move |conn| {
-        sessions::active(conn, policy, &user_id, now)
-    })
-    .await?;
+    let rows = state
+        .run(move |conn| sessions::active(conn, policy, &user_id, now))
+        .await?;
     let this = context::session_id(&session);
     let when = ctx.times(state.config.time_zone);
     let lines = rows
@@ -98,15 +97,16 @@ pub async fn page(
 pub async fn end_all(
     user: CurrentUser,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let actor = client.actor(&user);
     let now = state.clock.now();
-    let ended = db(&state, move |conn| {
-        sessions::end_all_of_account(conn, &actor, &user.id, EndReason::Everywhere, now)
-    })
-    .await?;
+    let ended = state
+        .run(move |conn| {
+            sessions::end_all_of_account(conn, &actor, &user.id, EndReason::Everywhere, now)
+        })
+        .await?;
     tracing::info!(ended = ?ended, "signed out everywhere");
     context::log_out(&session);
     context::flash(&session, "sessions.ended_everywhere");
@@ -117,7 +117,7 @@ pub async fn end_all(
 pub async fn end_one(
     user: CurrentUser,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -125,10 +125,9 @@ pub async fn end_one(
     let this = context::session_id(&session).is_some_and(|id| id == session_id);
     let actor = client.actor(&user);
     let now = state.clock.now();
-    let ended = db(&state, move |conn| {
-        sessions::end_own(conn, &actor, &user.id, &session_id, now)
-    })
-    .await?;
+    let ended = state
+        .run(move |conn| sessions::end_own(conn, &actor, &user.id, &session_id, now))
+        .await?;
     if !ended {
         return Err(AppError::NotFound);
     }
@@ -152,7 +151,7 @@ pub struct BackForm {
 pub async fn organizer_end_all(
     Organizer(organizer): Organizer,
     client: ClientAddress,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     session: Session,
     path: web::Path<String>,
     form: web::Form<BackForm>,
@@ -162,11 +161,12 @@ pub async fn organizer_end_all(
     let actor = client.actor(&organizer);
     let now = state.clock.now();
     let target = user_id.clone();
-    let ended = db(&state, move |conn| {
-        sessions::end_all_of_account(conn, &actor, &target, EndReason::Organizer, now)
-    })
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let ended = state
+        .run(move |conn| {
+            sessions::end_all_of_account(conn, &actor, &target, EndReason::Organizer, now)
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
     tracing::info!(user = %user_id, ended, "sessions ended by an organizer");
     if user_id == organizer.id {
         context::log_out(&session);

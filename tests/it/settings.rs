@@ -6,6 +6,7 @@ use capacity_survey::domain::account::Role;
 use capacity_survey::domain::instrument::ItemKind;
 use capacity_survey::domain::{Lang, time};
 use capacity_survey::service::invitations::ensure_response;
+use capacity_survey::service::outbox;
 use capacity_survey::store;
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -795,7 +796,11 @@ async fn an_invitation_says_reply_only_with_a_reply_to_the_inviting_organizer() 
     let invitation = messages.iter().find(|m| m.kind == "invitation").unwrap();
     assert_eq!(invitation.reply_to.as_deref(), Some(forum::ORGANIZER));
     assert!(invitation.body_text.contains("responda a este correo"));
-    let built = app.state.mailer.build(invitation).unwrap();
+    let built = app
+        .state
+        .mailer
+        .build(&outbox::outgoing(invitation))
+        .unwrap();
     let headers = String::from_utf8(built.formatted()).unwrap();
     assert!(
         headers.contains(&format!("Reply-To: {}", forum::ORGANIZER)),
@@ -805,7 +810,7 @@ async fn an_invitation_says_reply_only_with_a_reply_to_the_inviting_organizer() 
     // A message nobody in particular sent says nothing of replying, and has no Reply-To.
     let mut digest = invitation.clone();
     digest.reply_to = None;
-    let built = app.state.mailer.build(&digest).unwrap();
+    let built = app.state.mailer.build(&outbox::outgoing(&digest)).unwrap();
     assert!(
         !String::from_utf8(built.formatted())
             .unwrap()

@@ -10,7 +10,7 @@ use capacity_survey::domain::account::{EmailAddress, NewPassword, PersonName, Ro
 use capacity_survey::service::{self, ManualClock, accounts};
 use capacity_survey::store::users::{self, NewUser};
 use capacity_survey::store::{self, DbConnection, Pool};
-use capacity_survey::web::{self, AppState};
+use capacity_survey::web::{self, App};
 use diesel::Connection;
 use diesel::RunQueryDsl;
 use reqwest::redirect::Policy;
@@ -79,7 +79,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub base: String,
     pub client: reqwest::Client,
-    pub state: Arc<AppState>,
+    pub state: Arc<App>,
     pub setup_token: Option<String>,
     pub database_url: String,
     handle: actix_web::dev::ServerHandle,

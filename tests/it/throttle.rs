@@ -13,7 +13,7 @@ use capacity_survey::service::audit::Action;
 use capacity_survey::service::throttle::{ACCOUNT_LIMIT, ADDRESS_LIMIT};
 use capacity_survey::store;
 use capacity_survey::store::audit::AuditFilter;
-use capacity_survey::web::{self, AppState};
+use capacity_survey::web::{self, App};
 
 use crate::forum;
 use crate::support::{self, PASSWORD, TestApp};
@@ -130,7 +130,7 @@ async fn a_right_password_does_not_count_as_a_failure_and_forgets_the_accounts_f
 }
 
 /// A second server on the test app's database (PostgreSQL), sharing its session key.
-async fn second_instance(app: &TestApp) -> (String, Arc<AppState>, actix_web::dev::ServerHandle) {
+async fn second_instance(app: &TestApp) -> (String, Arc<App>, actix_web::dev::ServerHandle) {
     let pool = store::open(&app.database_url, &store::PoolOptions::default()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
