@@ -8,7 +8,6 @@ use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::service::{self, accounts};
 use crate::store;
-use crate::web;
 
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -36,7 +35,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(?config, "starting");
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let running = web::start(config).map_err(|e| e.to_string())?;
+        let running = crate::server::start(config).map_err(|e| e.to_string())?;
         let base = running.state.config.base_url.clone();
         let backend = store::DatabaseUrl::parse(&running.state.config.database_url)
             .map(|u| u.backend_name())

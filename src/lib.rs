@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod loopback;
 pub mod mail;
+pub mod server;
 pub mod service;
 pub mod soak;
 pub mod store;

@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use capacity_survey::domain::instrument::SectionBody;
-use capacity_survey::jobs::{self, Worker};
+use capacity_survey::jobs;
 use capacity_survey::mail::templates::Rendered;
 use capacity_survey::mail::{Kind, MailConfig, Mailer, TransportConfig};
 use capacity_survey::service::Clock;
 use capacity_survey::service::email::{self as email_service, About, Recipient};
+use capacity_survey::service::outbox::{DeliveryReport, Worker};
 use capacity_survey::store::outbox::{self, Message};
 use chrono::{NaiveDateTime, NaiveTime};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
@@ -354,7 +355,7 @@ async fn app_with_smtp(smtp_url: &str) -> TestApp {
     .await
 }
 
-async fn deliver(app: &TestApp) -> jobs::DeliveryReport {
+async fn deliver(app: &TestApp) -> DeliveryReport {
     jobs::delivery_pass(&app.state)
         .await
         .expect("delivery pass")

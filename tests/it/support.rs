@@ -5,12 +5,13 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use capacity_survey::app::App;
 use capacity_survey::config::Config;
 use capacity_survey::domain::account::{EmailAddress, NewPassword, PersonName, Role};
+use capacity_survey::server;
 use capacity_survey::service::{self, ManualClock, accounts};
 use capacity_survey::store::users::{self, NewUser};
 use capacity_survey::store::{self, DbConnection, Pool};
-use capacity_survey::web::{self, App};
 use diesel::Connection;
 use diesel::RunQueryDsl;
 use reqwest::redirect::Policy;
@@ -126,7 +127,7 @@ impl TestApp {
         configure(&mut config);
         let clock = Arc::new(ManualClock::new(service::now()));
         let running =
-            web::start_with_clock(config, pool, listener, clock.clone()).expect("start the app");
+            server::start_with_clock(config, pool, listener, clock.clone()).expect("start the app");
         let handle = running.handle.clone();
         actix_web::rt::spawn(running.server);
         TestApp {
@@ -307,7 +308,7 @@ impl TestApp {
             .expect("base starts with http://")
             .to_owned();
         let listener = TcpListener::bind(&addr).expect("bind the same address again");
-        let running = web::start_with_clock(
+        let running = server::start_with_clock(
             self.state.config.clone(),
             self.state.pool.clone(),
             listener,

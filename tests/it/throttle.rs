@@ -8,12 +8,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use capacity_survey::app::App;
 use capacity_survey::config::Config;
+use capacity_survey::server;
 use capacity_survey::service::audit::Action;
 use capacity_survey::service::throttle::{ACCOUNT_LIMIT, ADDRESS_LIMIT};
 use capacity_survey::store;
 use capacity_survey::store::audit::AuditFilter;
-use capacity_survey::web::{self, App};
 
 use crate::forum;
 use crate::support::{self, PASSWORD, TestApp};
@@ -138,7 +139,7 @@ async fn second_instance(app: &TestApp) -> (String, Arc<App>, actix_web::dev::Se
     config.base_url = format!("http://{addr}");
     config.workers = Some(1);
     config.session_key = app.state.config.session_key.clone();
-    let running = web::start_with_clock(config, pool, listener, app.clock.clone()).unwrap();
+    let running = server::start_with_clock(config, pool, listener, app.clock.clone()).unwrap();
     let handle = running.handle.clone();
     actix_web::rt::spawn(running.server);
     (format!("http://{addr}"), running.state, handle)
