@@ -1,5 +1,8 @@
-//! Use cases: one function per action. They own transactions and are synchronous; the web layer
-//! runs them off the async workers.
+//! Use cases: one function per action, with its transaction and its authorization decision. Most
+//! are synchronous and take a connection (the web and the jobs run them off the async workers
+//! with `App::run`); the few that wait for the password hasher or the mail server are async.
+//! Nothing here knows the web, the jobs or the `App`; callers above name stored rows through
+//! [`records`].
 
 pub mod accounts;
 pub mod analysis;

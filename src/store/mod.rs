@@ -1,12 +1,12 @@
 //! Storage: the connection pool over SQLite or PostgreSQL, migrations, the schema and the queries.
 //!
-//! Functions here are synchronous and take a connection; the web layer runs them off the async
-//! workers, and the service layer owns transactions.
+//! Functions here are synchronous and take a connection; only the service layer calls them (it
+//! owns transactions), and [`run_blocking`] runs them off the async workers.
 //!
 //! A row is looked up by its key with `get_result`, never with `first`: `first` binds a
-//! `LIMIT ?`, and the bundled SQLite (3.53) plans with a bound LIMIT's value, so it re-prepares
-//! such a statement each time it runs. That was a fifth of the CPU of a questionnaire page;
-//! clippy.toml refuses `first`. Paged lists (`limit`) pay it once per page, which is fine.
+//! `LIMIT ?`, and the bundled SQLite plans with a bound LIMIT's value, so it re-prepares such a
+//! statement each time it runs, on the busiest pages' every request; clippy.toml refuses `first`.
+//! Paged lists (`limit`) pay it once per page, which is fine.
 
 pub mod assessments;
 pub mod audit;
@@ -143,9 +143,9 @@ impl ConnectionManager {
                     .ok_or_else(|| StoreError::BadUrl("the SQLite path is not UTF-8".into()))?;
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;
-                // A 16 MB page cache per connection (the default is 2 MB): the analysis views
-                // read a few MB of scores and organizations, which otherwise come back through a
-                // system call per page on every request. It fills only as pages are read.
+                // A page cache per connection eight times SQLite's default: the analysis views
+                // read scores and organizations of every participant, which otherwise come back
+                // through a system call per page on every request. It fills only as pages are read.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; \

@@ -417,7 +417,7 @@ struct Packed {
 /// Every answer of some responses (key and value, no evidence), each response's packed by the
 /// database into one text that [`unpack_answer_values`] splits: one row per response instead of
 /// one per answer, for the exports that read every answer of thousands of responses (decoding
-/// a row per answer was most of their cost). Each answer is its key, a unit separator (U+001F),
+/// a row per answer would be most of their cost). Each answer is its key, a unit separator (U+001F),
 /// the value's length in bytes, a unit separator and the value. Returns (response id, packed
 /// answers) for the responses that have answers, in no particular order.
 pub fn packed_answer_values(
