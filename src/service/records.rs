@@ -9,4 +9,4 @@ pub use crate::store::mechanisms::{FlowHead, Mechanism, MechanismHead};
 pub use crate::store::organizations::Organization;
 pub use crate::store::outbox::Message;
 pub use crate::store::responses::{AssessmentAnswer, OrganizationHead, Response};
-pub use crate::store::users::User;
+pub use crate::store::users::{Account, User};

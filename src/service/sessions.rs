@@ -129,6 +129,21 @@ pub fn check(
     Ok(Some(account))
 }
 
+/// What a request's session is checked by: the account it remembers, the secret whose hash is
+/// its row on the server, the limits of a session and the time of the request.
+#[derive(Debug, Clone)]
+pub struct SessionKey {
+    pub user_id: String,
+    pub secret: String,
+    pub policy: Policy,
+    pub now: NaiveDateTime,
+}
+
+/// [`check`] for a request's session key.
+pub fn check_key(conn: &mut DbConnection, key: &SessionKey) -> Result<Option<Account>, AppError> {
+    check(conn, key.policy, &key.secret, &key.user_id, key.now)
+}
+
 /// Ends the session whose cookie holds `secret` (logging out).
 pub fn end_by_secret(conn: &mut DbConnection, secret: &str) -> Result<(), AppError> {
     rows::delete(conn, &token::hash(secret))?;

@@ -18,6 +18,7 @@ use crate::domain::account::Role;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::records::Account;
 use crate::service::sessions;
 use crate::store::DbConnection;
 
@@ -356,6 +357,17 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user of a session's account (as the session check reads it).
+    pub fn of_account(row: Account) -> Result<CurrentUser, AppError> {
+        let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
+        Ok(CurrentUser {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            role,
+        })
+    }
+
     pub fn is_organizer(&self) -> bool {
         self.role == Role::Organizer
     }
@@ -407,15 +419,7 @@ pub struct Login {
     key: SessionKey,
 }
 
-/// What a request's session is checked by: the account it remembers, the secret whose hash is
-/// its row on the server, the limits of a session and the time of the request.
-#[derive(Debug, Clone)]
-pub struct SessionKey {
-    user_id: String,
-    secret: String,
-    policy: sessions::Policy,
-    now: chrono::NaiveDateTime,
-}
+pub use crate::service::sessions::SessionKey;
 
 impl Login {
     fn of(req: &HttpRequest) -> Result<Login, AppError> {
@@ -449,17 +453,9 @@ impl Login {
         conn: &mut DbConnection,
         key: &SessionKey,
     ) -> Result<Option<CurrentUser>, AppError> {
-        let Some(row) = sessions::check(conn, key.policy, &key.secret, &key.user_id, key.now)?
-        else {
-            return Ok(None);
-        };
-        let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
-        Ok(Some(CurrentUser {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            role,
-        }))
+        sessions::check_key(conn, key)?
+            .map(CurrentUser::of_account)
+            .transpose()
     }
 
     /// The checked user; a deleted account or an ended session is logged out and sent to the

@@ -5,9 +5,19 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::context::{Ctx, CurrentUser};
-use super::responses::{HomeRow, my_responses};
 use super::{App, render, see_other};
+use crate::domain::Lang;
 use crate::error::AppError;
+use crate::service::responses as service;
+
+/// The representative's start page: their responses.
+pub struct HomeRow {
+    pub response_id: String,
+    pub assessment: String,
+    pub organization: String,
+    pub status: String,
+    pub closes_on: chrono::NaiveDate,
+}
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -36,4 +46,26 @@ pub async fn index(
             responses,
         },
     )
+}
+
+/// The responses the user joined, as the start page lists them.
+async fn my_responses(
+    state: &web::Data<App>,
+    user: &CurrentUser,
+    lang: Lang,
+) -> Result<Vec<HomeRow>, AppError> {
+    let id = user.id.clone();
+    let rows = state
+        .run(move |conn| service::my_responses(conn, &id))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(response, assessment, organization)| HomeRow {
+            response_id: response.id,
+            assessment: assessment.title(lang).to_owned(),
+            organization: organization.name,
+            status: response.status,
+            closes_on: assessment.closes_on,
+        })
+        .collect())
 }
