@@ -11,11 +11,11 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::analysis::{ViewQuery, load_data};
 use super::context::{Ctx, Organizer};
 use super::view::{
     FlowLabeller, display_value, mechanism_label, neutralize, neutralized, with_bom,
 };
+use super::view::{ViewQuery, gaps_view, load_data};
 use super::{App, render};
 use crate::domain::Lang;
 use crate::domain::analysis::{self, Answers, Cell, ColumnStats, DomainAnswer};
@@ -1081,7 +1081,7 @@ fn answers_wide_rows(
 }
 
 fn gaps_table(data: &AssessmentData, selection: &Selection, lang: Lang) -> Vec<Vec<String>> {
-    let gaps = super::analysis::gaps_view(data, &data.gaps(selection), lang);
+    let gaps = gaps_view(data, &data.gaps(selection), lang);
     let mut table = vec![vec![
         tr(lang, "exports.col.gap").into_owned(),
         tr(lang, "exports.col.subject").into_owned(),
