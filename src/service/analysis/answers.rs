@@ -1,4 +1,4 @@
-//! Stored answers decoded for the views: the kind of every answer key, the answers of some responses, and the data-domain grids read straight from packed answers.
+//! Stored answers decoded for the views: answer kinds, some responses' answers, domain grids.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,4 +1,4 @@
-//! The scores read model: stored scores and progress read for the views, and computed from the answers (and stored) where missing or after a save.
+//! The scores read model: stored scores and progress read, and computed where missing or saved.
 
 use std::collections::HashMap;
 

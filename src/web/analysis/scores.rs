@@ -1,4 +1,4 @@
-//! A response's scores and one cell's answers, open to organizers and the response's own representatives.
+//! A response's scores and one cell's answers, for organizers and its representatives.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,4 @@
-//! Matrix cells, rows and column statistics as pages show them; national averages; the matrix's order.
+//! Matrix cells, rows and column statistics as shown; national averages; the matrix order.
 
 use super::sort_by_acronym;
 use crate::domain::analysis::{self, Cell, ColumnStats};

@@ -1,4 +1,4 @@
-//! The selection of responses the analysis pages and the exports read, from the query string, and their data loaded for it.
+//! The selection of responses the analysis pages and exports read, and its data loaded.
 
 use actix_web::web;
 use serde::Deserialize;
