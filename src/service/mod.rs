@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod assessments;
 pub mod audit;
 pub mod email;
+pub mod exports;
 pub mod hashing;
 pub mod instruments;
 pub mod invitations;

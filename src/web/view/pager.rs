@@ -57,3 +57,32 @@ pub fn sort_by_acronym<T>(rows: &mut [T], acronym: impl Fn(&T) -> &str, descendi
         rows.reverse();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_every_row_once() {
+        let rows: Vec<usize> = (0..250).collect();
+        let url = |p: usize| format!("?page={p}");
+        let first = Pager::new(rows.len(), 100, None, url);
+        assert_eq!(
+            (first.page, first.pages, first.first, first.last),
+            (1, 3, 1, 100)
+        );
+        assert_eq!(first.prev_url, None);
+        assert_eq!(first.next_url.as_deref(), Some("?page=2"));
+        let last = Pager::new(rows.len(), 100, Some(9), url);
+        assert_eq!((last.page, last.first, last.last), (3, 201, 250));
+        assert_eq!(last.slice(rows.clone()), (200..250).collect::<Vec<_>>());
+        let all: Vec<usize> = (1..=3)
+            .flat_map(|p| Pager::new(rows.len(), 100, Some(p), url).slice(rows.clone()))
+            .collect();
+        assert_eq!(all, rows);
+        let empty = Pager::new(0, 100, Some(2), url);
+        assert_eq!((empty.page, empty.first, empty.last), (1, 0, 0));
+        assert!(empty.slice(Vec::<usize>::new()).is_empty());
+        assert!(!empty.is_needed());
+    }
+}
