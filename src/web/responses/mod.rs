@@ -54,15 +54,6 @@ async fn read<T: Send + 'static>(
         .await
 }
 
-/// Loads a response the user may read, or 403/404.
-pub(super) async fn open(
-    state: &web::Data<App>,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<ResponseContext, AppError> {
-    read(state, user, id.to_owned(), service::open).await
-}
-
 /// The user of a request whose session was checked in the same call as the response was opened
 /// (see `service::responses::open_section`): a deleted account or an ended session is logged
 /// out and sent to the login page.
