@@ -290,6 +290,57 @@ pub fn resend(
     })
 }
 
+/// The invite form's data: the assessment and every organization.
+pub fn invite_page(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> Result<(Assessment, Vec<Organization>), AppError> {
+    Ok((
+        store::assessments::find(conn, assessment_id)?,
+        store::organizations::list(conn)?,
+    ))
+}
+
+/// The assessment and its [`contact_plan`], for the preview of inviting every contact.
+pub fn contacts_preview(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    lang: Lang,
+) -> Result<(Assessment, Vec<ContactRow>), AppError> {
+    Ok((
+        store::assessments::find(conn, assessment_id)?,
+        contact_plan(conn, assessment_id, lang)?,
+    ))
+}
+
+/// [`revoke`] from the assessment page: returns the id of the invitation's assessment, where
+/// the organizer goes back to.
+pub fn revoke_and_locate(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    revoke(conn, id, by, now)?;
+    let invitation = rows::find(conn, id)?;
+    Ok(responses::find(conn, &invitation.response_id)?.assessment_id)
+}
+
+/// [`resend`] from the assessment page: the assessment's id, the organization's name and the
+/// new invitation.
+pub fn resend_and_locate(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    id: &str,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<(String, String, CreatedInvitation), AppError> {
+    let (old, created) = resend(conn, env, id, by, now)?;
+    let response = responses::find(conn, &old.response_id)?;
+    let organization = store::organizations::find(conn, &response.organization_id)?;
+    Ok((response.assessment_id, organization.name, created))
+}
+
 fn invitee_of(invitation: &Invitation) -> Result<Invitee, AppError> {
     Ok(Invitee {
         email: EmailAddress::parse(&invitation.email)

@@ -7,6 +7,7 @@ pub mod assessments;
 pub mod audit;
 pub mod email;
 pub mod hashing;
+pub mod health;
 pub mod instruments;
 pub mod invitations;
 pub mod organizations;

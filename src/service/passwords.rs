@@ -19,6 +19,35 @@ pub const VALID_MINUTES: i64 = 60;
 /// Links one account may ask for per hour; more are silently not sent (no mail bombing).
 pub const MAX_PER_HOUR: i64 = 3;
 
+/// Longest address looked at; anything longer cannot be an account's.
+const MAX_EMAIL_LEN: usize = 1000;
+
+/// The "forgot password" form: every request counts against the typed email and the client
+/// address (reserved atomically, so parallel requests cannot all slip under), whether or not an
+/// account has that email; an email too long to be an account's counts by address only. Over
+/// the limit nothing is sent and the answer is the seconds to wait; else [`request`].
+pub fn request_throttled(
+    conn: &mut DbConnection,
+    base_url: &str,
+    raw_email: &str,
+    lang: Lang,
+    address: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
+    let mut keys = super::throttle::reset_keys(raw_email, address.as_deref());
+    if raw_email.len() > MAX_EMAIL_LEN {
+        keys.remove(0);
+    }
+    if let Err(wait) = super::throttle::reserve(conn, &keys, now)? {
+        return Ok(Some(wait));
+    }
+    super::throttle::failed(conn, now)?;
+    if raw_email.len() <= MAX_EMAIL_LEN {
+        request(conn, base_url, raw_email, lang, address.as_deref(), now)?;
+    }
+    Ok(None)
+}
+
 /// Asks for a reset link. Whatever the address, the caller shows the same answer; the email is
 /// queued in the same transaction as the link, in the language of the page that asked.
 pub fn request(

@@ -7,21 +7,20 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth;
 use super::client::ClientAddress;
 use super::context::{self, Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
+use super::retry::{hashing_busy, throttled_message, with_retry_after};
 use super::{App, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::service::accounts::{self, PasswordCheck};
 use crate::service::hashing::HashingError;
 use crate::service::invitations::{
     self, AcceptError, Acceptance, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
 };
-use crate::store;
-use crate::store::assessments::Assessment;
-use crate::store::organizations::Organization;
+use crate::service::records::{Assessment, Organization};
 
 /// How many rows for people the form shows at first, and how many "More rows" adds.
 const ROWS: usize = 3;
@@ -59,12 +58,7 @@ async fn load_invite_page_data(
     id: String,
 ) -> Result<(Assessment, Vec<Organization>), AppError> {
     state
-        .run(move |conn| {
-            Ok((
-                store::assessments::find(conn, &id)?,
-                store::organizations::list(conn)?,
-            ))
-        })
+        .run(move |conn| invitations::invite_page(conn, &id))
         .await
 }
 
@@ -193,12 +187,7 @@ pub async fn contacts_preview(
     let id = path.into_inner();
     let lang = invited_lang(&query.lang_invited, ctx.lang);
     let (assessment, rows) = state
-        .run(move |conn| {
-            Ok((
-                store::assessments::find(conn, &id)?,
-                invitations::contact_plan(conn, &id, lang)?,
-            ))
-        })
+        .run(move |conn| invitations::contacts_preview(conn, &id, lang))
         .await?;
     let to_invite = rows
         .iter()
@@ -417,11 +406,7 @@ pub async fn revoke(
     let lookup = id.clone();
     let by = client.actor(&organizer);
     let assessment_id = state
-        .run(move |conn| {
-            invitations::revoke(conn, &lookup, &by, now)?;
-            let invitation = store::invitations::find(conn, &lookup)?;
-            Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
-        })
+        .run(move |conn| invitations::revoke_and_locate(conn, &lookup, &by, now))
         .await?;
     context::flash(&session, "invitations.revoked");
     Ok(see_other(&format!(
@@ -441,12 +426,7 @@ pub async fn resend(
     let app = state.clone();
     let by = client.actor(&organizer);
     let (assessment_id, organization, created) = state
-        .run(move |conn| {
-            let (old, created) = invitations::resend(conn, app.mail_env(), &id, &by, now)?;
-            let response = store::responses::find(conn, &old.response_id)?;
-            let organization = store::organizations::find(conn, &response.organization_id)?;
-            Ok((response.assessment_id, organization.name, created))
-        })
+        .run(move |conn| invitations::resend_and_locate(conn, app.mail_env(), &id, &by, now))
         .await?;
     let link = format!("{}/invite/{}", state.config.base_url, created.token);
     render(
@@ -574,7 +554,7 @@ pub async fn accept(
         let proof = match new_account {
             Some((name, password)) => match state.hasher.hash(password.expose().to_owned()).await {
                 Ok(hash) => Some(Proof::NewAccount(name, hash)),
-                Err(HashingError::Busy) => return Ok(auth::hashing_busy()),
+                Err(HashingError::Busy) => return Ok(hashing_busy()),
                 Err(HashingError::Other(e)) => return Err(e),
             },
             None if logged_in_as_invitee => ctx
@@ -582,8 +562,9 @@ pub async fn accept(
                 .as_ref()
                 .map(|user| Proof::Account(user.id.clone())),
             None => {
-                let checked = auth::check_password(
-                    &state,
+                let checked = accounts::check_password(
+                    &state.pool,
+                    &state.hasher,
                     &open.invitation.email,
                     form.password.clone(),
                     client.0.clone(),
@@ -592,19 +573,19 @@ pub async fn accept(
                 )
                 .await?;
                 match checked {
-                    auth::PasswordCheck::Verified(user) => Some(Proof::Account(user.id)),
-                    auth::PasswordCheck::Wrong => {
+                    PasswordCheck::Verified(user) => Some(Proof::Account(user.id)),
+                    PasswordCheck::Wrong => {
                         errors.add("password", ctx.t("login.failed").into_owned());
                         None
                     }
-                    auth::PasswordCheck::Throttled(wait) => {
+                    PasswordCheck::Throttled(wait) => {
                         tracing::warn!(retry_after = wait, "invitation password throttled");
-                        errors.add("password", auth::throttled_message(&ctx, wait));
+                        errors.add("password", throttled_message(&ctx, wait));
                         status = StatusCode::TOO_MANY_REQUESTS;
                         retry_after = Some(wait);
                         None
                     }
-                    auth::PasswordCheck::Busy => return Ok(auth::hashing_busy()),
+                    PasswordCheck::Busy => return Ok(hashing_busy()),
                 }
             }
         };
@@ -659,7 +640,7 @@ pub async fn accept(
         },
     )?;
     Ok(match retry_after {
-        Some(wait) => auth::with_retry_after(response, wait),
+        Some(wait) => with_retry_after(response, wait),
         None => response,
     })
 }
