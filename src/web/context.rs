@@ -18,8 +18,10 @@ use crate::domain::account::Role;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::i18n;
+use crate::service::records::User;
 use crate::service::sessions;
-use crate::store::DbConnection;
+use crate::service::sessions::Account;
+pub use crate::service::sessions::SessionKey;
 
 pub const LANG_COOKIE: &str = "lang";
 const SESSION_USER_ID: &str = "uid";
@@ -148,7 +150,7 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<App>, AppError> {
 /// Starts a fresh session for a user who just proved who they are: a new session (so a session
 /// fixed before login is worthless), recorded on the server with the browser and the address,
 /// and a new CSRF token.
-pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Result<(), AppError> {
+pub async fn log_in(req: &HttpRequest, user: &User) -> Result<(), AppError> {
     let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
     let state = app_state(req)?;
     let user_agent = req
@@ -171,10 +173,8 @@ pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Resu
         .flatten();
     let secret = state
         .run(move |conn| {
-            if let Some(previous) = previous {
-                sessions::end_by_secret(conn, &previous)?;
-            }
-            sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
+            let address = address.as_deref();
+            sessions::replace(conn, previous, policy, &user_id, &user_agent, address, now)
         })
         .await?;
     let session = req.get_session();
@@ -356,6 +356,17 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user of an account as the database has it now.
+    pub fn of_account(row: Account) -> Result<CurrentUser, AppError> {
+        let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
+        Ok(CurrentUser {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            role,
+        })
+    }
+
     pub fn is_organizer(&self) -> bool {
         self.role == Role::Organizer
     }
@@ -392,8 +403,10 @@ impl FromRequest for CurrentUser {
             let login = Login::of(&req)?;
             let state = app_state(&req)?;
             let key = login.key().clone();
-            let found = state.run(move |conn| Login::check(conn, &key)).await?;
-            Ok(login.accept(found)?)
+            let found = state
+                .run(move |conn| sessions::check_key(conn, &key))
+                .await?;
+            Ok(login.accept_account(found)?)
         })
     }
 }
@@ -405,16 +418,6 @@ impl FromRequest for CurrentUser {
 pub struct Login {
     req: HttpRequest,
     key: SessionKey,
-}
-
-/// What a request's session is checked by: the account it remembers, the secret whose hash is
-/// its row on the server, the limits of a session and the time of the request.
-#[derive(Debug, Clone)]
-pub struct SessionKey {
-    user_id: String,
-    secret: String,
-    policy: sessions::Policy,
-    now: chrono::NaiveDateTime,
 }
 
 impl Login {
@@ -445,21 +448,21 @@ impl Login {
 
     /// The account as it is now, or `None` when it no longer exists or the session is over
     /// (ended, idle too long, too old). Records the session's use at most once a minute.
+    /// Kept for the pages that check the session inside their own database call; new code calls
+    /// a service function that takes the [`SessionKey`] and gives the account to
+    /// [`Login::accept_account`].
     pub fn check(
-        conn: &mut DbConnection,
+        conn: &mut crate::store::DbConnection,
         key: &SessionKey,
     ) -> Result<Option<CurrentUser>, AppError> {
-        let Some(row) = sessions::check(conn, key.policy, &key.secret, &key.user_id, key.now)?
-        else {
-            return Ok(None);
-        };
-        let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
-        Ok(Some(CurrentUser {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            role,
-        }))
+        sessions::check_key(conn, key)?
+            .map(CurrentUser::of_account)
+            .transpose()
+    }
+
+    /// [`Login::accept`] for the account a service found under the session's key.
+    pub fn accept_account(&self, found: Option<Account>) -> Result<CurrentUser, AppError> {
+        self.accept(found.map(CurrentUser::of_account).transpose()?)
     }
 
     /// The checked user; a deleted account or an ended session is logged out and sent to the
