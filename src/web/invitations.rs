@@ -15,10 +15,8 @@ use super::{App, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::accounts::{self, PasswordCheck};
-use crate::service::hashing::HashingError;
 use crate::service::invitations::{
-    self, AcceptError, Acceptance, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
+    self, Accepted, Claim, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
 };
 use crate::service::records::{Assessment, Organization};
 
@@ -551,74 +549,43 @@ pub async fn accept(
     if errors.is_empty() {
         // Passwords are hashed or checked before any connection is taken, by the bounded hasher;
         // an existing account's password goes through the login's throttle and audit.
-        let proof = match new_account {
-            Some((name, password)) => match state.hasher.hash(password.expose().to_owned()).await {
-                Ok(hash) => Some(Proof::NewAccount(name, hash)),
-                Err(HashingError::Busy) => return Ok(hashing_busy()),
-                Err(HashingError::Other(e)) => return Err(e),
+        let claim = match new_account {
+            Some((name, password)) => Claim::NewAccount(name, password),
+            None => match ctx.user.as_ref().filter(|_| logged_in_as_invitee) {
+                Some(user) => Claim::LoggedIn(user.id.clone()),
+                None => Claim::Password {
+                    email: open.invitation.email.clone(),
+                    password: form.password.clone(),
+                },
             },
-            None if logged_in_as_invitee => ctx
-                .user
-                .as_ref()
-                .map(|user| Proof::Account(user.id.clone())),
-            None => {
-                let checked = accounts::check_password(
-                    &state.pool,
-                    &state.hasher,
-                    &open.invitation.email,
-                    form.password.clone(),
-                    client.0.clone(),
-                    INVITATION_FORM,
-                    now,
-                )
-                .await?;
-                match checked {
-                    PasswordCheck::Verified(user) => Some(Proof::Account(user.id)),
-                    PasswordCheck::Wrong => {
-                        errors.add("password", ctx.t("login.failed").into_owned());
-                        None
-                    }
-                    PasswordCheck::Throttled(wait) => {
-                        tracing::warn!(retry_after = wait, "invitation password throttled");
-                        errors.add("password", throttled_message(&ctx, wait));
-                        status = StatusCode::TOO_MANY_REQUESTS;
-                        retry_after = Some(wait);
-                        None
-                    }
-                    PasswordCheck::Busy => return Ok(hashing_busy()),
-                }
-            }
         };
-        if let Some(proof) = proof {
-            let secret = token.clone();
-            let result = state
-                .run(move |conn| {
-                    let how = match &proof {
-                        Proof::NewAccount(name, hash) => Acceptance::NewAccount {
-                            name,
-                            password_hash: hash,
-                        },
-                        Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
-                    };
-                    Ok(invitations::accept(
-                        conn,
-                        &secret,
-                        how,
-                        client.0.as_deref(),
-                        now,
-                    ))
-                })
-                .await?;
-            match result {
-                Ok((user, response_id)) => {
-                    context::log_in(&req, &user).await?;
-                    context::flash(&session, "invitations.welcome");
-                    tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
-                    return Ok(see_other(&format!("/responses/{response_id}")));
-                }
-                Err(AcceptError::Link(problem)) => return Err(link_problem(problem)),
-                Err(AcceptError::Other(e)) => return Err(e),
+        let accepted = invitations::accept_claim(
+            &state.pool,
+            &state.hasher,
+            token.clone(),
+            claim,
+            client.0.clone(),
+            now,
+        )
+        .await?;
+        match accepted {
+            Accepted::Done(user, response_id) => {
+                context::log_in(&req, &user).await?;
+                context::flash(&session, "invitations.welcome");
+                tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
+                return Ok(see_other(&format!("/responses/{response_id}")));
             }
+            Accepted::Link(problem) => return Err(link_problem(problem)),
+            Accepted::WrongPassword => {
+                errors.add("password", ctx.t("login.failed").into_owned());
+            }
+            Accepted::Throttled(wait) => {
+                tracing::warn!(retry_after = wait, "invitation password throttled");
+                errors.add("password", throttled_message(&ctx, wait));
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(wait);
+            }
+            Accepted::Busy => return Ok(hashing_busy()),
         }
     }
     let response = render(
@@ -643,13 +610,4 @@ pub async fn accept(
         Some(wait) => with_retry_after(response, wait),
         None => response,
     })
-}
-
-/// The audit detail of a wrong password typed when accepting an invitation.
-const INVITATION_FORM: &str = "invitation";
-
-/// Who accepts, once proven: a new account's name and password hash, or an account's id.
-enum Proof {
-    NewAccount(PersonName, String),
-    Account(String),
 }
