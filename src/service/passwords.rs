@@ -6,11 +6,12 @@ use chrono::{Duration, NaiveDateTime};
 use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
 use crate::domain::Lang;
-use crate::domain::account::EmailAddress;
+use crate::domain::account::{EmailAddress, NewPassword};
 use crate::domain::token;
 use crate::error::AppError;
 use crate::mail::Kind;
 use crate::mail::templates::{MailCtx, PasswordResetEmail};
+use crate::service::hashing::{Hasher, HashingError};
 use crate::store::password_resets::{self as rows, NewPasswordReset};
 use crate::store::{self, DbConnection};
 
@@ -190,4 +191,20 @@ pub fn complete(
         )?;
         Ok(Ok(user))
     })
+}
+/// Sets the new password of a reset link: hashes it with the bounded hasher (no connection
+/// held), then [`complete`]s the link.
+pub async fn reset(
+    pool: &store::Pool,
+    hasher: &Hasher,
+    secret: String,
+    password: &NewPassword,
+    client: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Result<store::users::User, LinkProblem>, HashingError> {
+    let hash = hasher.hash(password.expose().to_owned()).await?;
+    Ok(store::run_blocking(pool, move |conn| {
+        complete(conn, &secret, &hash, client.as_deref(), now)
+    })
+    .await?)
 }

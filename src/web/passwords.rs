@@ -171,15 +171,12 @@ pub async fn reset(
         );
     };
     // Hashed by the bounded hasher, holding no database connection.
-    let hash = match state.hasher.hash(password.expose().to_owned()).await {
-        Ok(hash) => hash,
+    let reset = passwords::reset(&state.pool, &state.hasher, token, &password, client.0, now);
+    let user = match reset.await {
+        Ok(done) => done.map_err(invalid_link)?,
         Err(HashingError::Busy) => return Ok(hashing_busy()),
         Err(HashingError::Other(e)) => return Err(e),
     };
-    let user = state
-        .run(move |conn| passwords::complete(conn, &token, &hash, client.0.as_deref(), now))
-        .await?
-        .map_err(invalid_link)?;
     tracing::info!(user = %user.id, "password reset");
     // Whoever was logged in on this browser, the next step is a fresh login with the new password.
     context::log_out(&session);
