@@ -8,9 +8,10 @@ use chrono::NaiveDateTime;
 
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::error::AppError;
-use crate::service::audit;
+use crate::service::hashing::{Hasher, HashingError};
+use crate::service::{audit, throttle};
 use crate::store::users::{self, NewUser, User};
-use crate::store::{self, DbConnection};
+use crate::store::{self, DbConnection, Pool, run_blocking};
 
 /// argon2id with m = 19456 KiB, t = 2, p = 1 (the OWASP baseline).
 fn hasher() -> Result<Argon2<'static>, AppError> {
@@ -202,6 +203,148 @@ pub fn record_failed_password(
         details,
         now,
     )
+}
+
+/// Records a logout: its audit row, in its own transaction.
+pub fn record_logout(
+    conn: &mut DbConnection,
+    actor: &audit::Actor,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let id = actor.user_id.clone().unwrap_or_default();
+    let object = audit::Object::new("user", &id);
+    store::write(conn, |conn| {
+        audit::record(conn, actor, audit::Action::Logout, object, "", now)
+    })
+}
+
+/// The one-time setup of the first organizer, from the setup page: hashes the password with the
+/// bounded hasher (no connection held), then creates the account if no organizer exists yet
+/// (see [`create_organizer_hashed`]).
+pub async fn set_up(
+    pool: &Pool,
+    hasher: &Hasher,
+    email: EmailAddress,
+    name: PersonName,
+    password: &NewPassword,
+    address: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Result<User, CreateAccountError>, HashingError> {
+    let password_hash = hasher.hash(password.expose().to_owned()).await?;
+    Ok(run_blocking(pool, move |conn| {
+        Ok(create_organizer_hashed(
+            conn,
+            &email,
+            &name,
+            &password_hash,
+            true,
+            address.as_deref(),
+            now,
+        ))
+    })
+    .await?)
+}
+
+/// The audit detail of a failed password typed on the login form: the typed email itself (see
+/// [`record_failed_password`]). Other forms name themselves.
+const LOGIN_FORM: &str = "";
+
+/// What [`check_password`] found.
+pub enum PasswordCheck {
+    /// The password is the account's.
+    Verified(User),
+    /// Wrong password or unknown email (counted and recorded in the audit log).
+    Wrong,
+    /// Too many attempts for the account or the address: seconds to wait.
+    Throttled(i64),
+    /// Every password-hashing slot stayed busy: try again shortly (not counted).
+    Busy,
+}
+
+/// The login form: checks the password (see [`check_password`]) and, when it is the account's,
+/// records the login ([`record_login`]).
+pub async fn log_in(
+    pool: &Pool,
+    hasher: &Hasher,
+    email: &str,
+    password: String,
+    address: Option<String>,
+    now: NaiveDateTime,
+) -> Result<PasswordCheck, AppError> {
+    let checked = check_password(
+        pool,
+        hasher,
+        email,
+        password,
+        address.clone(),
+        LOGIN_FORM,
+        now,
+    )
+    .await?;
+    let PasswordCheck::Verified(user) = checked else {
+        return Ok(checked);
+    };
+    let user = run_blocking(pool, move |conn| {
+        record_login(conn, &user, address.as_deref(), now)?;
+        Ok(user)
+    })
+    .await?;
+    Ok(PasswordCheck::Verified(user))
+}
+
+/// Checks the password of the account with `email`, wherever a password is typed (the login
+/// form, accepting an invitation with an existing account): one throttle for all of them.
+/// The attempt is first reserved under the account and the address in one atomic statement, so
+/// parallel guesses get at most the limit's worth of verifications; then the password is verified
+/// by the bounded hasher with no database connection held; then a failure stays counted and
+/// gets a `login_failed` audit row (details: the typed email on the login form, else `place`),
+/// while a success does not count and forgets the account's earlier failures.
+pub async fn check_password(
+    pool: &Pool,
+    hasher: &Hasher,
+    email: &str,
+    password: String,
+    address: Option<String>,
+    place: &'static str,
+    now: NaiveDateTime,
+) -> Result<PasswordCheck, AppError> {
+    let keys = throttle::keys(email, address.as_deref());
+    let lookup = {
+        let email = email.to_owned();
+        run_blocking(pool, move |conn| {
+            Ok(match throttle::reserve(conn, &keys, now)? {
+                Ok(reservation) => Ok((reservation, find_for_login(conn, &email)?)),
+                Err(wait) => Err(wait),
+            })
+        })
+        .await?
+    };
+    let (reservation, user) = match lookup {
+        Ok(found) => found,
+        Err(wait) => return Ok(PasswordCheck::Throttled(wait)),
+    };
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = match hasher.verify(stored, password).await {
+        Ok(verified) => verified,
+        Err(HashingError::Busy) => {
+            run_blocking(pool, move |conn| throttle::release(conn, &reservation)).await?;
+            return Ok(PasswordCheck::Busy);
+        }
+        Err(HashingError::Other(e)) => return Err(e),
+    };
+    let email = email.to_owned();
+    run_blocking(pool, move |conn| {
+        if verified {
+            throttle::succeeded(conn, &reservation, &email)?;
+            return Ok(user.map_or(PasswordCheck::Wrong, PasswordCheck::Verified));
+        }
+        let typed = email.trim();
+        let details = if place.is_empty() { typed } else { place };
+        record_failed_password(conn, user.as_ref(), typed, address, details, now)?;
+        throttle::failed(conn, now)?;
+        Ok(PasswordCheck::Wrong)
+    })
+    .await
 }
 
 /// Whether any organizer account exists (the setup page is open until one does).

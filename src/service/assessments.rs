@@ -2,9 +2,15 @@
 
 use chrono::NaiveDateTime;
 
+use crate::domain::Lang;
 use crate::domain::assessment::AssessmentDraft;
 use crate::error::AppError;
-use crate::store::assessments::{self as rows, AssessmentChanges, NewAssessment};
+use crate::service::audit::{self, Action, Actor, Written};
+use crate::service::instruments::InstrumentRegistry;
+use crate::service::responses::{self, ProgressRow};
+use crate::store::assessments::{self as rows, Assessment, AssessmentChanges, NewAssessment};
+use crate::store::instruments::InstrumentVersion;
+use crate::store::invitations::Invitation;
 use crate::store::{self, DbConnection};
 
 /// Why an instrument choice was refused.
@@ -96,5 +102,100 @@ pub fn update(
             },
         )?;
         Ok(())
+    })
+}
+
+/// Every assessment (the organizer's dashboard).
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Assessment>, AppError> {
+    Ok(rows::list(conn)?)
+}
+
+/// The instrument versions an assessment may pin, and whether the assessment `id` (when it
+/// exists already) has responses, which pin its version.
+pub fn form_choices(
+    conn: &mut DbConnection,
+    id: Option<&str>,
+) -> Result<(Vec<InstrumentVersion>, bool), AppError> {
+    let pinned = match id {
+        Some(id) => store::responses::has_responses(conn, id)?,
+        None => false,
+    };
+    Ok((store::instruments::list(conn)?, pinned))
+}
+
+/// The edit form's data: the assessment and its [`form_choices`].
+pub fn edit_form(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<(Assessment, Vec<InstrumentVersion>, bool), AppError> {
+    let assessment = rows::find(conn, id)?;
+    let (instruments, pinned) = form_choices(conn, Some(id))?;
+    Ok((assessment, instruments, pinned))
+}
+
+/// Creates (no `id`) or updates an assessment by `actor`, with its audit row, in one
+/// transaction; gives the assessment's id. A new assessment needs an instrument choice.
+pub fn save_by(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Option<&str>,
+    draft: &AssessmentDraft,
+    instrument: Option<(&str, &str)>,
+    now: NaiveDateTime,
+) -> Result<Result<String, SaveError>, AppError> {
+    let action = match id {
+        None => Action::AssessmentCreated,
+        Some(_) => Action::AssessmentUpdated,
+    };
+    let row = |saved: &Result<String, SaveError>| {
+        let id = saved.as_ref().ok()?;
+        Some(Written::new(action, audit::kind::ASSESSMENT, id).in_assessment(id))
+    };
+    let write = |conn: &mut DbConnection| {
+        Ok(match (id, instrument) {
+            (None, Some(chosen)) => create(conn, draft, chosen, now),
+            (Some(id), chosen) => update(conn, id, draft, chosen, now).map(|()| id.to_owned()),
+            (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
+        })
+    };
+    audit::recorded(conn, actor, now, write, row)
+}
+
+/// What the organizer's page of one assessment shows.
+pub struct Overview {
+    pub assessment: Assessment,
+    /// Each organization's progress.
+    pub rows: Vec<ProgressRow>,
+    pub invitations: Vec<Invitation>,
+    /// The pinned instrument's title and version, in `lang`.
+    pub instrument_title: String,
+    /// Emails of this assessment that could not be delivered.
+    pub failed_emails: i64,
+}
+
+/// The organizer's page of the assessment `id` (see [`Overview`]).
+pub fn overview(
+    conn: &mut DbConnection,
+    registry: &InstrumentRegistry,
+    id: &str,
+    lang: Lang,
+    now: NaiveDateTime,
+) -> Result<Overview, AppError> {
+    let assessment = rows::find(conn, id)?;
+    let invitations = store::invitations::list_for_assessment(conn, id)?;
+    let rows = responses::progress_rows(conn, registry, &assessment, &invitations, now)?;
+    let instrument = registry.get(
+        conn,
+        &assessment.instrument_key,
+        &assessment.instrument_version,
+    )?;
+    let instrument_title = format!("{} · {}", instrument.title.get(lang), instrument.version);
+    let failed_emails = store::outbox::failed_count(conn, id)?;
+    Ok(Overview {
+        assessment,
+        rows,
+        invitations,
+        instrument_title,
+        failed_emails,
     })
 }

@@ -442,6 +442,48 @@ pub fn page(
     })
 }
 
+/// The audit log page: every assessment (for the filter's choice) and, when the filter is
+/// valid, the page `page` of its rows (see [`page`]).
+pub fn log_page(
+    conn: &mut DbConnection,
+    filter: Option<(AuditFilter, i64)>,
+) -> Result<
+    (
+        Vec<crate::store::assessments::Assessment>,
+        Option<AuditPage>,
+    ),
+    AppError,
+> {
+    let assessments = store::assessments::list(conn)?;
+    let found = match filter {
+        Some((filter, number)) => Some(page(conn, &filter, number)?),
+        None => None,
+    };
+    Ok((assessments, found))
+}
+
+/// Records an export of an assessment (the file's name in the details) before it is served. An
+/// unknown assessment is an error and writes nothing.
+pub fn record_export(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    assessment_id: &str,
+    file: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    store::write(conn, |conn| {
+        store::assessments::find(conn, assessment_id)?;
+        record(
+            conn,
+            actor,
+            Action::Export,
+            Object::new("assessment", assessment_id).in_assessment(assessment_id),
+            file,
+            now,
+        )
+    })
+}
+
 /// Every row matching `filter`, newest first (the CSV export); records the export itself in the
 /// same transaction, after reading (so the export does not list itself).
 pub fn export(

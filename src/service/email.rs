@@ -13,6 +13,8 @@ use crate::mail::Kind;
 use crate::mail::templates::{
     InvitationEmail, MailCtx, Rendered, ReopenedEmail, SectionLine, SubmissionEmail,
 };
+use crate::store::assessments::Assessment;
+use crate::store::organizations::Organization;
 use crate::store::outbox::{self, Message, NewMessage};
 use crate::store::{self, DbConnection};
 
@@ -374,6 +376,38 @@ pub fn failures(conn: &mut DbConnection) -> Result<Vec<MessageView>, AppError> {
 pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
     outbox::find(conn, id)?;
     Ok(outbox::retry(conn, id, now)?)
+}
+
+/// The emails about one organization in one assessment ([`history`]), with both.
+pub fn history_page(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    organization_id: &str,
+) -> Result<(Assessment, Organization, Vec<MessageView>), AppError> {
+    Ok((
+        store::assessments::find(conn, assessment_id)?,
+        store::organizations::find(conn, organization_id)?,
+        history(conn, assessment_id, organization_id)?,
+    ))
+}
+
+/// Every failed email ([`failures`]) and how many wait in the queue.
+pub fn failures_page(conn: &mut DbConnection) -> Result<(Vec<MessageView>, i64), AppError> {
+    Ok((failures(conn)?, outbox::waiting_count(conn)?))
+}
+
+/// [`retry`] by an organizer, with its audit row when the email went back in the queue, in one
+/// transaction.
+pub fn retry_by(
+    conn: &mut DbConnection,
+    actor: &super::audit::Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    use super::audit::{Action, Written, kind};
+    let row = |retried: &bool| retried.then(|| Written::new(Action::EmailRetried, kind::EMAIL, id));
+    let write = |conn: &mut DbConnection| retry(conn, id, now);
+    super::audit::recorded(conn, actor, now, write, row)
 }
 
 #[cfg(test)]

@@ -7,14 +7,16 @@ use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, PersonName, Role};
 use crate::domain::token;
 use crate::error::AppError;
+use crate::service::accounts::PasswordCheck;
 use crate::service::audit::{self, Action, Actor, Object};
 use crate::service::email::{self, MailEnv, Recipient};
+use crate::service::hashing::{Hasher, HashingError};
 use crate::store::assessments::Assessment;
 use crate::store::invitations::{self as rows, Invitation, NewInvitation};
 use crate::store::organizations::Organization;
 use crate::store::responses::{self, NewResponse, Response};
 use crate::store::users::{self, NewUser, User};
-use crate::store::{self, DbConnection};
+use crate::store::{self, DbConnection, Pool, run_blocking};
 
 /// How long a link works.
 pub const VALID_DAYS: i64 = 30;
@@ -290,6 +292,57 @@ pub fn resend(
     })
 }
 
+/// The invite form's data: the assessment and every organization.
+pub fn invite_page(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+) -> Result<(Assessment, Vec<Organization>), AppError> {
+    Ok((
+        store::assessments::find(conn, assessment_id)?,
+        store::organizations::list(conn)?,
+    ))
+}
+
+/// The assessment and its [`contact_plan`], for the preview of inviting every contact.
+pub fn contacts_preview(
+    conn: &mut DbConnection,
+    assessment_id: &str,
+    lang: Lang,
+) -> Result<(Assessment, Vec<ContactRow>), AppError> {
+    Ok((
+        store::assessments::find(conn, assessment_id)?,
+        contact_plan(conn, assessment_id, lang)?,
+    ))
+}
+
+/// [`revoke`] from the assessment page: returns the id of the invitation's assessment, where
+/// the organizer goes back to.
+pub fn revoke_and_locate(
+    conn: &mut DbConnection,
+    id: &str,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    revoke(conn, id, by, now)?;
+    let invitation = rows::find(conn, id)?;
+    Ok(responses::find(conn, &invitation.response_id)?.assessment_id)
+}
+
+/// [`resend`] from the assessment page: the assessment's id, the organization's name and the
+/// new invitation.
+pub fn resend_and_locate(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    id: &str,
+    by: &Actor,
+    now: NaiveDateTime,
+) -> Result<(String, String, CreatedInvitation), AppError> {
+    let (old, created) = resend(conn, env, id, by, now)?;
+    let response = responses::find(conn, &old.response_id)?;
+    let organization = store::organizations::find(conn, &response.organization_id)?;
+    Ok((response.assessment_id, organization.name, created))
+}
+
 fn invitee_of(invitation: &Invitation) -> Result<Invitee, AppError> {
     Ok(Invitee {
         email: EmailAddress::parse(&invitation.email)
@@ -486,4 +539,92 @@ pub fn accept(
         )?;
         Ok((user, open.invitation.response_id))
     })
+}
+
+/// The audit detail of a wrong password typed when accepting an invitation.
+const INVITATION_FORM: &str = "invitation";
+
+/// How the person accepting a link proves who they are.
+pub enum Claim {
+    /// A new account: its name and password (hashed by the bounded hasher).
+    NewAccount(PersonName, crate::domain::account::NewPassword),
+    /// The invited account, logged in on this browser: its id.
+    LoggedIn(String),
+    /// The invited account's password, typed (checked like a login: one throttle, audited).
+    Password { email: String, password: String },
+}
+
+/// What accepting a link with a [`Claim`] came to.
+pub enum Accepted {
+    /// The user, now a member, and the response's id.
+    Done(User, String),
+    /// The link no longer works.
+    Link(LinkProblem),
+    /// The typed password is not the account's.
+    WrongPassword,
+    /// Too many password attempts: seconds to wait.
+    Throttled(i64),
+    /// Every password-hashing slot stayed busy.
+    Busy,
+}
+
+/// Accepts a link for whoever the [`Claim`] proves: the password is hashed or checked first,
+/// by the bounded hasher with no connection held (an existing account's password through the
+/// login's throttle and audit, see [`super::accounts::check_password`]); then [`accept`].
+pub async fn accept_claim(
+    pool: &Pool,
+    hasher: &Hasher,
+    secret: String,
+    claim: Claim,
+    address: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Accepted, AppError> {
+    enum Proof {
+        NewAccount(PersonName, String),
+        Account(String),
+    }
+    let proof = match claim {
+        Claim::NewAccount(name, password) => {
+            match hasher.hash(password.expose().to_owned()).await {
+                Ok(hash) => Proof::NewAccount(name, hash),
+                Err(HashingError::Busy) => return Ok(Accepted::Busy),
+                Err(HashingError::Other(e)) => return Err(e),
+            }
+        }
+        Claim::LoggedIn(user_id) => Proof::Account(user_id),
+        Claim::Password { email, password } => {
+            let checked = super::accounts::check_password(
+                pool,
+                hasher,
+                &email,
+                password,
+                address.clone(),
+                INVITATION_FORM,
+                now,
+            )
+            .await?;
+            match checked {
+                PasswordCheck::Verified(user) => Proof::Account(user.id),
+                PasswordCheck::Wrong => return Ok(Accepted::WrongPassword),
+                PasswordCheck::Throttled(wait) => return Ok(Accepted::Throttled(wait)),
+                PasswordCheck::Busy => return Ok(Accepted::Busy),
+            }
+        }
+    };
+    let result = run_blocking(pool, move |conn| {
+        let how = match &proof {
+            Proof::NewAccount(name, hash) => Acceptance::NewAccount {
+                name,
+                password_hash: hash,
+            },
+            Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
+        };
+        Ok(accept(conn, &secret, how, address.as_deref(), now))
+    })
+    .await?;
+    match result {
+        Ok((user, response_id)) => Ok(Accepted::Done(user, response_id)),
+        Err(AcceptError::Link(problem)) => Ok(Accepted::Link(problem)),
+        Err(AcceptError::Other(e)) => Err(e),
+    }
 }

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod email;
 pub mod exports;
 pub mod hashing;
+pub mod health;
 pub mod instruments;
 pub mod invitations;
 pub mod organizations;

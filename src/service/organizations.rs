@@ -7,7 +7,10 @@ use chrono::NaiveDateTime;
 use crate::domain::instrument::Instrument;
 use crate::domain::organization::{ImportRow, OrganizationDraft, OrganizationField, SectorOption};
 use crate::error::AppError;
-use crate::store::organizations::{self as rows, NewOrganization, OrganizationChanges};
+use crate::service::audit::{self, Action, Actor, Written};
+use crate::store::organizations::{
+    self as rows, NewOrganization, Organization, OrganizationChanges,
+};
 use crate::store::{self, DbConnection};
 
 /// The sectors organizations are filed under: the `sectors` code list of the instrument.
@@ -184,4 +187,61 @@ pub fn import(
         }
         Ok(outcome)
     })
+}
+
+/// Every registered organization.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Organization>, AppError> {
+    Ok(rows::list(conn)?)
+}
+
+/// One organization.
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Organization, AppError> {
+    Ok(rows::find(conn, id)?)
+}
+
+/// Creates (no `id`) or updates an organization by `actor`, with its audit row, in one
+/// transaction.
+pub fn save_by(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Option<&str>,
+    draft: &OrganizationDraft,
+    now: NaiveDateTime,
+) -> Result<Result<(), SaveError>, AppError> {
+    let write = |conn: &mut DbConnection| {
+        Ok(match id {
+            None => create(conn, draft, now),
+            Some(id) => update(conn, id, draft, now).map(|()| id.to_owned()),
+        })
+    };
+    let action = match id {
+        None => Action::OrganizationCreated,
+        Some(_) => Action::OrganizationUpdated,
+    };
+    let row = |saved: &Result<String, SaveError>| {
+        let id = saved.as_ref().ok()?;
+        Some(Written::new(action, audit::kind::ORGANIZATION, id))
+    };
+    audit::recorded(conn, actor, now, write, row).map(|saved| saved.map(|_| ()))
+}
+
+/// [`import`] by `actor`, with its audit row (how many rows were imported and skipped), in one
+/// transaction.
+pub fn import_by(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    rows_to_import: Vec<ImportRow>,
+    now: NaiveDateTime,
+) -> Result<ImportOutcome, AppError> {
+    let row = |done: &ImportOutcome| {
+        let counts = format!(
+            "imported={} skipped={}",
+            done.imported.len(),
+            done.skipped.len()
+        );
+        let row = Written::new(Action::OrganizationsImported, audit::kind::ORGANIZATION, "");
+        Some(row.details(counts))
+    };
+    let write = |conn: &mut DbConnection| import(conn, rows_to_import.clone(), now);
+    audit::recorded(conn, actor, now, write, row)
 }

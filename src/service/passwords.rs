@@ -6,11 +6,12 @@ use chrono::{Duration, NaiveDateTime};
 use super::audit::{self, Action, Actor, Object};
 use super::email::{self, About, Recipient};
 use crate::domain::Lang;
-use crate::domain::account::EmailAddress;
+use crate::domain::account::{EmailAddress, NewPassword};
 use crate::domain::token;
 use crate::error::AppError;
 use crate::mail::Kind;
 use crate::mail::templates::{MailCtx, PasswordResetEmail};
+use crate::service::hashing::{Hasher, HashingError};
 use crate::store::password_resets::{self as rows, NewPasswordReset};
 use crate::store::{self, DbConnection};
 
@@ -18,6 +19,35 @@ use crate::store::{self, DbConnection};
 pub const VALID_MINUTES: i64 = 60;
 /// Links one account may ask for per hour; more are silently not sent (no mail bombing).
 pub const MAX_PER_HOUR: i64 = 3;
+
+/// Longest address looked at; anything longer cannot be an account's.
+const MAX_EMAIL_LEN: usize = 1000;
+
+/// The "forgot password" form: every request counts against the typed email and the client
+/// address (reserved atomically, so parallel requests cannot all slip under), whether or not an
+/// account has that email; an email too long to be an account's counts by address only. Over
+/// the limit nothing is sent and the answer is the seconds to wait; else [`request`].
+pub fn request_throttled(
+    conn: &mut DbConnection,
+    base_url: &str,
+    raw_email: &str,
+    lang: Lang,
+    address: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
+    let mut keys = super::throttle::reset_keys(raw_email, address.as_deref());
+    if raw_email.len() > MAX_EMAIL_LEN {
+        keys.remove(0);
+    }
+    if let Err(wait) = super::throttle::reserve(conn, &keys, now)? {
+        return Ok(Some(wait));
+    }
+    super::throttle::failed(conn, now)?;
+    if raw_email.len() <= MAX_EMAIL_LEN {
+        request(conn, base_url, raw_email, lang, address.as_deref(), now)?;
+    }
+    Ok(None)
+}
 
 /// Asks for a reset link. Whatever the address, the caller shows the same answer; the email is
 /// queued in the same transaction as the link, in the language of the page that asked.
@@ -161,4 +191,20 @@ pub fn complete(
         )?;
         Ok(Ok(user))
     })
+}
+/// Sets the new password of a reset link: hashes it with the bounded hasher (no connection
+/// held), then [`complete`]s the link.
+pub async fn reset(
+    pool: &store::Pool,
+    hasher: &Hasher,
+    secret: String,
+    password: &NewPassword,
+    client: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Result<store::users::User, LinkProblem>, HashingError> {
+    let hash = hasher.hash(password.expose().to_owned()).await?;
+    Ok(store::run_blocking(pool, move |conn| {
+        complete(conn, &secret, &hash, client.as_deref(), now)
+    })
+    .await?)
 }

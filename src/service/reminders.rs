@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use super::audit::{self, Action, Written, kind};
 use super::email::{self, About, MailEnv, Recipient};
 use super::invitations;
 use super::responses::{self as response_service, ResponseContext};
@@ -603,6 +604,105 @@ pub fn save_policy(
         rows::save_policy(conn, assessment_id, policy, now)?;
         Ok(())
     })
+}
+
+/// What the organizer's reminders page shows: the assessment, its saved policy, each
+/// organization's progress and how many reminders each response got so far.
+pub struct Overview {
+    pub assessment: Assessment,
+    pub policy: ReminderPolicy,
+    pub progress: Vec<response_service::ProgressRow>,
+    pub counts: BTreeMap<String, (i64, Option<NaiveDate>)>,
+}
+
+/// The reminders page of an assessment (see [`Overview`]).
+pub fn overview(
+    conn: &mut DbConnection,
+    registry: &super::instruments::InstrumentRegistry,
+    assessment_id: &str,
+    now: NaiveDateTime,
+) -> Result<Overview, AppError> {
+    let assessment = store::assessments::find(conn, assessment_id)?;
+    let policy = policy(conn, assessment_id)?;
+    let invitations = store::invitations::list_for_assessment(conn, assessment_id)?;
+    let progress = response_service::progress_rows(conn, registry, &assessment, &invitations, now)?;
+    let counts = counts(conn, assessment_id)?;
+    Ok(Overview {
+        assessment,
+        policy,
+        progress,
+        counts,
+    })
+}
+
+/// Saves an assessment's reminder policy (see [`save_policy`]) with its audit row, in one
+/// transaction.
+pub fn save_policy_by(
+    conn: &mut DbConnection,
+    actor: &audit::Actor,
+    assessment_id: &str,
+    policy: &ReminderPolicy,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let row = |_: &()| {
+        let details = format!(
+            "enabled={} first_after_days={} every_days={} max_reminders={} \
+         final_days_before={}",
+            policy.enabled,
+            policy.first_after_days,
+            policy.every_days,
+            policy.max_reminders,
+            policy.final_days_before
+        );
+        let row = Written::new(Action::ReminderPolicySaved, kind::ASSESSMENT, assessment_id);
+        Some(row.in_assessment(assessment_id).details(details))
+    };
+    let write = |conn: &mut DbConnection| save_policy(conn, assessment_id, policy, now);
+    audit::recorded(conn, actor, now, write, row)
+}
+
+/// The preview of "send reminders now" with its assessment.
+pub fn preview_of(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    assessment_id: &str,
+    organization_ids: &[String],
+    now: NaiveDateTime,
+) -> Result<(Assessment, Preview), AppError> {
+    let assessment = store::assessments::find(conn, assessment_id)?;
+    let preview = preview(conn, env, assessment_id, organization_ids, now)?;
+    Ok((assessment, preview))
+}
+
+/// [`send_now`] by an organizer, with its audit row, in one transaction.
+pub fn send_now_by(
+    conn: &mut DbConnection,
+    env: MailEnv<'_>,
+    actor: &audit::Actor,
+    assessment_id: &str,
+    organization_ids: &[String],
+    organizer_id: &str,
+    now: NaiveDateTime,
+) -> Result<SendNowReport, AppError> {
+    let row = |report: &SendNowReport| {
+        let details = format!(
+            "organizations={} messages={} skipped={}",
+            report.organizations, report.messages, report.skipped
+        );
+        let row = Written::new(Action::RemindersSent, kind::ASSESSMENT, assessment_id);
+        Some(row.in_assessment(assessment_id).details(details))
+    };
+    let write = |conn: &mut DbConnection| {
+        send_now(
+            conn,
+            env,
+            assessment_id,
+            organization_ids,
+            organizer_id,
+            now,
+        )
+    };
+    audit::recorded(conn, actor, now, write, row)
 }
 
 /// How many reminders each response of an assessment got so far, by response id.

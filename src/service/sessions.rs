@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::store::sessions::{self as rows, NewSession, SessionRow};
-use crate::store::users::Account;
+pub use crate::store::users::Account;
 use crate::store::{self, DbConnection};
 
 /// A session's last use is written at most this often (not on every request).
@@ -139,9 +139,27 @@ pub struct SessionKey {
     pub now: NaiveDateTime,
 }
 
-/// [`check`] for a request's session key.
+/// [`check`] for a request's [`SessionKey`]: the account as it is now, or `None` when it no
+/// longer exists or the session is over.
 pub fn check_key(conn: &mut DbConnection, key: &SessionKey) -> Result<Option<Account>, AppError> {
     check(conn, key.policy, &key.secret, &key.user_id, key.now)
+}
+
+/// Logging in over a session (as someone else, or again): ends the `previous` session on the
+/// server, when there is one, and starts a new one (see [`start`]); returns the new secret.
+pub fn replace(
+    conn: &mut DbConnection,
+    previous: Option<String>,
+    policy: Policy,
+    user_id: &str,
+    user_agent: &str,
+    address: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    if let Some(previous) = previous {
+        end_by_secret(conn, &previous)?;
+    }
+    start(conn, policy, user_id, user_agent, address, now)
 }
 
 /// Ends the session whose cookie holds `secret` (logging out).

@@ -17,12 +17,9 @@ use crate::domain::assessment::{AVERAGES_MIN_PEERS_DEFAULT, AssessmentInput, par
 use crate::domain::time;
 use crate::error::AppError;
 use crate::service::assessments::{self, InstrumentChoiceError, SaveError};
-use crate::service::audit::{self as audit_log, Actor, Written};
-use crate::service::responses::{self, ProgressRow, Stage};
-use crate::store;
-use crate::store::assessments::Assessment;
-use crate::store::instruments::InstrumentVersion;
-use crate::store::invitations::Invitation;
+use crate::service::audit::Actor;
+use crate::service::records::{Assessment, InstrumentVersion, Invitation};
+use crate::service::responses::{ProgressRow, Stage};
 
 #[derive(Template)]
 #[template(path = "organizer.html")]
@@ -37,9 +34,7 @@ pub async fn dashboard(
     _: Organizer,
     state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let assessments = state
-        .run(|conn| Ok(store::assessments::list(conn)?))
-        .await?;
+    let assessments = state.run(assessments::list).await?;
     let now = state.clock.now();
     render(
         StatusCode::OK,
@@ -103,8 +98,8 @@ pub async fn new_form(
     _: Organizer,
     state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let instruments = state
-        .run(|conn| Ok(store::instruments::list(conn)?))
+    let (instruments, _) = state
+        .run(|conn| assessments::form_choices(conn, None))
         .await?;
     // A new assessment opens today where the forum is.
     let today = crate::domain::time::local_date(state.clock.now(), state.config.time_zone);
@@ -142,11 +137,7 @@ pub async fn edit_form(
     let id = path.into_inner();
     let lookup = id.clone();
     let (assessment, instruments, pinned) = state
-        .run(move |conn| {
-            let assessment = store::assessments::find(conn, &lookup)?;
-            let pinned = store::responses::has_responses(conn, &lookup)?;
-            Ok((assessment, store::instruments::list(conn)?, pinned))
-        })
+        .run(move |conn| assessments::edit_form(conn, &lookup))
         .await?;
     render(
         StatusCode::OK,
@@ -252,24 +243,7 @@ async fn save(
         let result = state
             .run(move |conn| {
                 let chosen = instrument.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
-                let action = match target {
-                    None => audit_log::Action::AssessmentCreated,
-                    Some(_) => audit_log::Action::AssessmentUpdated,
-                };
-                let row = |saved: &Result<String, SaveError>| {
-                    let id = saved.as_ref().ok()?;
-                    Some(Written::new(action, audit_log::kind::ASSESSMENT, id).in_assessment(id))
-                };
-                let write = |conn: &mut crate::store::DbConnection| {
-                    Ok(match (&target, chosen) {
-                        (None, Some(chosen)) => assessments::create(conn, &draft, chosen, now),
-                        (Some(id), chosen) => {
-                            assessments::update(conn, id, &draft, chosen, now).map(|()| id.clone())
-                        }
-                        (None, None) => Err(SaveError::Instrument(InstrumentChoiceError::Unknown)),
-                    })
-                };
-                audit_log::recorded(conn, &actor, now, write, row)
+                assessments::save_by(conn, &actor, target.as_deref(), &draft, chosen, now)
             })
             .await?;
         match result {
@@ -294,13 +268,7 @@ async fn save(
     }
     let lookup = id.clone();
     let (instruments, pinned) = state
-        .run(move |conn| {
-            let pinned = match &lookup {
-                Some(id) => store::responses::has_responses(conn, id)?,
-                None => false,
-            };
-            Ok((store::instruments::list(conn)?, pinned))
-        })
+        .run(move |conn| assessments::form_choices(conn, lookup.as_deref()))
         .await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -387,21 +355,14 @@ pub async fn show(
     let now = state.clock.now();
     let app = state.clone();
     let lang = ctx.lang;
-    let (assessment, mut rows, invitations, instrument_title, failed_emails) = state
-        .run(move |conn| {
-            let assessment = store::assessments::find(conn, &id)?;
-            let invitations = store::invitations::list_for_assessment(conn, &id)?;
-            let rows =
-                responses::progress_rows(conn, &app.instruments, &assessment, &invitations, now)?;
-            let instrument = app.instruments.get(
-                conn,
-                &assessment.instrument_key,
-                &assessment.instrument_version,
-            )?;
-            let title = format!("{} · {}", instrument.title.get(lang), instrument.version);
-            let failed = store::outbox::failed_count(conn, &id)?;
-            Ok((assessment, rows, invitations, title, failed))
-        })
+    let assessments::Overview {
+        assessment,
+        mut rows,
+        invitations,
+        instrument_title,
+        failed_emails,
+    } = state
+        .run(move |conn| assessments::overview(conn, &app.instruments, &id, lang, now))
         .await?;
     let total = rows.len();
     let org_names: std::collections::BTreeMap<String, String> = rows

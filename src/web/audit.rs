@@ -13,8 +13,7 @@ use super::{App, render};
 use crate::error::AppError;
 use crate::i18n::tr;
 use crate::service::audit::{self as service, Action, FilterInput, FilterProblems};
-use crate::store;
-use crate::store::audit::AuditEntry;
+use crate::service::records::AuditEntry;
 
 /// The files `exports::export` serves; any other name is a 404 and is not recorded.
 const EXPORT_FILES: [&str; 7] = [
@@ -43,19 +42,7 @@ pub async fn record_export(
     let (id, file) = (assessment_id.to_owned(), file.to_owned());
     let now = state.clock.now();
     state
-        .run(move |conn| {
-            crate::store::write(conn, |conn| {
-                store::assessments::find(conn, &id)?;
-                service::record(
-                    conn,
-                    &actor,
-                    Action::Export,
-                    service::Object::new("assessment", &id).in_assessment(&id),
-                    &file,
-                    now,
-                )
-            })
-        })
+        .run(move |conn| service::record_export(conn, &actor, &id, &file, now))
         .await
 }
 
@@ -161,14 +148,7 @@ pub async fn page(
     let parsed = service::parse_filter(&input, state.config.time_zone);
     let filter = parsed.as_ref().ok().map(|(f, p)| (f.clone(), *p));
     let (assessments, found) = state
-        .run(move |conn| {
-            let assessments = store::assessments::list(conn)?;
-            let found = match filter {
-                Some((filter, page)) => Some(service::page(conn, &filter, page)?),
-                None => None,
-            };
-            Ok((assessments, found))
-        })
+        .run(move |conn| service::log_page(conn, filter))
         .await?;
     let lang = ctx.lang;
     // The log belongs to no one assessment: its times are in the configured default zone.

@@ -9,13 +9,12 @@ use serde::Deserialize;
 use super::client::ClientAddress;
 use super::context::{self, Ctx, CurrentUser, safe_next};
 use super::forms::FormErrors;
+use super::retry::{hashing_busy, throttled_message, with_retry_after};
 use super::{App, render, see_other};
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::hashing::{HashingError, RETRY_AFTER_SECONDS};
-use crate::service::{accounts, audit, throttle};
-use crate::store::users::User;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use crate::service::accounts::{self, PasswordCheck};
+use crate::service::hashing::HashingError;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -98,7 +97,7 @@ pub async fn login(
     let address = super::client::client_address(&req);
     let now = state.clock.now();
     let checked =
-        check_password(&state, &email, password, address.clone(), LOGIN_FORM, now).await?;
+        accounts::log_in(&state.pool, &state.hasher, &email, password, address, now).await?;
     let user = match checked {
         PasswordCheck::Verified(user) => user,
         PasswordCheck::Wrong => {
@@ -113,12 +112,6 @@ pub async fn login(
         }
         PasswordCheck::Busy => return Ok(hashing_busy()),
     };
-    let user = state
-        .run(move |conn| {
-            accounts::record_login(conn, &user, address.as_deref(), now)?;
-            Ok(user)
-        })
-        .await?;
     context::log_in(&req, &user).await?;
     tracing::info!(user = %user.id, "logged in");
     let target = if next.is_empty() {
@@ -127,102 +120,6 @@ pub async fn login(
         next
     };
     Ok(see_other(&target))
-}
-
-/// The audit detail of a failed password typed on the login form: the typed email itself (see
-/// [`accounts::record_failed_password`]). Other forms name themselves.
-const LOGIN_FORM: &str = "";
-
-/// What [`check_password`] found.
-pub enum PasswordCheck {
-    /// The password is the account's.
-    Verified(User),
-    /// Wrong password or unknown email (counted and recorded in the audit log).
-    Wrong,
-    /// Too many attempts for the account or the address: seconds to wait.
-    Throttled(i64),
-    /// Every password-hashing slot stayed busy: try again shortly (not counted).
-    Busy,
-}
-
-/// Checks the password of the account with `email`, wherever a password is typed (the login
-/// form, accepting an invitation with an existing account): one throttle for all of them.
-/// The attempt is first reserved under the account and the address in one atomic statement, so
-/// parallel guesses get at most the limit's worth of verifications; then the password is verified
-/// by the bounded hasher with no database connection held; then a failure stays counted and
-/// gets a `login_failed` audit row (details: the typed email on the login form, else `place`),
-/// while a success does not count and forgets the account's earlier failures.
-pub async fn check_password(
-    state: &App,
-    email: &str,
-    password: String,
-    address: Option<String>,
-    place: &'static str,
-    now: chrono::NaiveDateTime,
-) -> Result<PasswordCheck, AppError> {
-    let keys = throttle::keys(email, address.as_deref());
-    let lookup = {
-        let email = email.to_owned();
-        state
-            .run(move |conn| {
-                Ok(match throttle::reserve(conn, &keys, now)? {
-                    Ok(reservation) => Ok((reservation, accounts::find_for_login(conn, &email)?)),
-                    Err(wait) => Err(wait),
-                })
-            })
-            .await?
-    };
-    let (reservation, user) = match lookup {
-        Ok(found) => found,
-        Err(wait) => return Ok(PasswordCheck::Throttled(wait)),
-    };
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = match state.hasher.verify(stored, password).await {
-        Ok(verified) => verified,
-        Err(HashingError::Busy) => {
-            state
-                .run(move |conn| throttle::release(conn, &reservation))
-                .await?;
-            return Ok(PasswordCheck::Busy);
-        }
-        Err(HashingError::Other(e)) => return Err(e),
-    };
-    let email = email.to_owned();
-    state
-        .run(move |conn| {
-            if verified {
-                throttle::succeeded(conn, &reservation, &email)?;
-                return Ok(user.map_or(PasswordCheck::Wrong, PasswordCheck::Verified));
-            }
-            let typed = email.trim();
-            let details = if place.is_empty() { typed } else { place };
-            accounts::record_failed_password(conn, user.as_ref(), typed, address, details, now)?;
-            throttle::failed(conn, now)?;
-            Ok(PasswordCheck::Wrong)
-        })
-        .await
-}
-
-/// "Too many failed attempts, try again in N minutes", for `wait` seconds.
-pub fn throttled_message(ctx: &Ctx, wait: i64) -> String {
-    let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
-    ctx.tn("login.throttled", minutes)
-}
-
-/// Adds `Retry-After: wait` to a response.
-pub fn with_retry_after(mut response: HttpResponse, wait: i64) -> HttpResponse {
-    if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
-}
-
-/// 503 with Retry-After, for a request that found every password-hashing slot busy (the error
-/// page is rendered by the error handlers, which keep the header).
-pub fn hashing_busy() -> HttpResponse {
-    tracing::warn!("password hashing busy; request refused");
-    let wait = i64::try_from(RETRY_AFTER_SECONDS).unwrap_or(1);
-    with_retry_after(HttpResponse::ServiceUnavailable().finish(), wait)
 }
 
 pub async fn logout(
@@ -235,13 +132,7 @@ pub async fn logout(
         let actor = client.actor(&user);
         let now = state.clock.now();
         state
-            .run(move |conn| {
-                let id = actor.user_id.clone().unwrap_or_default();
-                let object = audit::Object::new("user", &id);
-                crate::store::write(conn, |conn| {
-                    audit::record(conn, &actor, audit::Action::Logout, object, "", now)
-                })
-            })
+            .run(move |conn| accounts::record_logout(conn, &actor, now))
             .await?;
     }
     context::end_session(&state, &session).await?;
@@ -338,24 +229,21 @@ pub async fn setup(
         return setup_invalid(ctx, form, errors);
     };
     let now = state.clock.now();
-    let password_hash = match state.hasher.hash(password.expose().to_owned()).await {
-        Ok(hash) => hash,
+    let created = accounts::set_up(
+        &state.pool,
+        &state.hasher,
+        email,
+        name,
+        &password,
+        client.0,
+        now,
+    )
+    .await;
+    let result = match created {
+        Ok(result) => result,
         Err(HashingError::Busy) => return Ok(hashing_busy()),
         Err(HashingError::Other(e)) => return Err(e),
     };
-    let result = state
-        .run(move |conn| {
-            Ok(accounts::create_organizer_hashed(
-                conn,
-                &email,
-                &name,
-                &password_hash,
-                true,
-                client.0.as_deref(),
-                now,
-            ))
-        })
-        .await?;
     match result {
         Ok(user) => {
             state.clear_setup_token();

@@ -18,9 +18,10 @@ use crate::domain::account::Role;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::i18n;
-use crate::service::records::Account;
+use crate::service::records::User;
 use crate::service::sessions;
-use crate::store::DbConnection;
+use crate::service::sessions::Account;
+pub use crate::service::sessions::SessionKey;
 
 pub const LANG_COOKIE: &str = "lang";
 const SESSION_USER_ID: &str = "uid";
@@ -149,7 +150,7 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<App>, AppError> {
 /// Starts a fresh session for a user who just proved who they are: a new session (so a session
 /// fixed before login is worthless), recorded on the server with the browser and the address,
 /// and a new CSRF token.
-pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Result<(), AppError> {
+pub async fn log_in(req: &HttpRequest, user: &User) -> Result<(), AppError> {
     let role = Role::parse(&user.role).ok_or_else(|| AppError::internal("unknown role"))?;
     let state = app_state(req)?;
     let user_agent = req
@@ -172,10 +173,8 @@ pub async fn log_in(req: &HttpRequest, user: &crate::store::users::User) -> Resu
         .flatten();
     let secret = state
         .run(move |conn| {
-            if let Some(previous) = previous {
-                sessions::end_by_secret(conn, &previous)?;
-            }
-            sessions::start(conn, policy, &user_id, &user_agent, address.as_deref(), now)
+            let address = address.as_deref();
+            sessions::replace(conn, previous, policy, &user_id, &user_agent, address, now)
         })
         .await?;
     let session = req.get_session();
@@ -357,7 +356,7 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// The user of a session's account (as the session check reads it).
+    /// The user of an account as the database has it now.
     pub fn of_account(row: Account) -> Result<CurrentUser, AppError> {
         let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
         Ok(CurrentUser {
@@ -404,22 +403,22 @@ impl FromRequest for CurrentUser {
             let login = Login::of(&req)?;
             let state = app_state(&req)?;
             let key = login.key().clone();
-            let found = state.run(move |conn| Login::check(conn, &key)).await?;
-            Ok(login.accept(found)?)
+            let found = state
+                .run(move |conn| sessions::check_key(conn, &key))
+                .await?;
+            Ok(login.accept_account(found)?)
         })
     }
 }
 
 /// Someone the session says is logged in, not yet checked against the database. The busiest
 /// pages (a questionnaire section, its save) check it in the same database call as their own
-/// reads, one trip to the blocking pool instead of two: [`Login::check`] inside the call,
-/// [`Login::accept`] after it. Anonymous visitors are sent to the login page.
+/// reads, one trip to the blocking pool instead of two: `service::sessions::check_key` inside
+/// the call, [`Login::accept_account`] after it. Anonymous visitors are sent to the login page.
 pub struct Login {
     req: HttpRequest,
     key: SessionKey,
 }
-
-pub use crate::service::sessions::SessionKey;
 
 impl Login {
     fn of(req: &HttpRequest) -> Result<Login, AppError> {
@@ -442,20 +441,14 @@ impl Login {
         })
     }
 
-    /// What [`Login::check`] needs, to move into a database call.
+    /// What a service needs to check the session inside its own database call.
     pub fn key(&self) -> &SessionKey {
         &self.key
     }
 
-    /// The account as it is now, or `None` when it no longer exists or the session is over
-    /// (ended, idle too long, too old). Records the session's use at most once a minute.
-    pub fn check(
-        conn: &mut DbConnection,
-        key: &SessionKey,
-    ) -> Result<Option<CurrentUser>, AppError> {
-        sessions::check_key(conn, key)?
-            .map(CurrentUser::of_account)
-            .transpose()
+    /// [`Login::accept`] for the account a service found under the session's key.
+    pub fn accept_account(&self, found: Option<Account>) -> Result<CurrentUser, AppError> {
+        self.accept(found.map(CurrentUser::of_account).transpose()?)
     }
 
     /// The checked user; a deleted account or an ended session is logged out and sent to the

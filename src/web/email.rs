@@ -17,17 +17,14 @@ use crate::domain::reminders::{
 };
 use crate::error::AppError;
 use crate::mail::templates::Rendered;
-use crate::service::audit::{self as audit_log, Written};
 use crate::service::email::{self as email_service, MessageView, Recipient};
+use crate::service::records::{Assessment, Organization, OrganizationHead};
 use crate::service::reminders::{self, PreviewItem};
-use crate::service::responses::{self as response_service, Stage};
-use crate::store;
-use crate::store::assessments::Assessment;
-use crate::store::organizations::Organization;
+use crate::service::responses::Stage;
 
 /// One organization on the reminders page.
 pub struct ReminderRow {
-    pub organization: store::responses::OrganizationHead,
+    pub organization: OrganizationHead,
     pub stage: Stage,
     pub percent: u8,
     pub reminders: i64,
@@ -82,21 +79,13 @@ async fn reminders_page_with(
 ) -> Result<(RemindersPage, bool), AppError> {
     let now = state.clock.now();
     let app = state.clone();
-    let (assessment, saved, progress, counts) = state
-        .run(move |conn| {
-            let assessment = store::assessments::find(conn, &id)?;
-            let saved = reminders::policy(conn, &id)?;
-            let invitations = store::invitations::list_for_assessment(conn, &id)?;
-            let progress = response_service::progress_rows(
-                conn,
-                &app.instruments,
-                &assessment,
-                &invitations,
-                now,
-            )?;
-            let counts = reminders::counts(conn, &id)?;
-            Ok((assessment, saved, progress, counts))
-        })
+    let reminders::Overview {
+        assessment,
+        policy: saved,
+        progress,
+        counts,
+    } = state
+        .run(move |conn| reminders::overview(conn, &app.instruments, &id, now))
         .await?;
     let mut rows: Vec<ReminderRow> = progress
         .into_iter()
@@ -175,27 +164,7 @@ pub async fn save_policy(
             let target = id.clone();
             let actor = client.actor(&user);
             state
-                .run(move |conn| {
-                    let row = |_: &()| {
-                        let kind = audit_log::kind::ASSESSMENT;
-                        let details = format!(
-                            "enabled={} first_after_days={} every_days={} max_reminders={} \
-                         final_days_before={}",
-                            policy.enabled,
-                            policy.first_after_days,
-                            policy.every_days,
-                            policy.max_reminders,
-                            policy.final_days_before
-                        );
-                        let row =
-                            Written::new(audit_log::Action::ReminderPolicySaved, kind, &target);
-                        Some(row.in_assessment(&target).details(details))
-                    };
-                    let write = |conn: &mut crate::store::DbConnection| {
-                        reminders::save_policy(conn, &target, &policy, now)
-                    };
-                    audit_log::recorded(conn, &actor, now, write, row)
-                })
+                .run(move |conn| reminders::save_policy_by(conn, &actor, &target, &policy, now))
                 .await?;
             context::flash(&session, "reminders.policy_saved");
             Ok(see_other(&format!("/organizer/assessments/{id}/reminders")))
@@ -265,11 +234,7 @@ pub async fn preview(
     let now = state.clock.now();
     let app = state.clone();
     let (assessment, preview) = state
-        .run(move |conn| {
-            let assessment = store::assessments::find(conn, &id)?;
-            let preview = reminders::preview(conn, app.mail_env(), &id, &chosen, now)?;
-            Ok((assessment, preview))
-        })
+        .run(move |conn| reminders::preview_of(conn, app.mail_env(), &id, &chosen, now))
         .await?;
     let sendable = preview.items.iter().filter(|i| i.blocked.is_none()).count();
     render(
@@ -300,19 +265,8 @@ pub async fn send_now(
     let actor = client.actor(&organizer);
     let report = state
         .run(move |conn| {
-            let row = |report: &reminders::SendNowReport| {
-                let kind = audit_log::kind::ASSESSMENT;
-                let details = format!(
-                    "organizations={} messages={} skipped={}",
-                    report.organizations, report.messages, report.skipped
-                );
-                let row = Written::new(audit_log::Action::RemindersSent, kind, &target);
-                Some(row.in_assessment(&target).details(details))
-            };
-            let write = |conn: &mut crate::store::DbConnection| {
-                reminders::send_now(conn, app.mail_env(), &target, &chosen, &organizer.id, now)
-            };
-            audit_log::recorded(conn, &actor, now, write, row)
+            let env = app.mail_env();
+            reminders::send_now_by(conn, env, &actor, &target, &chosen, &organizer.id, now)
         })
         .await?;
     tracing::info!(assessment = %id, ?report, "reminders sent by hand");
@@ -345,13 +299,7 @@ pub async fn history(
 ) -> Result<HttpResponse, AppError> {
     let (id, organization_id) = path.into_inner();
     let (assessment, organization, messages) = state
-        .run(move |conn| {
-            Ok((
-                store::assessments::find(conn, &id)?,
-                store::organizations::find(conn, &organization_id)?,
-                email_service::history(conn, &id, &organization_id)?,
-            ))
-        })
+        .run(move |conn| email_service::history_page(conn, &id, &organization_id))
         .await?;
     let here = ctx.path.clone();
     render(
@@ -382,14 +330,7 @@ pub async fn failures(
     _: Organizer,
     state: web::Data<App>,
 ) -> Result<HttpResponse, AppError> {
-    let (messages, waiting) = state
-        .run(|conn| {
-            Ok((
-                email_service::failures(conn)?,
-                store::outbox::waiting_count(conn)?,
-            ))
-        })
-        .await?;
+    let (messages, waiting) = state.run(email_service::failures_page).await?;
     render(
         StatusCode::OK,
         &FailuresPage {
@@ -421,15 +362,7 @@ pub async fn retry(
     let target = id.clone();
     let actor = client.actor(&user);
     let retried = state
-        .run(move |conn| {
-            let row = |retried: &bool| {
-                let kind = audit_log::kind::EMAIL;
-                retried.then(|| Written::new(audit_log::Action::EmailRetried, kind, &target))
-            };
-            let write =
-                |conn: &mut crate::store::DbConnection| email_service::retry(conn, &target, now);
-            audit_log::recorded(conn, &actor, now, write, row)
-        })
+        .run(move |conn| email_service::retry_by(conn, &actor, &target, now))
         .await?;
     if retried {
         tracing::info!(email = %id, "email put back in the queue by an organizer");

@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::App;
 
 pub async fn healthz(state: web::Data<App>) -> HttpResponse {
-    let result = state
-        .run(|conn| crate::store::health_check(conn).map_err(crate::error::AppError::from))
-        .await;
+    let result = state.run(crate::service::health::database_answers).await;
     match result {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")

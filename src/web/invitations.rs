@@ -7,21 +7,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth;
 use super::client::ClientAddress;
 use super::context::{self, Ctx, Organizer};
 use super::forms::{FormErrors, field_message};
+use super::retry::{hashing_busy, throttled_message, with_retry_after};
 use super::{App, render, see_other};
 use crate::domain::Lang;
 use crate::domain::account::{EmailAddress, FieldError, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::hashing::HashingError;
 use crate::service::invitations::{
-    self, AcceptError, Acceptance, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
+    self, Accepted, Claim, ContactPlan, ContactRow, CreatedInvitation, Invitee, LinkProblem,
 };
-use crate::store;
-use crate::store::assessments::Assessment;
-use crate::store::organizations::Organization;
+use crate::service::records::{Assessment, Organization};
 
 /// How many rows for people the form shows at first, and how many "More rows" adds.
 const ROWS: usize = 3;
@@ -59,12 +56,7 @@ async fn load_invite_page_data(
     id: String,
 ) -> Result<(Assessment, Vec<Organization>), AppError> {
     state
-        .run(move |conn| {
-            Ok((
-                store::assessments::find(conn, &id)?,
-                store::organizations::list(conn)?,
-            ))
-        })
+        .run(move |conn| invitations::invite_page(conn, &id))
         .await
 }
 
@@ -193,12 +185,7 @@ pub async fn contacts_preview(
     let id = path.into_inner();
     let lang = invited_lang(&query.lang_invited, ctx.lang);
     let (assessment, rows) = state
-        .run(move |conn| {
-            Ok((
-                store::assessments::find(conn, &id)?,
-                invitations::contact_plan(conn, &id, lang)?,
-            ))
-        })
+        .run(move |conn| invitations::contacts_preview(conn, &id, lang))
         .await?;
     let to_invite = rows
         .iter()
@@ -417,11 +404,7 @@ pub async fn revoke(
     let lookup = id.clone();
     let by = client.actor(&organizer);
     let assessment_id = state
-        .run(move |conn| {
-            invitations::revoke(conn, &lookup, &by, now)?;
-            let invitation = store::invitations::find(conn, &lookup)?;
-            Ok(store::responses::find(conn, &invitation.response_id)?.assessment_id)
-        })
+        .run(move |conn| invitations::revoke_and_locate(conn, &lookup, &by, now))
         .await?;
     context::flash(&session, "invitations.revoked");
     Ok(see_other(&format!(
@@ -441,12 +424,7 @@ pub async fn resend(
     let app = state.clone();
     let by = client.actor(&organizer);
     let (assessment_id, organization, created) = state
-        .run(move |conn| {
-            let (old, created) = invitations::resend(conn, app.mail_env(), &id, &by, now)?;
-            let response = store::responses::find(conn, &old.response_id)?;
-            let organization = store::organizations::find(conn, &response.organization_id)?;
-            Ok((response.assessment_id, organization.name, created))
-        })
+        .run(move |conn| invitations::resend_and_locate(conn, app.mail_env(), &id, &by, now))
         .await?;
     let link = format!("{}/invite/{}", state.config.base_url, created.token);
     render(
@@ -571,73 +549,43 @@ pub async fn accept(
     if errors.is_empty() {
         // Passwords are hashed or checked before any connection is taken, by the bounded hasher;
         // an existing account's password goes through the login's throttle and audit.
-        let proof = match new_account {
-            Some((name, password)) => match state.hasher.hash(password.expose().to_owned()).await {
-                Ok(hash) => Some(Proof::NewAccount(name, hash)),
-                Err(HashingError::Busy) => return Ok(auth::hashing_busy()),
-                Err(HashingError::Other(e)) => return Err(e),
+        let claim = match new_account {
+            Some((name, password)) => Claim::NewAccount(name, password),
+            None => match ctx.user.as_ref().filter(|_| logged_in_as_invitee) {
+                Some(user) => Claim::LoggedIn(user.id.clone()),
+                None => Claim::Password {
+                    email: open.invitation.email.clone(),
+                    password: form.password.clone(),
+                },
             },
-            None if logged_in_as_invitee => ctx
-                .user
-                .as_ref()
-                .map(|user| Proof::Account(user.id.clone())),
-            None => {
-                let checked = auth::check_password(
-                    &state,
-                    &open.invitation.email,
-                    form.password.clone(),
-                    client.0.clone(),
-                    INVITATION_FORM,
-                    now,
-                )
-                .await?;
-                match checked {
-                    auth::PasswordCheck::Verified(user) => Some(Proof::Account(user.id)),
-                    auth::PasswordCheck::Wrong => {
-                        errors.add("password", ctx.t("login.failed").into_owned());
-                        None
-                    }
-                    auth::PasswordCheck::Throttled(wait) => {
-                        tracing::warn!(retry_after = wait, "invitation password throttled");
-                        errors.add("password", auth::throttled_message(&ctx, wait));
-                        status = StatusCode::TOO_MANY_REQUESTS;
-                        retry_after = Some(wait);
-                        None
-                    }
-                    auth::PasswordCheck::Busy => return Ok(auth::hashing_busy()),
-                }
-            }
         };
-        if let Some(proof) = proof {
-            let secret = token.clone();
-            let result = state
-                .run(move |conn| {
-                    let how = match &proof {
-                        Proof::NewAccount(name, hash) => Acceptance::NewAccount {
-                            name,
-                            password_hash: hash,
-                        },
-                        Proof::Account(user_id) => Acceptance::ExistingAccount { user_id },
-                    };
-                    Ok(invitations::accept(
-                        conn,
-                        &secret,
-                        how,
-                        client.0.as_deref(),
-                        now,
-                    ))
-                })
-                .await?;
-            match result {
-                Ok((user, response_id)) => {
-                    context::log_in(&req, &user).await?;
-                    context::flash(&session, "invitations.welcome");
-                    tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
-                    return Ok(see_other(&format!("/responses/{response_id}")));
-                }
-                Err(AcceptError::Link(problem)) => return Err(link_problem(problem)),
-                Err(AcceptError::Other(e)) => return Err(e),
+        let accepted = invitations::accept_claim(
+            &state.pool,
+            &state.hasher,
+            token.clone(),
+            claim,
+            client.0.clone(),
+            now,
+        )
+        .await?;
+        match accepted {
+            Accepted::Done(user, response_id) => {
+                context::log_in(&req, &user).await?;
+                context::flash(&session, "invitations.welcome");
+                tracing::info!(user = %user.id, response = %response_id, "invitation accepted");
+                return Ok(see_other(&format!("/responses/{response_id}")));
             }
+            Accepted::Link(problem) => return Err(link_problem(problem)),
+            Accepted::WrongPassword => {
+                errors.add("password", ctx.t("login.failed").into_owned());
+            }
+            Accepted::Throttled(wait) => {
+                tracing::warn!(retry_after = wait, "invitation password throttled");
+                errors.add("password", throttled_message(&ctx, wait));
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(wait);
+            }
+            Accepted::Busy => return Ok(hashing_busy()),
         }
     }
     let response = render(
@@ -659,16 +607,7 @@ pub async fn accept(
         },
     )?;
     Ok(match retry_after {
-        Some(wait) => auth::with_retry_after(response, wait),
+        Some(wait) => with_retry_after(response, wait),
         None => response,
     })
-}
-
-/// The audit detail of a wrong password typed when accepting an invitation.
-const INVITATION_FORM: &str = "invitation";
-
-/// Who accepts, once proven: a new account's name and password hash, or an account's id.
-enum Proof {
-    NewAccount(PersonName, String),
-    Account(String),
 }

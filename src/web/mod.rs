@@ -22,6 +22,7 @@ pub mod multipart;
 pub mod organizations;
 pub mod passwords;
 pub mod responses;
+pub mod retry;
 pub mod route_table;
 pub mod sessions;
 pub mod view;

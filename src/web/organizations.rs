@@ -19,10 +19,9 @@ use crate::domain::organization::{
 };
 use crate::error::AppError;
 use crate::i18n;
-use crate::service::audit::{self as audit_log, Actor, Written};
+use crate::service::audit::Actor;
 use crate::service::organizations::{self, SaveError};
-use crate::store;
-use crate::store::organizations::Organization;
+use crate::service::records::Organization;
 
 /// The sectors of the bundled instrument, read once (organizations are shared by all
 /// assessments; parsing the instrument on every request would be wasted work).
@@ -65,9 +64,7 @@ struct ListPage {
 
 pub async fn list(ctx: Ctx, _: Organizer, state: web::Data<App>) -> Result<HttpResponse, AppError> {
     let sectors = sector_options()?;
-    let orgs = state
-        .run(|conn| Ok(store::organizations::list(conn)?))
-        .await?;
+    let orgs = state.run(organizations::list).await?;
     let rows = orgs
         .into_iter()
         .map(|org| OrganizationListRow {
@@ -157,7 +154,7 @@ pub async fn edit_form(
     let org = {
         let id = id.clone();
         state
-            .run(move |conn| Ok(store::organizations::find(conn, &id)?))
+            .run(move |conn| organizations::find(conn, &id))
             .await?
     };
     let sectors = sector_choices(ctx.lang)?;
@@ -234,25 +231,7 @@ async fn save(
         let now = state.clock.now();
         let target = id.clone();
         let result = state
-            .run(move |conn| {
-                let write = |conn: &mut crate::store::DbConnection| {
-                    Ok(match &target {
-                        None => organizations::create(conn, &draft, now),
-                        Some(id) => {
-                            organizations::update(conn, id, &draft, now).map(|()| id.clone())
-                        }
-                    })
-                };
-                let action = match target {
-                    None => audit_log::Action::OrganizationCreated,
-                    Some(_) => audit_log::Action::OrganizationUpdated,
-                };
-                let row = |saved: &Result<String, SaveError>| {
-                    let id = saved.as_ref().ok()?;
-                    Some(Written::new(action, audit_log::kind::ORGANIZATION, id))
-                };
-                audit_log::recorded(conn, &actor, now, write, row).map(|saved| saved.map(|_| ()))
-            })
+            .run(move |conn| organizations::save_by(conn, &actor, target.as_deref(), &draft, now))
             .await?;
         match result {
             Ok(()) => {
@@ -507,30 +486,7 @@ pub async fn confirm_import(
     let now = state.clock.now();
     let actor = client.actor(&user);
     let outcome = state
-        .run(move |conn| {
-            let row = |done: &organizations::ImportOutcome| {
-                let counts = format!(
-                    "imported={} skipped={}",
-                    done.imported.len(),
-                    done.skipped.len()
-                );
-                Some(
-                    Written::new(
-                        audit_log::Action::OrganizationsImported,
-                        audit_log::kind::ORGANIZATION,
-                        "",
-                    )
-                    .details(counts),
-                )
-            };
-            audit_log::recorded(
-                conn,
-                &actor,
-                now,
-                |conn| organizations::import(conn, rows.clone(), now),
-                row,
-            )
-        })
+        .run(move |conn| organizations::import_by(conn, &actor, rows, now))
         .await?;
     session.remove(SESSION_IMPORT_DIGEST);
     render(

@@ -7,17 +7,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::hashing_busy;
 use super::client::ClientAddress;
 use super::context::{self, Ctx};
 use super::forms::FormErrors;
+use super::retry::{hashing_busy, with_retry_after};
 use super::{App, render, see_other};
 use crate::domain::account::NewPassword;
 use crate::error::AppError;
 use crate::service::hashing::HashingError;
 use crate::service::passwords::{self, LinkProblem};
-use crate::service::throttle;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 
 #[derive(Template)]
 #[template(path = "password_forgot.html")]
@@ -50,9 +48,6 @@ pub struct ForgotForm {
     email: String,
 }
 
-/// Longest address looked at; anything longer cannot be an account's.
-const MAX_EMAIL_LEN: usize = 1000;
-
 /// Every request counts against the typed email and the client address, whether or not an
 /// account has that email; over the limit the answer is 429 with Retry-After, for any email.
 pub async fn forgot(
@@ -66,37 +61,16 @@ pub async fn forgot(
     let lang = ctx.lang;
     let app = state.clone();
     let raw = email.clone();
-    let address = client.0;
-    let mut keys = throttle::reset_keys(&email, address.as_deref());
-    if email.len() > MAX_EMAIL_LEN {
-        // Cannot be an account's: counted by address only.
-        keys.remove(0);
-    }
     let throttled = state
         .run(move |conn| {
-            // Every request counts, reserved atomically (parallel requests cannot all slip under).
-            if let Err(wait) = throttle::reserve(conn, &keys, now)? {
-                return Ok(Some(wait));
-            }
-            throttle::failed(conn, now)?;
-            if raw.len() <= MAX_EMAIL_LEN {
-                passwords::request(
-                    conn,
-                    &app.config.base_url,
-                    &raw,
-                    lang,
-                    address.as_deref(),
-                    now,
-                )?;
-            }
-            Ok(None)
+            passwords::request_throttled(conn, &app.config.base_url, &raw, lang, client.0, now)
         })
         .await?;
     if let Some(wait) = throttled {
         tracing::warn!(retry_after = wait, "password reset throttled");
         let minutes = usize::try_from((wait + 59) / 60).unwrap_or(usize::MAX);
         let error = ctx.tn("audit.reset_throttled", minutes);
-        let mut response = render(
+        let response = render(
             StatusCode::TOO_MANY_REQUESTS,
             &ForgotPage {
                 ctx,
@@ -106,10 +80,7 @@ pub async fn forgot(
                 error: Some(error),
             },
         )?;
-        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, value);
-        }
-        return Ok(response);
+        return Ok(with_retry_after(response, wait));
     }
     render(
         StatusCode::OK,
@@ -200,15 +171,12 @@ pub async fn reset(
         );
     };
     // Hashed by the bounded hasher, holding no database connection.
-    let hash = match state.hasher.hash(password.expose().to_owned()).await {
-        Ok(hash) => hash,
+    let reset = passwords::reset(&state.pool, &state.hasher, token, &password, client.0, now);
+    let user = match reset.await {
+        Ok(done) => done.map_err(invalid_link)?,
         Err(HashingError::Busy) => return Ok(hashing_busy()),
         Err(HashingError::Other(e)) => return Err(e),
     };
-    let user = state
-        .run(move |conn| passwords::complete(conn, &token, &hash, client.0.as_deref(), now))
-        .await?
-        .map_err(invalid_link)?;
     tracing::info!(user = %user.id, "password reset");
     // Whoever was logged in on this browser, the next step is a fresh login with the new password.
     context::log_out(&session);
