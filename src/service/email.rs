@@ -10,8 +10,10 @@ use crate::domain::Lang;
 use crate::domain::analysis;
 use crate::error::AppError;
 use crate::mail::Kind;
+/// A rendered email (subject, text and HTML), as the pages preview it.
+pub use crate::mail::templates::Rendered;
 use crate::mail::templates::{
-    InvitationEmail, MailCtx, Rendered, ReopenedEmail, SectionLine, SubmissionEmail,
+    InvitationEmail, MailCtx, ReopenedEmail, SectionLine, SubmissionEmail,
 };
 use crate::store::assessments::Assessment;
 use crate::store::organizations::Organization;

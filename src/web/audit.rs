@@ -7,44 +7,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::client::ClientAddress;
-use super::context::{Ctx, CurrentUser, Organizer};
+use super::context::{Ctx, Organizer};
 use super::view::Pager;
 use super::{App, render};
 use crate::error::AppError;
 use crate::i18n::tr;
 use crate::service::audit::{self as service, Action, FilterInput, FilterProblems};
 use crate::service::records::AuditEntry;
-
-/// The files `exports::export` serves; any other name is a 404 and is not recorded.
-const EXPORT_FILES: [&str; 7] = [
-    "matrix.csv",
-    "mechanisms.csv",
-    "flows.csv",
-    "domains.csv",
-    "answers.csv",
-    "workbook.xlsx",
-    "assessment.json",
-];
-
-/// Records an export of an assessment (kind in the details) before it is served. An unknown
-/// assessment is a 404 and writes nothing.
-pub async fn record_export(
-    state: &App,
-    user: &CurrentUser,
-    client: &ClientAddress,
-    assessment_id: &str,
-    file: &str,
-) -> Result<(), AppError> {
-    if !EXPORT_FILES.contains(&file) {
-        return Ok(());
-    }
-    let actor = client.actor(user);
-    let (id, file) = (assessment_id.to_owned(), file.to_owned());
-    let now = state.clock.now();
-    state
-        .run(move |conn| service::record_export(conn, &actor, &id, &file, now))
-        .await
-}
 
 /// One row of the page, ready to show.
 pub struct EntryView {

@@ -16,7 +16,7 @@ use crate::domain::reminders::{
     EVERY_DAYS, FINAL_DAYS_BEFORE, FIRST_AFTER_DAYS, MAX_REMINDERS, PolicyInput, parse_policy,
 };
 use crate::error::AppError;
-use crate::mail::templates::Rendered;
+use crate::service::email::Rendered;
 use crate::service::email::{self as email_service, MessageView, Recipient};
 use crate::service::records::{Assessment, Organization, OrganizationHead};
 use crate::service::reminders::{self, PreviewItem};
