@@ -7,6 +7,7 @@ use super::instrument::{
     grid_cell_key,
 };
 use super::lang::Lang;
+use crate::i18n::{tr, tr_args};
 
 /// Beyond this a number is a typing mistake, and it would lose precision as text.
 pub const NUMBER_LIMIT: f64 = 1e15;
@@ -167,70 +168,38 @@ pub enum AnswerError {
 }
 
 impl AnswerError {
-    /// A short sentence for the respondent, in their language.
+    /// A short sentence for the respondent, in their language (from `errors.answer` in the
+    /// locale files).
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (AnswerError::NotALevel, Lang::Es) => {
-                "Elija un nivel de 0 a 4, «No aplica» o «No sabe».".to_string()
+        match self {
+            AnswerError::NotALevel => tr(lang, "errors.answer.not_a_level").into_owned(),
+            AnswerError::UnknownOption { value } => tr_args(
+                lang,
+                "errors.answer.unknown_option",
+                &[("value", &shorten(value))],
+            ),
+            AnswerError::NotYesOrNo => tr(lang, "errors.answer.not_yes_or_no").into_owned(),
+            AnswerError::NotANumber => tr(lang, "errors.answer.not_a_number").into_owned(),
+            AnswerError::AmbiguousNumber => tr(lang, "errors.answer.ambiguous_number").into_owned(),
+            AnswerError::TooLarge => tr(lang, "errors.answer.too_large").into_owned(),
+            AnswerError::BelowMin { min } => tr_args(
+                lang,
+                "errors.answer.below_min",
+                &[("min", &localise(*min, lang))],
+            ),
+            AnswerError::AboveMax { max } => tr_args(
+                lang,
+                "errors.answer.above_max",
+                &[("max", &localise(*max, lang))],
+            ),
+            AnswerError::NotAnInteger => tr(lang, "errors.answer.not_an_integer").into_owned(),
+            AnswerError::TooLong { max } => {
+                tr_args(lang, "errors.answer.too_long", &[("max", &max.to_string())])
             }
-            (AnswerError::NotALevel, Lang::En) => {
-                "Choose a level from 0 to 4, “Not applicable” or “Don't know”.".to_string()
-            }
-            (AnswerError::UnknownOption { value }, Lang::Es) => {
-                format!("«{}» no es una opción válida.", shorten(value))
-            }
-            (AnswerError::UnknownOption { value }, Lang::En) => {
-                format!("“{}” is not a valid option.", shorten(value))
-            }
-            (AnswerError::NotYesOrNo, Lang::Es) => "Responda «Sí» o «No».".to_string(),
-            (AnswerError::NotYesOrNo, Lang::En) => "Answer “Yes” or “No”.".to_string(),
-            (AnswerError::NotANumber, Lang::Es) => {
-                "Escriba un número, por ejemplo 1234 o 12,5.".to_string()
-            }
-            (AnswerError::NotANumber, Lang::En) => {
-                "Enter a number, for example 1234 or 12.5.".to_string()
-            }
-            (AnswerError::AmbiguousNumber, Lang::Es) => {
-                "Escriba el número sin separador de miles, por ejemplo 1234.".to_string()
-            }
-            (AnswerError::AmbiguousNumber, Lang::En) => {
-                "Write the number without a thousands separator, for example 1234.".to_string()
-            }
-            (AnswerError::TooLarge, Lang::Es) => "El número es demasiado grande.".to_string(),
-            (AnswerError::TooLarge, Lang::En) => "The number is too large.".to_string(),
-            (AnswerError::BelowMin { min }, Lang::Es) => {
-                format!("El valor debe ser como mínimo {}.", localise(*min, lang))
-            }
-            (AnswerError::BelowMin { min }, Lang::En) => {
-                format!("The value must be at least {}.", localise(*min, lang))
-            }
-            (AnswerError::AboveMax { max }, Lang::Es) => {
-                format!("El valor debe ser como máximo {}.", localise(*max, lang))
-            }
-            (AnswerError::AboveMax { max }, Lang::En) => {
-                format!("The value must be at most {}.", localise(*max, lang))
-            }
-            (AnswerError::NotAnInteger, Lang::Es) => "Escriba un número entero.".to_string(),
-            (AnswerError::NotAnInteger, Lang::En) => "Enter a whole number.".to_string(),
-            (AnswerError::TooLong { max }, Lang::Es) => {
-                format!("El texto puede tener como máximo {max} caracteres.")
-            }
-            (AnswerError::TooLong { max }, Lang::En) => {
-                format!("The text can be at most {max} characters long.")
-            }
-            (AnswerError::TooManyValues, Lang::Es) => "Elija un solo valor.".to_string(),
-            (AnswerError::TooManyValues, Lang::En) => "Choose only one value.".to_string(),
-            (AnswerError::NoPartner, Lang::Es) => {
-                "Indique la institución con la que se hace el intercambio.".to_string()
-            }
-            (AnswerError::NoPartner, Lang::En) => {
-                "Name the institution you exchange data with.".to_string()
-            }
-            (AnswerError::UnknownCodeList { .. }, Lang::Es) => {
-                "Esta pregunta no se puede responder: falta su lista de opciones.".to_string()
-            }
-            (AnswerError::UnknownCodeList { .. }, Lang::En) => {
-                "This question cannot be answered: its list of options is missing.".to_string()
+            AnswerError::TooManyValues => tr(lang, "errors.answer.too_many_values").into_owned(),
+            AnswerError::NoPartner => tr(lang, "errors.answer.no_partner").into_owned(),
+            AnswerError::UnknownCodeList { .. } => {
+                tr(lang, "errors.answer.unknown_code_list").into_owned()
             }
         }
     }
