@@ -5,10 +5,11 @@ use std::borrow::Cow;
 
 use crate::domain::Lang;
 
-/// The text of `key` in `lang`; the key itself when it is missing (a test keeps that from
-/// happening).
+/// The text of `key` in `lang` (Spanish when `lang` lacks it); the key itself when it is
+/// missing (a test keeps that from happening).
 pub fn tr(lang: Lang, key: &str) -> Cow<'static, str> {
-    crate::_rust_i18n_try_translate(lang.code(), key).unwrap_or_else(|| Cow::Owned(key.to_owned()))
+    // `t!` borrows the key for its fallback, so the text is copied to outlive it.
+    Cow::Owned(rust_i18n::t!(key, locale = lang.code()).into_owned())
 }
 
 /// The text of `key` with `%{name}` placeholders replaced.

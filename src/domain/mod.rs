@@ -1,5 +1,8 @@
-//! Pure types and rules of the forum: languages, account values, tokens; later the instrument,
-//! scoring and the reminder policy. Nothing here knows the web, the database or the clock.
+//! The forum's pure types and rules: languages and names, account values and tokens, the
+//! instrument and its answers, section forms, analysis (matrix, scores, distributions, exchanges,
+//! domains, gaps), organizations, assessments, the reminder policy and dates. No I/O: nothing
+//! here knows the web, the database, mail or the clock; user-facing messages come from the locale
+//! files through `crate::i18n`.
 
 pub mod account;
 pub mod analysis;
