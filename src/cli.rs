@@ -17,9 +17,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Migrate(args)) => migrate(&args),
         Some(Command::CreateOrganizer(args)) => create_organizer(&args),
         Some(Command::Demo(args)) => demo(&args),
-        Some(Command::Bench(args)) => crate::bench::run(&args),
         Some(Command::Backup(args)) => backup(&args),
-        Some(Command::Soak(args)) => crate::soak::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,6 @@
 rust_i18n::i18n!("src/locales", fallback = "es");
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -13,10 +12,8 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
-pub mod loopback;
 pub mod mail;
 pub mod server;
 pub mod service;
-pub mod soak;
 pub mod store;
 pub mod web;

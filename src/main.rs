@@ -14,15 +14,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = capacity_survey::config::Cli::parse();
-    // The bench and the soak print a table; request logs would drown it.
-    let default_filter = match cli.command {
-        Some(
-            capacity_survey::config::Command::Bench(_) | capacity_survey::config::Command::Soak(_),
-        ) => "warn",
-        _ => "info,actix_server=warn",
-    };
     let filter = EnvFilter::try_from_env("CAPACITY_SURVEY_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(default_filter));
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -10,7 +10,6 @@
 
 pub mod assessments;
 pub mod audit;
-pub mod bulk;
 pub mod instruments;
 pub mod invitations;
 pub mod mechanisms;

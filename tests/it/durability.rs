@@ -14,10 +14,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use capacity_survey::soak::{self, Ledger, Save, SectionPlan, Verdict};
 use capacity_survey::store::{self, DbConnection};
 use diesel::RunQueryDsl;
 use reqwest::cookie::CookieStore;
+use tools::soak::{self, Ledger, Save, SectionPlan, Verdict};
 
 use crate::support::{self, TestDb};
 

@@ -1574,7 +1574,7 @@ fn pending_responses_to_seed() -> usize {
 
 #[actix_web::test]
 async fn the_scheduler_pass_over_ten_thousand_pending_responses_is_timed() {
-    use capacity_survey::store::bulk;
+    use tools::seed as bulk;
     let sink = SmtpSink::start();
     let app = app_with_smtp(&sink.url()).await;
     let start = morning(&app);

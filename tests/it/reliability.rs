@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use capacity_survey::domain::account::Role;
 use capacity_survey::domain::instrument::forum_instrument;
-use capacity_survey::soak::{self, Ledger, Save, Seat, SectionPlan, Verdict};
 use capacity_survey::store::{self, mechanisms};
+use tools::soak::{self, Ledger, Save, Seat, SectionPlan, Verdict};
 
 use crate::forum::{self, Forum};
 use crate::support::{self, TestApp};
@@ -470,7 +470,7 @@ async fn connections_over_the_per_address_cap_are_refused() {
 /// for as long as its client stalled.)
 #[actix_web::test]
 async fn stalled_answer_downloads_do_not_starve_the_pool() {
-    use capacity_survey::store::bulk::{self, AnswerRow};
+    use tools::seed::{self as bulk, AnswerRow};
     const RESPONSES: usize = 1400;
     let seeded = Arc::new(std::sync::Mutex::new(None));
     let keep = seeded.clone();

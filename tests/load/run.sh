@@ -3,14 +3,14 @@
 # the bare route (/healthz), a logged-in questionnaire section page and section saves (64 savers,
 # each saving its own draft response), and the ratio of the section page to the bare route.
 #
-# It seeds a synthetic assessment (`capacity-survey bench --seed-only`), starts the release server
+# It seeds a synthetic assessment (`capacity-survey-tools bench --seed-only`), starts the release server
 # on it, runs wrk against 127.0.0.1 only, then stops the server and removes the database.
 #
 #   tests/load/run.sh                      # 1,000 organizations, SQLite, 10 s per measure
 #   ORGS=10000 DURATION=15s tests/load/run.sh
 #   POSTGRES=postgres://postgres@127.0.0.1:5432/postgres tests/load/run.sh
 #
-# Needs wrk (Debian package `wrk`) and curl; builds target/release if it is missing.
+# Needs wrk (Debian package `wrk`) and curl; builds the release server and tools if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,12 +19,14 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 BIN="${BIN:-./target/release/capacity-survey}"
+TOOLS="${TOOLS:-./target/release/capacity-survey-tools}"
 POSTGRES="${POSTGRES:-}"
 
 for tool in wrk curl; do
     command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install $tool)" >&2; exit 1; }
 done
 [ -x "$BIN" ] || cargo build --release
+[ -x "$TOOLS" ] || cargo build --release -p tools
 
 WORK="$(mktemp -d)"
 SERVER=""
@@ -44,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "seeding ${ORGS} organizations${POSTGRES:+ on PostgreSQL}..."
-"$BIN" bench --seed-only --organizations "$ORGS" ${POSTGRES:+--postgres "$POSTGRES"} >"$WORK/seed.txt"
+"$TOOLS" bench --seed-only --organizations "$ORGS" ${POSTGRES:+--postgres "$POSTGRES"} >"$WORK/seed.txt"
 field() { sed -n "s/^$1: //p" "$WORK/seed.txt"; }
 DB="$(field database)"
 EMAIL="$(field representative)"

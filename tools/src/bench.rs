@@ -1,27 +1,26 @@
-//! `capacity-survey bench`: seeds a synthetic assessment of a chosen size into a fresh database
-//! (SQLite file, or a fresh PostgreSQL database), times the reminder scheduler pass, starts the
-//! real server as a child process (this same binary, `serve`) and times the main pages, a section
-//! save and the exports over loopback HTTP, with the median and the maximum of several runs; and
-//! reads the server's memory: resident after start-up and after the runs, peak during each export.
+//! `capacity-survey-tools bench`: seeds a synthetic assessment of a chosen size into a fresh
+//! database (SQLite file, or a fresh PostgreSQL database), times the reminder scheduler pass,
+//! starts the real server as a child process (this same binary's hidden `serve`) and times the
+//! main pages, a section save and the exports over loopback HTTP, with the median and the maximum
+//! of several runs; and reads the server's memory: resident after start-up and after the runs,
+//! peak during each export.
+
+mod synthetic;
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
 use diesel::{Connection, RunQueryDsl};
 
-use crate::config::{BenchArgs, Config};
-use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
-use crate::domain::answers::AnswerValue;
-use crate::domain::instrument::{self, Instrument, ItemKind, SectionBody, grid_cell_key};
-use crate::loopback::{HttpClient, field};
-use crate::service::instruments::InstrumentRegistry;
-use crate::service::{self, SystemClock, accounts, instruments};
-use crate::store::bulk::{self, AnswerRow, MemberRow, OrganizationRow, ResponseRow};
-use crate::store::mechanisms::Mechanism;
-use crate::store::{self, DbConnection};
+use crate::cli::BenchArgs;
+use crate::http::{HttpClient, field};
+use capacity_survey::config::Config;
+use capacity_survey::service::instruments::InstrumentRegistry;
+use capacity_survey::service::{self, SystemClock};
+use capacity_survey::store;
+use synthetic::{Seeded, seed};
 
 const PASSWORD: &str = "bench password 2023";
 const ORGANIZER: &str = "bench-organizer@forum.example";
@@ -240,23 +239,12 @@ fn time_scheduler(
     scratch: &std::path::Path,
     runs: usize,
 ) -> Result<(Measure, usize), String> {
-    let mut config = Config::for_database(url);
-    config.mail = crate::mail::MailConfig::folder(scratch.join("outbox"));
-    let mailer = Arc::new(crate::mail::Mailer::new(&config.mail)?);
-    let state = crate::app::App {
-        config,
-        pool,
-        setup_token_hash: Mutex::new(None),
-        instruments: InstrumentRegistry::default(),
-        clock: Arc::new(SystemClock),
-        mailer,
-        hasher: crate::service::hashing::Hasher::for_this_machine(),
-    };
+    let state = app(pool, url, scratch)?;
     let mut times = Vec::with_capacity(runs);
     let mut reminders = 0;
     for run in 0..runs {
         let started = Instant::now();
-        let report = crate::jobs::scheduler_pass(&state).map_err(|e| e.to_string())?;
+        let report = capacity_survey::jobs::scheduler_pass(&state).map_err(|e| e.to_string())?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         if run == 0 {
             reminders = report.reminders;
@@ -273,7 +261,27 @@ fn time_scheduler(
     Ok((measure, reminders))
 }
 
-/// The release server as a child process (this binary's `serve`) on the seeded database.
+/// The application the scheduler pass runs with: the seeded database, mail to a folder.
+fn app(
+    pool: store::Pool,
+    url: &str,
+    scratch: &std::path::Path,
+) -> Result<capacity_survey::app::App, String> {
+    let mut config = Config::for_database(url);
+    config.mail = capacity_survey::mail::MailConfig::folder(scratch.join("outbox"));
+    let mailer = Arc::new(capacity_survey::mail::Mailer::new(&config.mail)?);
+    Ok(capacity_survey::app::App {
+        config,
+        pool,
+        setup_token_hash: Mutex::new(None),
+        instruments: InstrumentRegistry::default(),
+        clock: Arc::new(SystemClock),
+        mailer,
+        hasher: capacity_survey::service::hashing::Hasher::for_this_machine(),
+    })
+}
+
+/// The release server as a child process (this binary's hidden `serve`) on the seeded database.
 struct Server {
     child: Mutex<Child>,
     pid: u32,
@@ -309,9 +317,15 @@ impl Server {
             child: Mutex::new(child),
             addr,
         };
+        let mut probe = match HttpClient::new(addr, CLIENT_TIMEOUT) {
+            Ok(probe) => probe,
+            Err(e) => {
+                server.stop();
+                return Err(e);
+            }
+        };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let mut probe = HttpClient::new(addr, CLIENT_TIMEOUT);
             if probe
                 .request("GET", "/healthz", None, &[])
                 .is_ok_and(|r| r.status == 200)
@@ -400,330 +414,12 @@ impl CpuReading {
     }
 }
 
-/// What the seed made that the measurements need.
-struct Seeded {
-    assessment: String,
-    response: String,
-    /// The responses the representative answers for (the first is `response`).
-    members: Vec<String>,
-}
-
-/// A number from two indexes, spread enough to vary answers without a random generator.
-fn mix(a: usize, b: usize) -> usize {
-    let mut x = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    x ^= x >> 29;
-    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x ^= x >> 32;
-    (x % 1_000_003) as usize
-}
-
-/// A valid answer for an item, varied by organization.
-fn synthetic_answer(
-    instrument: &Instrument,
-    item: &crate::domain::instrument::Item,
-    org: usize,
-    j: usize,
-) -> Option<AnswerValue> {
-    let r = mix(org, j);
-    let options = |list: &str| {
-        instrument
-            .code_list(list)
-            .map(|l| l.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>())
-            .unwrap_or_default()
-    };
-    Some(match &item.kind {
-        ItemKind::Maturity { .. } => match r % 100 {
-            0..=2 => AnswerValue::NotApplicable,
-            3..=4 => AnswerValue::DontKnow,
-            _ => AnswerValue::Level(((r / 7 + org % 3) % 5) as u8),
-        },
-        ItemKind::SingleChoice { list } => {
-            let o = options(list);
-            AnswerValue::Choice(o.get(r % o.len().max(1))?.clone())
-        }
-        ItemKind::MultipleChoice { list } => {
-            let o = options(list);
-            let mut chosen: Vec<String> = o
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| mix(r, *k).is_multiple_of(3))
-                .map(|(_, v)| v.clone())
-                .collect();
-            if chosen.is_empty() {
-                chosen.push(o.first()?.clone());
-            }
-            AnswerValue::Choices(chosen)
-        }
-        ItemKind::YesNo => AnswerValue::Bool(r.is_multiple_of(2)),
-        ItemKind::Number { min, max, .. } => {
-            let lo = min.unwrap_or(0.0);
-            let hi = max.unwrap_or(lo + 100.0).min(lo + 100.0);
-            AnswerValue::Number((lo + (r % 100) as f64 * (hi - lo) / 100.0).round())
-        }
-        ItemKind::Text { .. } => AnswerValue::Text(format!("Texto de prueba {org}-{j}")),
-        ItemKind::Partner => return None,
-    })
-}
-
-/// Seeds the organizer, a representative, `n` organizations with full responses (20 % drafts),
-/// and 5 mechanisms each, in a few transactions of bulk inserts.
-fn seed(conn: &mut DbConnection, n: usize, now: NaiveDateTime) -> Result<Seeded, String> {
-    instruments::install_bundled(conn, now)?;
-    let forum = instrument::forum_instrument().map_err(|_| "the forum instrument does not load")?;
-    let err = |e: diesel::result::Error| e.to_string();
-    let password = NewPassword::parse(PASSWORD).map_err(|e| format!("{e:?}"))?;
-    for (email, role) in [
-        (ORGANIZER, Role::Organizer),
-        (REPRESENTATIVE, Role::Representative),
-    ] {
-        let email = EmailAddress::parse(email).map_err(|e| format!("{e:?}"))?;
-        let name = PersonName::parse("Bench").map_err(|e| format!("{e:?}"))?;
-        match role {
-            Role::Organizer => {
-                accounts::create_organizer(conn, &email, &name, &password, false, None, now)
-                    .map_err(|e| format!("{e:?}"))?;
-            }
-            Role::Representative => {
-                let hash = accounts::hash_password(PASSWORD).map_err(|e| e.to_string())?;
-                store::users::insert(
-                    conn,
-                    &store::users::NewUser {
-                        id: &store::new_id(),
-                        email: email.as_str(),
-                        name: name.as_str(),
-                        role: role.as_str(),
-                        password_hash: &hash,
-                        created_at: now,
-                    },
-                )
-                .map_err(err)?;
-            }
-        }
-    }
-    let today = now.date();
-    let assessment_id = store::new_id();
-    store::assessments::insert(
-        conn,
-        &store::assessments::NewAssessment {
-            id: &assessment_id,
-            title_es: "Evaluación sintética",
-            title_en: "Synthetic assessment",
-            instrument_key: &forum.key,
-            instrument_version: &forum.version,
-            opens_on: today - chrono::Duration::days(10),
-            closes_on: today + chrono::Duration::days(30),
-            created_at: now,
-            updated_at: now,
-            show_national_averages: true,
-            time_zone: crate::config::DEFAULT_TIME_ZONE,
-            averages_min_peers: crate::domain::assessment::AVERAGES_MIN_PEERS_DEFAULT,
-        },
-    )
-    .map_err(err)?;
-    let sectors: Vec<String> = forum
-        .code_list("sectors")
-        .map(|l| l.options.iter().map(|o| o.key.clone()).collect())
-        .unwrap_or_default();
-    let org_ids: Vec<String> = (0..n).map(|_| store::new_id()).collect();
-    let response_ids: Vec<String> = (0..n).map(|_| store::new_id()).collect();
-    let orgs: Vec<OrganizationRow> = (0..n)
-        .map(|i| OrganizationRow {
-            id: org_ids[i].clone(),
-            name: format!("Institución sintética {i:05}"),
-            acronym: format!("ORG{i:05}"),
-            name_key: format!("institución sintética {i:05}"),
-            acronym_key: format!("org{i:05}"),
-            sector: sectors
-                .get(i % sectors.len().max(1))
-                .cloned()
-                .unwrap_or_default(),
-            contact_name: Some(format!("Enlace {i}")),
-            contact_email: Some(format!("enlace{i}@example.org")),
-            created_at: now,
-            updated_at: now,
-        })
-        .collect();
-    let responses: Vec<ResponseRow> = (0..n)
-        .map(|i| {
-            let submitted = !i.is_multiple_of(5);
-            ResponseRow {
-                id: response_ids[i].clone(),
-                assessment_id: assessment_id.clone(),
-                organization_id: org_ids[i].clone(),
-                status: if submitted { "submitted" } else { "draft" }.to_owned(),
-                first_opened_at: Some(now),
-                last_activity_at: Some(now),
-                submitted_at: submitted.then_some(now),
-                created_at: now,
-            }
-        })
-        .collect();
-    crate::store::write::<_, diesel::result::Error, _>(conn, |conn| {
-        bulk::organizations(conn, &orgs)?;
-        bulk::responses(conn, &responses)
-    })
-    .map_err(err)?;
-    let rep = store::users::find_by_email(conn, REPRESENTATIVE)
-        .map_err(err)?
-        .ok_or("the representative was not created")?;
-    // The representative answers for several organizations, so that the HTTP load can have
-    // many savers each saving its own response with one login.
-    // Drafts only (every fifth organization): a submitted response takes no more saves.
-    let members: Vec<String> = response_ids
-        .iter()
-        .step_by(5)
-        .take(REPRESENTED)
-        .cloned()
-        .collect();
-    let member_rows: Vec<MemberRow> = members
-        .iter()
-        .map(|id| MemberRow {
-            response_id: id.clone(),
-            user_id: rep.id.clone(),
-            joined_at: now,
-        })
-        .collect();
-    bulk::members(conn, &member_rows).map_err(err)?;
-
-    // Answers, a few thousand organizations per transaction.
-    let mut slots: Vec<(String, &crate::domain::instrument::Item, Option<&str>)> = Vec::new();
-    for section in &forum.sections {
-        match &section.body {
-            SectionBody::Items(items) => {
-                slots.extend(
-                    items
-                        .iter()
-                        .filter(|i| i.relevant_when.is_none())
-                        .map(|i| (i.key.clone(), i, None)),
-                );
-            }
-            SectionBody::DomainGrid(grid) => {
-                if let Some(list) = forum.code_list(&grid.list) {
-                    for d in &list.options {
-                        for c in &grid.columns {
-                            slots.push((
-                                grid_cell_key(&section.key, &d.key, &c.key),
-                                c,
-                                Some(d.key.as_str()),
-                            ));
-                        }
-                    }
-                }
-            }
-            SectionBody::Mechanisms(_) => {}
-        }
-    }
-    for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
-        let mut rows = Vec::with_capacity(chunk.len() * slots.len());
-        for &i in chunk {
-            for (j, (key, item, _)) in slots.iter().enumerate() {
-                // In the grid, only "collects" and "needed" are always answered; the rest follow.
-                if let Some(value) = synthetic_answer(&forum, item, i, j) {
-                    rows.push(AnswerRow {
-                        response_id: response_ids[i].clone(),
-                        item_key: key.clone(),
-                        value: value.encode(),
-                        evidence: (item.is_maturity() && mix(i, j).is_multiple_of(10))
-                            .then(|| format!("Documento {i}-{j}")),
-                        updated_at: now,
-                    });
-                }
-            }
-        }
-        crate::store::write(conn, |conn| bulk::answers(conn, &rows)).map_err(err)?;
-    }
-
-    // Five mechanisms per organization; partners chosen so that many flows are reported by both.
-    let directions = ["provide", "receive", "both"];
-    let statuses = ["active", "active", "planned", "feasible", "suspended"];
-    let domains: Vec<String> = forum
-        .code_list("domains")
-        .map(|l| l.options.iter().map(|o| o.key.clone()).collect())
-        .unwrap_or_default();
-    let mut mechanisms = Vec::with_capacity(n * 5);
-    for i in 0..n {
-        for k in 0..5 {
-            let partner = (i + [1, n.saturating_sub(1), 7, 13, 31][k]) % n.max(1);
-            let outside = k == 4 && i.is_multiple_of(3);
-            mechanisms.push(Mechanism {
-                id: store::new_id(),
-                response_id: response_ids[i].clone(),
-                version: 1,
-                name: format!("Intercambio {i}-{k}"),
-                description: None,
-                partner_organization_id: (!outside && partner != i)
-                    .then(|| org_ids[partner].clone()),
-                partner_name: outside.then(|| "Organismo externo".to_owned()),
-                direction: Some(directions[(i + k) % 3].to_owned()),
-                domains: Some(
-                    [
-                        domains.get(k % domains.len().max(1)),
-                        domains.get((k * 3 + i) % domains.len().max(1)),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("|"),
-                ),
-                level: Some("aggregates".into()),
-                legal_basis: Some("agreement".into()),
-                legal_reference: None,
-                channel: Some("email".into()),
-                format: Some("csv".into()),
-                frequency: Some("monthly".into()),
-                delay_days: Some((i % 60) as i64),
-                disaggregations: Some("sex|age".into()),
-                personal_data: Some(i.is_multiple_of(2)),
-                protection: None,
-                status: Some(statuses[(i + k) % statuses.len()].to_owned()),
-                problems: None,
-                created_at: now,
-                updated_at: now,
-                updated_by: None,
-            });
-        }
-    }
-    crate::store::write(conn, |conn| bulk::mechanisms(conn, &mechanisms)).map_err(err)?;
-    // Drafts were invited eight days ago, so the reminder scheduler finds them due.
-    let invited = now - chrono::Duration::days(8);
-    crate::store::write::<_, diesel::result::Error, _>(conn, |conn| {
-        for i in (0..n).filter(|i| i.is_multiple_of(5)) {
-            store::invitations::insert(
-                conn,
-                &store::invitations::NewInvitation {
-                    id: &store::new_id(),
-                    response_id: &response_ids[i],
-                    email: &format!("enlace{i}@example.org"),
-                    name: &format!("Enlace {i}"),
-                    lang: "es",
-                    token_hash: &store::new_id(),
-                    created_at: invited,
-                    created_by: None,
-                    expires_at: now + chrono::Duration::days(30),
-                },
-            )?;
-        }
-        Ok(())
-    })
-    .map_err(err)?;
-    // The scores a save would have stored with each response's answers.
-    service::analysis::fill_missing_scores(conn, &forum, &assessment_id)
-        .map_err(|e| e.to_string())?;
-    Ok(Seeded {
-        assessment: assessment_id,
-        response: response_ids[0].clone(),
-        members,
-    })
-}
-
 /// How long the bench waits for one answer (a workbook of a large assessment takes seconds).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A client of the bench's server, logged in as `email`.
 fn log_in(addr: SocketAddr, email: &str) -> Result<HttpClient, String> {
-    let mut client = HttpClient::new(addr, CLIENT_TIMEOUT);
+    let mut client = HttpClient::new(addr, CLIENT_TIMEOUT)?;
     let page = client.request("GET", "/login", None, &[])?;
     let token = field(&page.body, "name=\"csrf_token\" value=\"")?;
     let form = serde_urlencoded::to_string([

@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
-use super::mechanisms::Mechanism;
-use super::schema::{answers, organizations, response_members, responses};
+use capacity_survey::store::DbConnection;
+use capacity_survey::store::mechanisms::Mechanism;
+use capacity_survey::store::schema::{answers, organizations, response_members, responses};
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters.
 const BATCH: usize = 1000;
@@ -97,7 +97,11 @@ pub fn members(conn: &mut DbConnection, rows: &[MemberRow]) -> QueryResult<()> {
 pub fn mechanisms(conn: &mut DbConnection, rows: &[Mechanism]) -> QueryResult<()> {
     // 24 columns a row: smaller batches.
     for chunk in rows.chunks(BATCH / 4) {
-        insert_batch!(conn, super::schema::mechanisms::table, chunk)?;
+        insert_batch!(
+            conn,
+            capacity_survey::store::schema::mechanisms::table,
+            chunk
+        )?;
     }
     Ok(())
 }
