@@ -18,7 +18,7 @@ use super::tables::{
 };
 
 /// One workbook is built at a time: each takes both cores and holds a large assessment's data
-/// with a batch of its answers (about 120 MB at 10,000 organizations); others wait their turn.
+/// with a batch of its answers (the largest memory the server holds); others wait their turn.
 pub(super) static WORKBOOK_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// Builds a workbook on threads of its own (a reader and a writer, side by side for the second
@@ -264,8 +264,8 @@ pub(super) fn write_workbook(
     use rust_xlsxwriter::{Format, Workbook};
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
     let mut workbook = Workbook::new();
-    // Deflating the sheets was a fifth of the time at 10,000 organizations; level 1 takes less
-    // than half of that for a larger file (18 MB instead of 10 MB there).
+    // Deflating the sheets is a large part of building a workbook; the fastest level trades a
+    // somewhat larger file for much less time (docs/performance.md has the figures).
     workbook.set_zip_compression_level(WORKBOOK_ZIP_LEVEL);
     let bold = Format::new().set_bold();
     // Each sheet's first number column, next row, and widest text per column (for its width).
@@ -354,7 +354,7 @@ pub(super) fn column_width(widest_chars: usize) -> f64 {
 }
 
 /// The workbook zipped into an anonymous temporary file, read from its start. Not a buffer in
-/// memory: at 10,000 organizations that buffer grew to 32 MB, and once glibc had given such a
+/// memory: at a large forum that buffer grows to tens of MB, and once glibc had given such a
 /// block back it kept every later block of up to that size in its arenas (its threshold for
 /// mapping large blocks follows the largest one freed), so each workbook left more memory
 /// resident than the one before.
