@@ -5,11 +5,11 @@ use std::borrow::Cow;
 
 use crate::domain::Lang;
 
-/// The text of `key` in `lang` (Spanish when `lang` lacks it); the key itself when it is
-/// missing (a test keeps that from happening).
-pub fn tr(lang: Lang, key: &str) -> Cow<'static, str> {
-    // `t!` borrows the key for its fallback, so the text is copied to outlive it.
-    Cow::Owned(rust_i18n::t!(key, locale = lang.code()).into_owned())
+/// The text of `key` in `lang` (Spanish when `lang` lacks it); the key, marked with the language,
+/// when it is missing (a test keeps that from happening). The text borrows the key's lifetime,
+/// as rust-i18n's `t!` returns it: nothing is copied.
+pub fn tr<'k>(lang: Lang, key: &'k str) -> Cow<'k, str> {
+    rust_i18n::t!(key, locale = lang.code())
 }
 
 /// The text of `key` with `%{name}` placeholders replaced.

@@ -62,7 +62,7 @@ impl MailCtx {
         i18n::tr_count(self.lang, key, n.count(), &[])
     }
 
-    pub fn t(&self, key: &str) -> Cow<'static, str> {
+    pub fn t<'k>(&self, key: &'k str) -> Cow<'k, str> {
         i18n::tr(self.lang, key)
     }
 

@@ -263,7 +263,7 @@ impl Ctx {
     }
 
     /// Translated UI string.
-    pub fn t(&self, key: &str) -> Cow<'static, str> {
+    pub fn t<'k>(&self, key: &'k str) -> Cow<'k, str> {
         i18n::tr(self.lang, key)
     }
 
