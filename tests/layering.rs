@@ -5,6 +5,7 @@
 //!   reaching the web or the app; the domain reaching any other layer or anything with I/O; jobs
 //!   reaching the web or the store; ...);
 //! - two areas of the web importing each other (only the shared lower modules may be imported);
+//! - services importing each other in a cycle;
 //! - a file whose code passes 800 lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -383,6 +384,103 @@ fn every_file_under_src_keeps_the_layering_and_the_size_limit() {
 fn check(path: &str, text: &str, web: &[&str]) -> Vec<String> {
     let web: BTreeSet<String> = web.iter().map(|s| (*s).to_owned()).collect();
     problems(&parse(PathBuf::from(path), text), &web)
+}
+
+/// The arrows between the modules directly under `src/service` (a module's own submodules are
+/// part of it), as `from -> to`.
+fn service_arrows(sources: &[Source]) -> BTreeSet<(String, String)> {
+    let mut arrows = BTreeSet::new();
+    for source in sources.iter().filter(|s| layer_of(&s.path) == "service") {
+        let Some(from) = module_path(&source.path).get(1).cloned() else {
+            continue;
+        };
+        for path in named_paths(source) {
+            if path.first().is_some_and(|p| p == "service")
+                && let Some(to) = path.get(1)
+                && to != &from
+                && sources
+                    .iter()
+                    .any(|s| module_path(&s.path).get(1) == Some(to))
+            {
+                arrows.insert((from.clone(), to.clone()));
+            }
+        }
+    }
+    arrows
+}
+
+/// A cycle among `arrows`, if there is one, as the modules along it.
+fn find_cycle(arrows: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        arrows: &BTreeSet<(String, String)>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for (_, to) in arrows.iter().filter(|(from, _)| from == node) {
+            if let Some(cycle) = visit(to, arrows, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    arrows
+        .iter()
+        .find_map(|(from, _)| visit(from, arrows, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_services_call_each_other_without_a_cycle() {
+    let sources = read_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let arrows = service_arrows(&sources);
+    assert!(arrows.len() > 5, "no arrows between services found");
+    if let Some(cycle) = find_cycle(&arrows) {
+        panic!(
+            "services import each other in a cycle: {}",
+            cycle.join(" -> ")
+        );
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_a_knot_and_passes_a_line() {
+    let arrows = |pairs: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    };
+    let knot = arrows(&[
+        ("email", "responses"),
+        ("responses", "analysis"),
+        ("analysis", "responses"),
+    ]);
+    assert_eq!(
+        find_cycle(&knot),
+        Some(vec![
+            "analysis".to_owned(),
+            "responses".to_owned(),
+            "analysis".to_owned()
+        ])
+    );
+    let line = arrows(&[
+        ("reminders", "responses"),
+        ("responses", "email"),
+        ("reminders", "email"),
+    ]);
+    assert_eq!(find_cycle(&line), None);
 }
 
 #[test]

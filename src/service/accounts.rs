@@ -1,48 +1,14 @@
 //! Accounts: creating organizers (first-run setup and the command line), logging in.
 
-use std::sync::LazyLock;
-
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use chrono::NaiveDateTime;
 
 use crate::domain::account::{EmailAddress, NewPassword, PersonName, Role};
 use crate::error::AppError;
 use crate::service::hashing::{Hasher, HashingError};
+pub use crate::service::hashing::{hash_password, password_matches_hash, verify_password};
 use crate::service::{audit, throttle};
 use crate::store::users::{self, NewUser, User};
 use crate::store::{self, DbConnection, Pool, run_blocking};
-
-/// argon2id with m = 19456 KiB, t = 2, p = 1 (the OWASP baseline).
-fn hasher() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19_456, 2, 1, None).map_err(AppError::internal)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-/// Hashes a password into a PHC string with a fresh salt. Slow on purpose: call it off the async
-/// workers.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    hasher()?
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
-}
-
-/// Whether `password` matches the stored PHC string; a malformed hash never matches.
-pub fn verify_password(stored: &str, password: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else {
-        return false;
-    };
-    let Ok(argon2) = hasher() else {
-        return false;
-    };
-    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
-}
-
-/// A hash checked when the email is unknown, so that a wrong email and a wrong password take
-/// about the same time.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password("not a real password, only for timing").unwrap_or_default());
 
 /// Why an account could not be created.
 #[derive(Debug)]
@@ -146,19 +112,6 @@ pub fn find_for_login(conn: &mut DbConnection, raw_email: &str) -> Result<Option
         Ok(email) => users::find_by_email(conn, email.as_str())?,
         Err(_) => None,
     })
-}
-
-/// Whether the password matches the account's stored hash. Without an account a dummy hash of
-/// the same cost is checked, so an unknown email takes as long as a wrong password. Slow
-/// (argon2): the server calls it through its bounded hasher, never holding a connection.
-pub fn password_matches_hash(stored: Option<&str>, password: &str) -> bool {
-    match stored {
-        Some(stored) => verify_password(stored, password),
-        None => {
-            let _ = verify_password(&DUMMY_HASH, password);
-            false
-        }
-    }
 }
 
 /// Records a login whose password was verified: the login time and its audit row, in one

@@ -5,16 +5,12 @@
 use chrono::{Duration, NaiveDateTime};
 
 use super::instruments::InstrumentRegistry;
-use super::responses::{self as response_service, ResponseContext};
 use crate::domain::Lang;
-use crate::domain::analysis;
 use crate::error::AppError;
 use crate::mail::Kind;
 /// A rendered email (subject, text and HTML), as the pages preview it.
 pub use crate::mail::templates::Rendered;
-use crate::mail::templates::{
-    InvitationEmail, MailCtx, ReopenedEmail, SectionLine, SubmissionEmail,
-};
+use crate::mail::templates::{InvitationEmail, MailCtx};
 use crate::store::assessments::Assessment;
 use crate::store::organizations::Organization;
 use crate::store::outbox::{self, Message, NewMessage};
@@ -55,17 +51,6 @@ pub struct About {
     pub reply_to: Option<String>,
 }
 
-impl About {
-    pub fn response(ctx: &ResponseContext) -> About {
-        About {
-            assessment_id: Some(ctx.assessment.id.clone()),
-            organization_id: Some(ctx.organization.id.clone()),
-            response_id: Some(ctx.response.id.clone()),
-            reply_to: None,
-        }
-    }
-}
-
 /// Puts a rendered message in the outbox, due now. Call it inside the transaction of the event:
 /// the email exists exactly when the event does.
 pub fn queue(
@@ -101,7 +86,7 @@ pub fn queue(
     Ok(())
 }
 
-fn render_error(e: askama::Error) -> AppError {
+pub(crate) fn render_error(e: askama::Error) -> AppError {
     AppError::Internal(format!("email template: {e}"))
 }
 
@@ -200,114 +185,6 @@ pub fn queue_invitation(
         },
         now,
     )
-}
-
-/// Progress per section of a response in `lang` (dimension means included).
-pub fn section_lines(
-    conn: &mut DbConnection,
-    ctx: &ResponseContext,
-    lang: Lang,
-) -> Result<(Vec<SectionLine>, analysis::Answers, usize), AppError> {
-    let answers = response_service::saved_answers(conn, ctx)?;
-    let mechanisms = store::mechanisms::list_for_response(conn, &ctx.response.id)?;
-    let (per_section, _) = response_service::progress(ctx, &answers.values, &mechanisms);
-    let lines = ctx
-        .instrument
-        .sections
-        .iter()
-        .zip(per_section)
-        .map(|(section, (_, p))| SectionLine {
-            title: section.title.get(lang).to_owned(),
-            answered: p.answered.min(p.required),
-            required: p.required,
-            mean: section
-                .dimension
-                .then(|| analysis::cell(section, &answers.values).mean_rounded())
-                .flatten()
-                .map(|m| format!("{m:.1}")),
-        })
-        .collect();
-    Ok((lines, answers.values, mechanisms.len()))
-}
-
-/// The confirmation to every representative of a submitted response.
-pub fn queue_submission(
-    conn: &mut DbConnection,
-    env: MailEnv<'_>,
-    ctx: &ResponseContext,
-    submitted_by: &str,
-    now: NaiveDateTime,
-) -> Result<usize, AppError> {
-    let by = store::users::find(conn, submitted_by)?;
-    let recipients = members(conn, &ctx.response.id)?;
-    for to in &recipients {
-        let (mut sections, _, mechanisms) = section_lines(conn, ctx, to.lang)?;
-        // The mechanism entries are counted on their own line below.
-        sections.retain(|s| s.required > 0);
-        let email = SubmissionEmail {
-            ctx: MailCtx::for_assessment(to.lang, ctx.assessment.zone()).replying(env.replies()),
-            name: to.name.clone(),
-            organization: ctx.organization.name.clone(),
-            assessment: ctx.assessment.title(to.lang).to_owned(),
-            submitted_by: by.name.clone(),
-            submitted_at: now,
-            link: format!("{}/responses/{}/review", env.base_url, ctx.response.id),
-            sections,
-            mechanisms,
-        };
-        queue(
-            conn,
-            Kind::Submission,
-            to,
-            email.render().map_err(render_error)?,
-            format!(
-                "submission:{}:{}:{}",
-                ctx.response.id,
-                now.and_utc().timestamp_micros(),
-                to.email
-            ),
-            &About::response(ctx),
-            now,
-        )?;
-    }
-    Ok(recipients.len())
-}
-
-/// The notice to every representative that their response was reopened, with the reason.
-pub fn queue_reopened(
-    conn: &mut DbConnection,
-    env: MailEnv<'_>,
-    ctx: &ResponseContext,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<usize, AppError> {
-    let recipients = members(conn, &ctx.response.id)?;
-    for to in &recipients {
-        let email = ReopenedEmail {
-            ctx: MailCtx::for_assessment(to.lang, ctx.assessment.zone()).replying(env.replies()),
-            name: to.name.clone(),
-            organization: ctx.organization.name.clone(),
-            assessment: ctx.assessment.title(to.lang).to_owned(),
-            reason: reason.to_owned(),
-            closes_on: ctx.assessment.closes_on,
-            link: format!("{}/responses/{}", env.base_url, ctx.response.id),
-        };
-        queue(
-            conn,
-            Kind::Reopened,
-            to,
-            email.render().map_err(render_error)?,
-            format!(
-                "reopened:{}:{}:{}",
-                ctx.response.id,
-                now.and_utc().timestamp_micros(),
-                to.email
-            ),
-            &About::response(ctx),
-            now,
-        )?;
-    }
-    Ok(recipients.len())
 }
 
 // ---------------------------------------------------------------------------------------------

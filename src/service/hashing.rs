@@ -2,14 +2,61 @@
 //! one of these, so at most one per core runs at a time and none holds a database connection.
 //! A request that finds every slot taken waits briefly, then is told to come back (503 with
 //! Retry-After) instead of queueing without end: a flood of password posts slows only itself.
+//! The argon2 parameters and the hash and verify functions themselves are here too.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::accounts;
 use crate::error::AppError;
+
+/// argon2id with m = 19456 KiB, t = 2, p = 1 (the OWASP baseline).
+fn hasher() -> Result<Argon2<'static>, AppError> {
+    let params = Params::new(19_456, 2, 1, None).map_err(AppError::internal)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password into a PHC string with a fresh salt. Slow on purpose: call it off the async
+/// workers.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    hasher()?
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+/// Whether `password` matches the stored PHC string; a malformed hash never matches.
+pub fn verify_password(stored: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(argon2) = hasher() else {
+        return false;
+    };
+    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+}
+
+/// A hash checked when the email is unknown, so that a wrong email and a wrong password take
+/// about the same time.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password, only for timing").unwrap_or_default());
+
+/// Whether the password matches the account's stored hash. Without an account a dummy hash of
+/// the same cost is checked, so an unknown email takes as long as a wrong password. Slow
+/// (argon2): the server calls it through its bounded hasher, never holding a connection.
+pub fn password_matches_hash(stored: Option<&str>, password: &str) -> bool {
+    match stored {
+        Some(stored) => verify_password(stored, password),
+        None => {
+            let _ = verify_password(&DUMMY_HASH, password);
+            false
+        }
+    }
+}
 
 /// How long a request waits for a free slot before its answer is 503.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(3);
@@ -91,9 +138,7 @@ impl Hasher {
 
     /// A new PHC string for `password`.
     pub async fn hash(&self, password: String) -> Result<String, HashingError> {
-        Ok(self
-            .run(move || accounts::hash_password(&password))
-            .await??)
+        Ok(self.run(move || hash_password(&password)).await??)
     }
 
     /// Whether `password` matches the stored hash; with no hash (unknown account) a dummy hash of
@@ -104,7 +149,7 @@ impl Hasher {
         password: String,
     ) -> Result<bool, HashingError> {
         let verified = self
-            .run(move || accounts::password_matches_hash(stored.as_deref(), &password))
+            .run(move || password_matches_hash(stored.as_deref(), &password))
             .await?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
         Ok(verified)

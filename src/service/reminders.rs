@@ -269,7 +269,7 @@ fn render_reminder(
     today: NaiveDate,
 ) -> Result<Rendered, AppError> {
     let lang = who.to.lang;
-    let (lines, answers, _) = email::section_lines(conn, ctx, lang)?;
+    let (lines, answers, _) = response_service::section_lines(conn, ctx, lang)?;
     // The required answers only, as the overview and the organizer's progress page count them
     // (mechanism entries are optional).
     let total = crate::domain::answers::response_progress(&ctx.instrument, &answers);
@@ -347,7 +347,7 @@ fn send_one(
                 &who.to,
                 rendered,
                 format!("reminder:{response_id}:{slot_key}:{}", who.to.email),
-                &About::response(&ctx),
+                &response_service::about(&ctx),
                 now,
             )?;
         }

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use capacity_survey::demo::{self, ORGANIZER_EMAIL, PASSWORD};
 use capacity_survey::domain::answers::AnswerValue;
 use capacity_survey::domain::instrument::ItemKind;
-use capacity_survey::service::responses::slot_kind;
 use capacity_survey::store::{self, mechanisms, responses};
 
 use crate::forum::instrument;
@@ -159,7 +158,7 @@ async fn every_demo_answer_reads_back_with_the_instrument() {
         responses::list_for_assessment(&mut conn, &assessment_id).unwrap()
     {
         for row in responses::answers(&mut conn, &response.id).unwrap() {
-            let kind = slot_kind(&instrument, &row.item_key).unwrap_or_else(|| {
+            let kind = instrument.slot_kind(&row.item_key).unwrap_or_else(|| {
                 panic!("{}: unknown key {}", organization.acronym, row.item_key)
             });
             let value = AnswerValue::decode(kind, &row.value).unwrap_or_else(|| {

@@ -92,6 +92,17 @@ pub struct Instrument {
 }
 
 impl Instrument {
+    /// The kind of the item behind an answer key (an item, or a grid cell `section.domain.column`).
+    pub fn slot_kind(&self, key: &str) -> Option<&ItemKind> {
+        if let Some(item) = self.item(key) {
+            return Some(&item.kind);
+        }
+        let (section, grid) = self.grid()?;
+        let rest = key.strip_prefix(section.key.as_str())?.strip_prefix('.')?;
+        let (_, column) = rest.split_once('.')?;
+        grid.column(column).map(|c| &c.kind)
+    }
+
     /// An item of an items section (grid columns and mechanism fields are reached through their section).
     pub fn item(&self, key: &str) -> Option<&Item> {
         let &(section, position) = self.item_places.get(key)?;

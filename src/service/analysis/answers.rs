@@ -1,4 +1,5 @@
-//! Stored answers decoded for the views: answer kinds, some responses' answers, domain grids.
+//! Stored answers decoded: one response's as saved, and for the views answer kinds, some
+//! responses' answers, domain grids.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,9 +7,39 @@ use crate::domain::analysis::{Answers, DomainAnswer};
 use crate::domain::answers::AnswerValue;
 use crate::domain::instrument::{DomainGrid, Instrument, ItemKind};
 use crate::error::AppError;
-use crate::service::responses::slot_kind;
 use crate::store::DbConnection;
 use crate::store::responses as response_rows;
+
+/// The saved answers of a response, read against its instrument, and evidence texts.
+#[derive(Debug, Clone, Default)]
+pub struct SavedAnswers {
+    pub values: BTreeMap<String, AnswerValue>,
+    pub evidence: BTreeMap<String, String>,
+    /// The stored text of every answer, for values the instrument no longer reads.
+    pub raw: BTreeMap<String, String>,
+}
+
+/// Stored answer rows of one response read against its instrument (rows that no longer fit keep
+/// only their raw text).
+pub fn read_answers(instrument: &Instrument, found: Vec<response_rows::AnswerRow>) -> SavedAnswers {
+    let mut saved = SavedAnswers::default();
+    for row in found {
+        if let Some(evidence) = row.evidence.filter(|e| !e.is_empty()) {
+            saved.evidence.insert(row.item_key.clone(), evidence);
+        }
+        if row.value.is_empty() {
+            continue;
+        }
+        if let Some(value) = instrument
+            .slot_kind(&row.item_key)
+            .and_then(|kind| AnswerValue::decode(kind, &row.value))
+        {
+            saved.values.insert(row.item_key.clone(), value);
+        }
+        saved.raw.insert(row.item_key, row.value);
+    }
+    saved
+}
 
 /// The keys of every maturity item.
 pub fn maturity_keys(instrument: &Instrument) -> Vec<String> {
@@ -58,7 +89,7 @@ impl<'a> SlotKinds<'a> {
             kinds.entry(item.key.clone()).or_insert(&item.kind);
         }
         for key in grid_keys(instrument) {
-            if let Some(kind) = slot_kind(instrument, &key) {
+            if let Some(kind) = instrument.slot_kind(&key) {
                 kinds.entry(key).or_insert(kind);
             }
         }
@@ -68,7 +99,7 @@ impl<'a> SlotKinds<'a> {
     pub fn get(&self, key: &str) -> Option<&'a ItemKind> {
         match self.kinds.get(key) {
             Some(kind) => Some(kind),
-            None => slot_kind(self.instrument, key),
+            None => self.instrument.slot_kind(key),
         }
     }
 

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub use answers::{
-    AnswersAndGrids, SlotKinds, answers_and_grids, answers_of_responses, decode_answers, grid_keys,
-    maturity_keys,
+    AnswersAndGrids, SavedAnswers, SlotKinds, answers_and_grids, answers_of_responses,
+    decode_answers, grid_keys, maturity_keys, read_answers,
 };
 use scores::load_scores;
 pub use scores::{fill_missing_scores, progress_of_responses, refresh_scores};

@@ -219,11 +219,8 @@ pub fn refresh_scores(
 ) -> Result<(), AppError> {
     // One response: its answers by the key lookup (a cached statement) and decoded item by item,
     // without the kind table the views build for thousands of responses.
-    let answers = crate::service::responses::read_answers(
-        instrument,
-        response_rows::answers(conn, response_id)?,
-    )
-    .values;
+    let answers =
+        super::answers::read_answers(instrument, response_rows::answers(conn, response_id)?).values;
     Computed::of(instrument, &answers).store(conn, response_id, now, true)?;
     Ok(())
 }

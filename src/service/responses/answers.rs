@@ -1,28 +1,18 @@
 //! A response's saved answers: reading them against the instrument, and saving a section with
 //! the conflict check.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDateTime;
 use diesel::OptionalExtension;
 
 use super::ResponseContext;
 use crate::domain::answers::AnswerValue;
-use crate::domain::instrument::{Instrument, ItemKind, Section};
+use crate::domain::instrument::Section;
 use crate::domain::section_form::{self, SectionInput};
 use crate::error::AppError;
+pub use crate::service::analysis::{SavedAnswers, read_answers};
 use crate::service::audit::{self, Action, Written};
 use crate::store::responses as rows;
 use crate::store::{self, DbConnection};
-
-/// The saved answers of a response, read against its instrument, and evidence texts.
-#[derive(Debug, Clone, Default)]
-pub struct SavedAnswers {
-    pub values: BTreeMap<String, AnswerValue>,
-    pub evidence: BTreeMap<String, String>,
-    /// The stored text of every answer, for values the instrument no longer reads.
-    pub raw: BTreeMap<String, String>,
-}
 
 pub fn saved_answers(
     conn: &mut DbConnection,
@@ -60,38 +50,6 @@ pub fn saved_answers_of_section(
         found.extend(rows::answer(conn, &ctx.response.id, &key)?);
     }
     Ok(read_answers(&ctx.instrument, found))
-}
-
-/// Stored answer rows of one response read against its instrument (rows that no longer fit keep
-/// only their raw text).
-pub fn read_answers(instrument: &Instrument, found: Vec<rows::AnswerRow>) -> SavedAnswers {
-    let mut saved = SavedAnswers::default();
-    for row in found {
-        if let Some(evidence) = row.evidence.filter(|e| !e.is_empty()) {
-            saved.evidence.insert(row.item_key.clone(), evidence);
-        }
-        if row.value.is_empty() {
-            continue;
-        }
-        if let Some(value) = slot_kind(instrument, &row.item_key)
-            .and_then(|kind| AnswerValue::decode(kind, &row.value))
-        {
-            saved.values.insert(row.item_key.clone(), value);
-        }
-        saved.raw.insert(row.item_key, row.value);
-    }
-    saved
-}
-
-/// The kind of the item behind an answer key (an item, or a grid cell `section.domain.column`).
-pub fn slot_kind<'a>(instrument: &'a Instrument, key: &str) -> Option<&'a ItemKind> {
-    if let Some(item) = instrument.item(key) {
-        return Some(&item.kind);
-    }
-    let (section, grid) = instrument.grid()?;
-    let rest = key.strip_prefix(section.key.as_str())?.strip_prefix('.')?;
-    let (_, column) = rest.split_once('.')?;
-    grid.column(column).map(|c| &c.kind)
 }
 
 /// The last save of a section, with the saving account's name.

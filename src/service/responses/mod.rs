@@ -2,6 +2,7 @@
 //! the use cases of the questionnaire's pages in the submodules.
 
 mod answers;
+mod emails;
 mod mechanisms;
 mod pages;
 mod progress;
@@ -22,8 +23,9 @@ use crate::store::{self, DbConnection};
 
 pub use answers::{
     LastSave, SaveOutcome, SavedAnswers, last_save, read_answers, save_section, saved_answers,
-    saved_answers_of_section, slot_kind,
+    saved_answers_of_section,
 };
+pub use emails::{about, queue_reopened, queue_submission, section_lines};
 pub use mechanisms::{
     MechanismOutcome, apply_mechanism_values, delete_mechanism, mechanism_values, partner_options,
     save_mechanism,

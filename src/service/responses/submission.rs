@@ -10,7 +10,7 @@ use crate::domain::answers::{self, AnswerValue};
 use crate::error::AppError;
 use crate::mail::Kind;
 use crate::service::audit::{self, Action, Object};
-use crate::service::email::{self, MailEnv};
+use crate::service::email::MailEnv;
 use crate::store::mechanisms::{self as mechanism_rows, Mechanism};
 use crate::store::responses as rows;
 use crate::store::{self, DbConnection};
@@ -71,7 +71,7 @@ pub fn submit(
             return Ok(SubmitOutcome::Incomplete(missing));
         }
         if rows::submit(conn, &ctx.response.id, user_id, now)? {
-            email::queue_submission(conn, env, ctx, user_id, now)?;
+            super::emails::queue_submission(conn, env, ctx, user_id, now)?;
             store::outbox::cancel_reminders(
                 conn,
                 &ctx.response.id,
@@ -104,7 +104,7 @@ pub fn reopen(
         let object = Object::new("response", response_id).in_assessment(&response.assessment_id);
         audit::record(conn, by, Action::ResponseReopened, object, reason, now)?;
         let ctx = context_of(conn, env.instruments, response)?;
-        email::queue_reopened(conn, env, &ctx, reason, now)?;
+        super::emails::queue_reopened(conn, env, &ctx, reason, now)?;
         Ok(true)
     })
 }

@@ -12,7 +12,6 @@ use crate::i18n::tr;
 use crate::service::analysis::{AssessmentData, Scope, Selection};
 use crate::service::exports as service;
 use crate::service::records::AssessmentAnswer;
-use crate::service::responses::slot_kind;
 use crate::web::App;
 use crate::web::view::{display_value, load_data, with_bom};
 
@@ -171,7 +170,8 @@ pub(super) fn describe_answer(
         && let Some((domain, column)) = rest.split_once('.')
         && let Some(item) = grid.column(column)
     {
-        let label = slot_kind(instrument, key)
+        let label = instrument
+            .slot_kind(key)
             .and_then(|k| crate::domain::answers::AnswerValue::decode(k, value))
             .map(|v| display_value(instrument, item, &v, lang, &[]))
             .unwrap_or_default();
