@@ -12,9 +12,9 @@ use crate::service::email::MailEnv;
 use crate::service::hashing::Hasher;
 use crate::service::instruments::{self, InstrumentRegistry};
 use crate::service::{Clock, accounts};
+pub use crate::store::Pool;
 use crate::store::run_blocking;
 use crate::store::{self, DbConnection};
-pub use crate::store::{Pool, run_blocking as run_on};
 
 /// Opens the configured database with the configured pool size, running pending migrations.
 pub fn open_pool(config: &Config) -> Result<Pool, String> {

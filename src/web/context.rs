@@ -356,6 +356,14 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Who asks to read or change a response, for the service's access check.
+    pub fn reader(&self) -> crate::service::responses::Actor {
+        crate::service::responses::Actor {
+            user_id: self.id.clone(),
+            role: self.role,
+        }
+    }
+
     /// The user of an account as the database has it now.
     pub fn of_account(row: Account) -> Result<CurrentUser, AppError> {
         let role = Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;

@@ -317,7 +317,7 @@ impl Server {
             child: Mutex::new(child),
             addr,
         };
-        let mut probe = match HttpClient::new(addr, CLIENT_TIMEOUT) {
+        let probe = match HttpClient::new(addr, CLIENT_TIMEOUT) {
             Ok(probe) => probe,
             Err(e) => {
                 server.stop();
@@ -419,7 +419,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A client of the bench's server, logged in as `email`.
 fn log_in(addr: SocketAddr, email: &str) -> Result<HttpClient, String> {
-    let mut client = HttpClient::new(addr, CLIENT_TIMEOUT)?;
+    let client = HttpClient::new(addr, CLIENT_TIMEOUT)?;
     let page = client.request("GET", "/login", None, &[])?;
     let token = field(&page.body, "name=\"csrf_token\" value=\"")?;
     let form = serde_urlencoded::to_string([

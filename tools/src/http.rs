@@ -1,12 +1,12 @@
-//! The HTTP client of the bench and the soak (reqwest, blocking): one session each, with its
-//! session cookie and kept-alive connections, and redirects not followed, so that a 303 is seen
-//! as such.
+//! The HTTP client of the bench and the soak (reqwest, blocking): one session each, its cookies
+//! kept by reqwest's cookie store, connections kept alive, and redirects not followed, so that a
+//! 303 is seen as such.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use reqwest::blocking::Client;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::redirect::Policy;
 
 /// Drop a connection idle this long instead of reusing it (the server closes idle ones later).
@@ -16,8 +16,6 @@ const IDLE_REUSE: Duration = Duration::from_secs(2);
 pub struct HttpClient {
     base: String,
     client: Client,
-    /// The session cookie (`name=value`) the server last set.
-    cookie: Option<String>,
 }
 
 /// An answer: status, body, and the `Location` header if any.
@@ -32,6 +30,7 @@ impl HttpClient {
     pub fn new(addr: SocketAddr, timeout: Duration) -> Result<HttpClient, String> {
         let client = Client::builder()
             .redirect(Policy::none())
+            .cookie_store(true)
             .timeout(timeout)
             .pool_idle_timeout(IDLE_REUSE)
             .tcp_nodelay(true)
@@ -40,13 +39,12 @@ impl HttpClient {
         Ok(HttpClient {
             base: format!("http://{addr}"),
             client,
-            cookie: None,
         })
     }
 
     /// Sends a request (a form body when given, with the extra headers) and reads the answer.
     pub fn request(
-        &mut self,
+        &self,
         method: &str,
         path: &str,
         form: Option<&str>,
@@ -54,9 +52,6 @@ impl HttpClient {
     ) -> Result<Reply, String> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie);
-        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -72,14 +67,6 @@ impl HttpClient {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let session = format!("{}=", capacity_survey::web::SESSION_COOKIE);
-        for value in response.headers().get_all(SET_COOKIE) {
-            if let Some(pair) = value.to_str().ok().and_then(|v| v.split(';').next())
-                && pair.starts_with(&session)
-            {
-                self.cookie = Some(pair.to_owned());
-            }
-        }
         let body = response.bytes().map_err(|e| e.to_string())?.to_vec();
         Ok(Reply {
             status,

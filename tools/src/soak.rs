@@ -343,7 +343,7 @@ impl Server {
             addr,
             log_path,
         };
-        let mut probe = HttpClient::new(addr, CLIENT_TIMEOUT)?;
+        let probe = HttpClient::new(addr, CLIENT_TIMEOUT)?;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if probe

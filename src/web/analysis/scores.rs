@@ -12,7 +12,7 @@ use crate::domain::instrument::ItemKind;
 use crate::error::AppError;
 use crate::service::analysis::{self as service, Scope, Selection};
 use crate::service::records::Assessment;
-use crate::service::responses::{Actor, ResponseContext};
+use crate::service::responses::ResponseContext;
 use crate::web::context::{Ctx, CurrentUser};
 use crate::web::view::{CellView, NationalAverage, cell_view, display_value, fmt1, load_data};
 use crate::web::{App, render};
@@ -235,10 +235,7 @@ async fn open(
     id: &str,
 ) -> Result<ResponseContext, AppError> {
     let app = state.clone();
-    let actor = Actor {
-        user_id: user.id.clone(),
-        role: user.role,
-    };
+    let actor = user.reader();
     let id = id.to_owned();
     state
         .run(move |conn| crate::service::responses::open(conn, &app.instruments, &id, &actor))

@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::fields::{ItemView, item_view, mechanism_summary, raw_values};
-use super::{actor, read, section_page_next, wants_json};
+use super::{read, section_page_next, wants_json};
 use crate::domain::Lang;
 use crate::domain::answers::{self, AnswerValue};
 use crate::domain::instrument::{Instrument, ItemKind, MechanismGroup};
@@ -182,7 +182,7 @@ async fn mechanism_form(
     id: String,
 ) -> Result<(ResponseContext, Vec<Organization>), AppError> {
     let app = state.clone();
-    let actor = actor(user);
+    let actor = user.reader();
     let now = state.clock.now();
     state
         .run(move |conn| service::open_for_mechanism_form(conn, &app.instruments, &id, &actor, now))
@@ -198,7 +198,7 @@ async fn mechanism_entry(
     editable_at: Option<NaiveDateTime>,
 ) -> Result<MechanismEntry, AppError> {
     let app = state.clone();
-    let actor = actor(user);
+    let actor = user.reader();
     state
         .run(move |conn| {
             service::mechanism_entry(
@@ -602,7 +602,7 @@ pub async fn delete_mechanism(
     let now = state.clock.now();
     let app = state.clone();
     let (id, mechanism) = (path.id.clone(), path.mechanism.clone());
-    let (reader, by) = (actor(&user), client.actor(&user));
+    let (reader, by) = (user.reader(), client.actor(&user));
     let deleted = state
         .run(move |conn| {
             service::remove_mechanism(conn, &app.instruments, (&id, &mechanism), &reader, &by, now)

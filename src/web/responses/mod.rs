@@ -15,7 +15,7 @@ use super::context::{CurrentUser, Login};
 use crate::domain::instrument::{Section, SectionBody};
 use crate::error::AppError;
 use crate::service::records::Account;
-use crate::service::responses::{self as service, Actor, ResponseContext};
+use crate::service::responses::{self as service, ResponseContext};
 
 pub use mechanisms::{
     MechanismPath, MechanismRow, confirm_delete_mechanism, create_mechanism, delete_mechanism,
@@ -32,14 +32,6 @@ pub use sections::{
 
 pub use fields::{DomainView, ItemView, OptionView, mechanism_summary};
 
-/// The access-check actor of a logged-in user.
-fn actor(user: &CurrentUser) -> Actor {
-    Actor {
-        user_id: user.id.clone(),
-        role: user.role,
-    }
-}
-
 /// Runs one of the service's page reads of a response the user may read (403/404 otherwise).
 async fn read<T: Send + 'static>(
     state: &web::Data<App>,
@@ -48,7 +40,7 @@ async fn read<T: Send + 'static>(
     read: service::Read<T>,
 ) -> Result<T, AppError> {
     let app = state.clone();
-    let actor = actor(user);
+    let actor = user.reader();
     state
         .run(move |conn| read(conn, &app.instruments, &id, &actor))
         .await
@@ -63,8 +55,7 @@ fn accepted<T>(
 ) -> Result<(CurrentUser, ResponseContext, T), AppError> {
     match found {
         Some((account, response, read)) => {
-            let user = CurrentUser::of_account(account)?;
-            Ok((login.accept(Some(user))?, response, read))
+            Ok((login.accept_account(Some(account))?, response, read))
         }
         None => Err(login.reject()),
     }

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::fields::{ctx_domain_label, mechanism_summary};
-use super::{actor, html_id, read, section_url};
+use super::{html_id, read, section_url};
 use crate::domain::Lang;
 use crate::domain::answers::Progress;
 use crate::domain::instrument::SectionBody;
@@ -246,7 +246,7 @@ pub async fn submit(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let (reader, by) = (actor(&user), client.actor(&user));
+    let (reader, by) = (user.reader(), client.actor(&user));
     let app = state.clone();
     let id = path.into_inner();
     let (response, outcome) = state
@@ -311,7 +311,7 @@ pub async fn reopen(
     }
     let now = state.clock.now();
     let trimmed = reason.trim().to_owned();
-    let (reader, by) = (actor(&user), client.actor(&user));
+    let (reader, by) = (user.reader(), client.actor(&user));
     let app = state.clone();
     let reopening = id.clone();
     let reopened = state
